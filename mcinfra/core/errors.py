@@ -1,0 +1,81 @@
+"""The typed errors every mcinfra call raises.
+
+Callers catch these, never a CSP SDK's own exceptions: drivers map theirs onto this tree
+and the core wraps anything that slips through into :class:`CloudError`.
+"""
+
+from __future__ import annotations
+
+
+class McInfraError(Exception):
+    """Base of every mcinfra error."""
+
+
+class InvalidRequest(McInfraError, ValueError):
+    """Bad input, found before any lock, store write or CSP call."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(McInfraError, LookupError):
+    """The named resource (or CSP id) does not exist."""
+
+
+class AlreadyExists(McInfraError):
+    """The name is taken (in the store, or at the CSP)."""
+
+
+class InUse(McInfraError):
+    """A delete of something another resource still references."""
+
+
+class Unsupported(McInfraError):
+    """The driver lacks this capability."""
+
+
+class DriverNotInstalled(McInfraError, ImportError):
+    """The provider's SDK extra is not installed; the message says what to install."""
+
+    def __init__(self, provider: str, extra: str | None = None, detail: str = "") -> None:
+        extra = extra or provider
+        msg = f"driver '{provider}' needs its SDK: pip install 'mcinfra[{extra}]'"
+        if detail:
+            msg += f" ({detail})"
+        super().__init__(msg)
+        self.provider = provider
+        self.extra = extra
+
+
+class CloudError(McInfraError):
+    """The CSP said no. ``code`` is the CSP's own error code; the original exception is chained."""
+
+    def __init__(self, provider: str, code: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(f"[{provider}] {code}: {message}")
+        self.provider = provider
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class LockTimeout(McInfraError, TimeoutError):
+    """An SP-Lock could not be taken in time."""
+
+
+class StoreError(McInfraError):
+    """The metadata store could not be reached or refused a write."""
+
+
+__all__ = [
+    "AlreadyExists",
+    "CloudError",
+    "DriverNotInstalled",
+    "InUse",
+    "InvalidRequest",
+    "LockTimeout",
+    "McInfraError",
+    "NotFound",
+    "StoreError",
+    "Unsupported",
+]
