@@ -227,7 +227,8 @@ class TwinNLBHandler(NLBHandler):
             sync_nlb(st, lb)
             return VMGroup(**lb["vm_group"])
 
-    def _probe(self, st: dict[str, Any], lb: dict[str, Any]) -> dict[str, bool]:
+    def _probe(self, st: dict[str, Any], lb: dict[str, Any]) -> tuple[dict[str, bool], set[str]]:
+        """(vm id -> healthy for the whole group, the ids actually probed: running VMs)."""
         hc = lb["health_checker"]
         port = hc["port"] if hc["port"] != -1 else lb["vm_group"]["port"]
         targets = {
@@ -237,7 +238,7 @@ class TwinNLBHandler(NLBHandler):
         }
         result = dict.fromkeys(lb["vm_group"]["vms"], False)
         if not targets or not netns.netns_exists(lb["ns"]):
-            return result
+            return result, set(targets)
         timeout = min(float(hc["timeout"]) if hc["timeout"] > 0 else PROBE_TIMEOUT_CAP, PROBE_TIMEOUT_CAP)
         ips = [vm["private_ip"] for vm in targets.values()]
         out = netns.ns_exec(
@@ -254,15 +255,19 @@ class TwinNLBHandler(NLBHandler):
         by_ip = json.loads(out)
         for vm_id, vm in targets.items():
             result[vm_id] = bool(by_ip.get(vm["private_ip"]))
-        return result
+        return result, set(targets)
 
     def health(self, iid: IID) -> HealthInfo:
         st = self.region.read()
         lb = self._get(st, iid.system_id)
-        result = self._probe(st, lb)
+        result, probed = self._probe(st, lb)
         with self.region.locked() as st:
             lb = self._get(st, iid.system_id)
-            unhealthy = [v for v, ok in result.items() if not ok and v in lb["vm_group"]["vms"]]
+            # only a running VM that failed its probe is kept out; a suspended one is out anyway
+            # and rejoins on resume
+            unhealthy = [
+                v for v, ok in result.items() if not ok and v in probed and v in lb["vm_group"]["vms"]
+            ]
             if unhealthy != lb["unhealthy"]:
                 lb["unhealthy"] = unhealthy
                 sync_nlb(st, lb)
