@@ -154,10 +154,12 @@ class TwinVPCHandler(VPCHandler):
             check_subnets_fit(req.cidr, req.subnets)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from exc
-        internet.ensure()
         with self.region.locked() as st:
             if any(v["name"] == req.name for v in st["vpcs"].values()):
                 raise AlreadyExists(f"twin VPC {req.name!r} already exists")
+            # register the region's block first: cleanup keeps the internet while a region is registered
+            self.region.block(st)
+            internet.ensure()
             index = self.region.new_index(st)
             vpc_id = self.region.system_id("vpc", index)
             ns = self.region.ns_name("r", index)
