@@ -341,13 +341,15 @@ class Store:
         except IntegrityError as exc:
             raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} already exists in {connection!r}") from exc
 
-    def drop(self, row_id: int) -> None:
+    def drop(self, row_id: int, record: IIDRecord | None = None) -> None:
         """Delete a row and the references it holds (and, for a VPC, its subnets)."""
         with self._tx(write=True) as c:
-            rec = c.execute(_GET_IID_BY_ID, {"row_id": row_id}).first()
-            if rec is None:
-                return
-            r = _record(rec)
+            if record is None:
+                row = c.execute(_GET_IID_BY_ID, {"row_id": row_id}).first()
+                if row is None:
+                    return
+                record = _record(row)
+            r = record
             c.execute(_DELETE_IID, {"row_id": row_id})
             self._drop_refs(c, r.connection, r.kind, r.name_id if r.kind != "subnet" else f"{r.owner}/{r.name_id}")
             if r.kind == "vpc":

@@ -179,7 +179,7 @@ class VMManager(ResourceManager[VMInfo]):
                 status = VMStatus.FAILED
             if wait and status not in GONE and status != VMStatus.FAILED:
                 status = self._wait(rec, set(GONE), timeout)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return status
 
     def delete(self, name: str, *, force: bool = False) -> None:
