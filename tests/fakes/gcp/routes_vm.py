@@ -330,7 +330,8 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
             body = _body(req)
             check(p, body)
             res = s.new_resource(p, f"regions/{region}", coll, kind, body)
-            res["fingerprint"] = "Fs3PCmNaSvE="
+            if kind != "healthCheck":  # HealthCheck is the one of the three without a fingerprint
+                res["fingerprint"] = "Fs3PCmNaSvE="
             return s.operation(req, f"regions/{region}", "insert", res)
 
         def get(req: Request) -> Any:
@@ -351,6 +352,30 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
             res.update(merged)
             return s.operation(req, scope, "patch", res)
 
+        def update(req: Request) -> Any:
+            # PUT replaces every writable field; identity and output-only fields stay.
+            p, scope = req.params["project"], f"regions/{req.params['region']}"
+            res = s.get(p, scope, coll, req.params["name"])
+            body = dict(_body(req))
+            check(p, body)
+            keep = (
+                "name",
+                "id",
+                "selfLink",
+                "kind",
+                "creationTimestamp",
+                "region",
+                "fingerprint",
+                "IPAddress",
+            )
+            res_new = {
+                **{k: v for k, v in body.items() if k not in keep},
+                **{k: res[k] for k in keep if k in res},
+            }
+            res.clear()
+            res.update(res_new)
+            return s.operation(req, scope, "update", res)
+
         def delete(req: Request) -> Any:
             p, scope, name = req.params["project"], f"regions/{req.params['region']}", req.params["name"]
             res = s.get(p, scope, coll, name)
@@ -367,6 +392,7 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
         t.add("GET", base + "/{name}", get, schema=kind[0].upper() + kind[1:])
         t.add("GET", base, lst, schema=kind[0].upper() + kind[1:] + "List")
         t.add("PATCH", base + "/{name}", patch, schema="Operation")
+        t.add("PUT", base + "/{name}", update, schema="Operation")
         t.add("DELETE", base + "/{name}", delete, schema="Operation")
 
     def check_health(p: str, hc: dict[str, Any]) -> None:
@@ -380,25 +406,24 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
             )
 
     def check_backend(p: str, bs: dict[str, Any]) -> None:
-        for hc in bs.get("healthChecks", []):
-            s.deref(hc, p, "healthChecks")
+        # References come in full or partial; the API stores (and returns) full URLs.
+        bs["healthChecks"] = [s.deref(hc, p, "healthChecks")["selfLink"] for hc in bs.get("healthChecks", [])]
         for b in bs.get("backends", []):
-            s.deref(b.get("group", ""), p, "instanceGroups")
-        if bs.get("protocol", "TCP") not in (
-            "TCP",
-            "UDP",
-            "UNSPECIFIED",
-            "SSL",
-            "HTTP",
-            "HTTPS",
-            "HTTP2",
-            "GRPC",
-        ):
+            b["group"] = s.deref(b.get("group", ""), p, "instanceGroups")["selfLink"]
+            b.setdefault("balancingMode", "CONNECTION")
+        if bs.get("network"):
+            bs["network"] = s.deref(bs["network"], p, "networks")["selfLink"]
+        protocols = ("TCP", "UDP", "UNSPECIFIED", "SSL", "HTTP", "HTTPS", "HTTP2", "GRPC")
+        if bs.get("protocol", "TCP") not in protocols:
             raise bad(f"Invalid value for field 'resource.protocol': '{bs.get('protocol')}'.")
 
     def check_rule(p: str, fr: dict[str, Any]) -> None:
         if fr.get("backendService"):
-            s.deref(fr["backendService"], p, "backendServices")
+            fr["backendService"] = s.deref(fr["backendService"], p, "backendServices")["selfLink"]
+        if fr.get("network"):
+            fr["network"] = s.deref(fr["network"], p, "networks")["selfLink"]
+        if fr.get("subnetwork"):
+            fr["subnetwork"] = s.deref(fr["subnetwork"], p, "subnetworks")["selfLink"]
 
     patchable("healthChecks", "healthCheck", check_health)
     patchable("backendServices", "backendService", check_backend)
