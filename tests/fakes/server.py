@@ -215,9 +215,7 @@ class LoopbackFake:
     ) -> None:
         """Make the next ``times`` requests matching (after ``skip`` matching ones) fail."""
         with self._lock:
-            self._faults.append(
-                Fault(method.upper(), re.compile(path_regex), status, reason, message, times, skip)
-            )
+            self._faults.append(Fault(method.upper(), re.compile(path_regex), status, reason, message, times, skip))
 
     def clear_faults(self) -> None:
         with self._lock:

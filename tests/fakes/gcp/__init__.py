@@ -56,9 +56,7 @@ class GcpFake(LoopbackFake):
         self, *, page_size: int = 500, op_polls: int = 0, transitions: bool = False, validate: bool = True
     ) -> None:
         self.state = ComputeState(page_size=page_size, op_polls=op_polls, transitions=transitions)
-        super().__init__(
-            routes(self.state), error_body=google_error, validate=_validator() if validate else None
-        )
+        super().__init__(routes(self.state), error_body=google_error, validate=_validator() if validate else None)
 
     def reset(self) -> None:
         """Drop every resource, operation, recorded request and injected fault."""

@@ -73,13 +73,10 @@ def add_network_routes(t: RouteTable, s: ComputeState) -> None:
             cidr = ipaddress.ip_network(body.get("ipCidrRange") or "", strict=True)
         except ValueError as exc:
             raise bad(
-                f"Invalid value for field 'resource.ipCidrRange': '{body.get('ipCidrRange')}'. "
-                "Invalid IPCidrRange."
+                f"Invalid value for field 'resource.ipCidrRange': '{body.get('ipCidrRange')}'. Invalid IPCidrRange."
             ) from exc
         for other in s.all_of("subnetworks"):
-            if other["network"] == net["selfLink"] and cidr.overlaps(
-                ipaddress.ip_network(other["ipCidrRange"])
-            ):
+            if other["network"] == net["selfLink"] and cidr.overlaps(ipaddress.ip_network(other["ipCidrRange"])):
                 raise bad(
                     f"Invalid IPCidrRange: {cidr} conflicts with existing subnetwork "
                     f"'{other['name']}' in region '{last(other['region'])}'."
@@ -99,9 +96,7 @@ def add_network_routes(t: RouteTable, s: ComputeState) -> None:
 
     @t.route("GET", P + "/regions/{region}/subnetworks/{name}", schema="Subnetwork")
     def subnet_get(req: Request) -> Any:
-        return s.get(
-            req.params["project"], f"regions/{req.params['region']}", "subnetworks", req.params["name"]
-        )
+        return s.get(req.params["project"], f"regions/{req.params['region']}", "subnetworks", req.params["name"])
 
     @t.route("GET", P + "/regions/{region}/subnetworks", schema="SubnetworkList")
     def subnet_list(req: Request) -> Any:

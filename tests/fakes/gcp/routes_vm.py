@@ -166,9 +166,7 @@ def add_instance_routes(t: RouteTable, s: ComputeState) -> None:
 
     @t.route("GET", Z + "/instances/{name}", schema="Instance")
     def instance_get(req: Request) -> Any:
-        return serve(
-            s.get(req.params["project"], f"zones/{req.params['zone']}", "instances", req.params["name"])
-        )
+        return serve(s.get(req.params["project"], f"zones/{req.params['zone']}", "instances", req.params["name"]))
 
     @t.route("GET", Z + "/instances", schema="InstanceList")
     def instance_list(req: Request) -> Any:
@@ -215,8 +213,7 @@ def add_instance_routes(t: RouteTable, s: ComputeState) -> None:
                 raise HttpError(
                     400,
                     "resourceNotReady" if name_ != "resume" else "invalid",
-                    f"The resource '{_rel(vm['selfLink'])}' is not ready: instance is "
-                    f"{vm['status']}, cannot {name_}",
+                    f"The resource '{_rel(vm['selfLink'])}' is not ready: instance is {vm['status']}, cannot {name_}",
                 )
             ts = now()
             if name_ == "stop":
@@ -246,9 +243,7 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
         body = _body(req)
         net = s.deref(body["network"], p, "networks")["selfLink"] if body.get("network") else None
         ig = s.new_resource(p, f"zones/{zone}", "instanceGroups", "instanceGroup", body)
-        ig.update(
-            size=0, fingerprint="42WmSpB8rSM=", namedPorts=list(body.get("namedPorts") or []), _members=[]
-        )
+        ig.update(size=0, fingerprint="42WmSpB8rSM=", namedPorts=list(body.get("namedPorts") or []), _members=[])
         if net:
             ig["network"] = net
         return s.operation(req, f"zones/{zone}", "compute.instanceGroups.insert", group_json(ig))
@@ -290,8 +285,7 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
             if add:
                 if vm["selfLink"] in ig["_members"]:
                     raise bad(
-                        f"The resource '{_rel(vm['selfLink'])}' is already a member of "
-                        f"'{_rel(ig['selfLink'])}'",
+                        f"The resource '{_rel(vm['selfLink'])}' is already a member of '{_rel(ig['selfLink'])}'",
                         "memberAlreadyExists",
                     )
                 ig["_members"].append(vm["selfLink"])
@@ -304,9 +298,7 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
         return s.operation(req, scope, f"compute.instanceGroups.{op}", group_json(ig))
 
     t.add("POST", Z + "/instanceGroups/{name}/addInstances", lambda r: members(r, True), schema="Operation")
-    t.add(
-        "POST", Z + "/instanceGroups/{name}/removeInstances", lambda r: members(r, False), schema="Operation"
-    )
+    t.add("POST", Z + "/instanceGroups/{name}/removeInstances", lambda r: members(r, False), schema="Operation")
 
     @t.route("POST", Z + "/instanceGroups/{name}/listInstances", schema="InstanceGroupsListInstances")
     def group_members(req: Request) -> Any:
@@ -380,10 +372,7 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
             p, scope, name = req.params["project"], f"regions/{req.params['region']}", req.params["name"]
             res = s.get(p, scope, coll, name)
             for user in s.all_of("backendServices") + s.all_of("forwardingRules"):
-                if (
-                    res["selfLink"] in user.get("healthChecks", [])
-                    or user.get("backendService") == res["selfLink"]
-                ):
+                if res["selfLink"] in user.get("healthChecks", []) or user.get("backendService") == res["selfLink"]:
                     raise in_use(f"{kind} '{_rel(res['selfLink'])}'", _rel(user["selfLink"]))
             del s.coll(p, scope, coll)[name]
             return s.operation(req, scope, "delete", res["selfLink"])
@@ -401,8 +390,7 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
             raise bad(f"Invalid value for field 'resource.type': '{kind}'.")
         if int(hc.get("timeoutSec", 5)) > int(hc.get("checkIntervalSec", 5)):
             raise bad(
-                "Invalid value for field 'resource.timeoutSec': timeout must be less than or equal "
-                "to checkIntervalSec."
+                "Invalid value for field 'resource.timeoutSec': timeout must be less than or equal to checkIntervalSec."
             )
 
     def check_backend(p: str, bs: dict[str, Any]) -> None:
@@ -436,9 +424,7 @@ def add_lb_routes(t: RouteTable, s: ComputeState) -> None:
         group = _body(req).get("group", "")
         ig = s.deref(group, p, "instanceGroups")
         if not any(b.get("group") == ig["selfLink"] for b in bs.get("backends", [])):
-            raise bad(
-                f"Instance group '{_rel(ig['selfLink'])}' is not a backend of '{_rel(bs['selfLink'])}'."
-            )
+            raise bad(f"Instance group '{_rel(ig['selfLink'])}' is not a backend of '{_rel(bs['selfLink'])}'.")
         status = []
         for link in ig["_members"]:
             _, vscope, _, vname = s.parse_ref(link, p)
@@ -470,8 +456,7 @@ def add_forwarding_rule_defaults(s: ComputeState, t: RouteTable) -> None:
             raise bad(f"Invalid value for field 'resource.IPProtocol': '{proto}'.")
         if not (body.get("ports") or body.get("portRange") or body.get("allPorts")):
             raise bad(
-                "Invalid value for field 'resource.portRange': ''. One of ports, portRange or allPorts "
-                "must be set."
+                "Invalid value for field 'resource.portRange': ''. One of ports, portRange or allPorts must be set."
             )
         body.setdefault("IPAddress", s.alloc_nat())
         body.setdefault("IPProtocol", proto)

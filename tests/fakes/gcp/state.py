@@ -26,9 +26,7 @@ def not_found(what: str) -> HttpError:
 
 
 def in_use(what: str, user: str) -> HttpError:
-    return HttpError(
-        400, "resourceInUseByAnotherResource", f"The {what} resource is already being used by '{user}'"
-    )
+    return HttpError(400, "resourceInUseByAnotherResource", f"The {what} resource is already being used by '{user}'")
 
 
 def bad(message: str, reason: str = "invalid") -> HttpError:
@@ -150,9 +148,7 @@ class ComputeState:
         return str(self._nat)
 
     # ------------------------------------------------------------ operations
-    def operation(
-        self, req: Request, scope: str, op_type: str, target: dict[str, Any] | str
-    ) -> dict[str, Any]:
+    def operation(self, req: Request, scope: str, op_type: str, target: dict[str, Any] | str) -> dict[str, Any]:
         project = req.params["project"]
         name = f"operation-{next(self._ops)}-{op_type}"
         target_link = target if isinstance(target, str) else target["selfLink"]
