@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mcinfra.core.errors import InvalidRequest, McInfraError
+from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError
 from mcinfra.core.handlers import ConnectionInfo
 from mcinfra.drivers.gcp.errors import PROVIDER, is_retryable, map_exception, map_operation_error
 
@@ -91,9 +91,7 @@ class GcpClient:
         self.credentials, cred_project = self._credentials(info, bool(opts.get("anonymous")))
         project = opts.get("project") or cred_project
         if not project:
-            raise InvalidRequest(
-                "gcp needs a project: credential 'project_id' or option 'project'", field="project"
-            )
+            raise InvalidRequest("gcp needs a project: credential 'project_id' or option 'project'", field="project")
         self.project: str = str(project)
         endpoint = opts.get("api_endpoint")
         self.client_options: dict[str, Any] | None = {"api_endpoint": str(endpoint)} if endpoint else None
@@ -159,9 +157,7 @@ class GcpClient:
     def zone(self) -> str:
         """The connection's zone; without one, the region's first zone that is UP."""
         if self._zone is None:
-            region = self.call(
-                "RegionsClient", "get", idempotent=True, project=self.project, region=self.region
-            )
+            region = self.call("RegionsClient", "get", idempotent=True, project=self.project, region=self.region)
             zones = sorted(last(z) for z in region.zones)
             if not zones:
                 raise InvalidRequest(f"gcp region {self.region!r} has no zones", field="zone")
@@ -169,26 +165,31 @@ class GcpClient:
         return self._zone
 
     # ------------------------------------------------------------------ the choke point
-    def call(self, client: str, method: str, *, idempotent: bool = False, **kwargs: Any) -> Any:
+    def call(
+        self, client: str, method: str, *, idempotent: bool = False, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
         """Call ``client.method(**kwargs)``, retrying throttling (and, for idempotent calls, server
-        errors) with exponential backoff; every SDK exception leaves as an mcinfra error."""
+        errors) with exponential backoff; every SDK exception leaves as an mcinfra error. Lists
+        come back as lists (every page fetched)."""
         what = f"{client.removesuffix('Client')}.{method.removesuffix('_unary')}"
+        timeout = self.request_timeout if timeout is None else timeout
         fn: Callable[..., Any] = getattr(self.client(client), method)
         attempt = 0
         while True:
             started = time.monotonic()
             try:
                 # retry=None: the SDK would retry some calls on its own; this loop is the one retry policy
-                out = fn(retry=None, timeout=self.request_timeout, **kwargs)
+                out = fn(retry=None, timeout=timeout, **kwargs)
+                if hasattr(out, "pages"):
+                    # A pager fetches later pages while iterated: fetch them here, inside the choke point.
+                    out = list(out)
             except McInfraError:
                 raise
             except Exception as exc:
                 elapsed = (time.monotonic() - started) * 1000
                 if attempt < self.retries and is_retryable(exc, idempotent=idempotent):
                     delay = self.retry_base * (2**attempt)
-                    log.info(
-                        "%s failed (%s), retry %d in %.2fs", what, type(exc).__name__, attempt + 1, delay
-                    )
+                    log.info("%s failed (%s), retry %d in %.2fs", what, type(exc).__name__, attempt + 1, delay)
                     attempt += 1
                     time.sleep(delay)
                     continue
@@ -205,37 +206,28 @@ class GcpClient:
 
     def wait(self, op: Any, what: str) -> Any:
         done = self.compute.Operation.Status.DONE
+        # GCP's operations.wait holds the request up to ~2 minutes before answering RUNNING.
+        wait_timeout = max(self.request_timeout, 150.0)
         deadline = time.monotonic() + self.op_timeout
         pause = 0.02
         while op.status != done:
             if time.monotonic() > deadline:
-                from mcinfra.core.errors import CloudError
-
-                raise CloudError(
-                    PROVIDER, "OperationTimeout", f"{what}: operation {op.name} not done in time"
-                )
+                raise CloudError(PROVIDER, "OperationTimeout", f"{what}: operation {op.name} not done in time")
             if op.zone:
-                op = self.call(
-                    "ZoneOperationsClient",
-                    "wait",
-                    idempotent=True,
-                    project=self.project,
-                    zone=last(op.zone),
-                    operation=op.name,
-                )
+                ops, scope = "ZoneOperationsClient", {"zone": last(op.zone)}
             elif op.region:
-                op = self.call(
-                    "RegionOperationsClient",
-                    "wait",
-                    idempotent=True,
-                    project=self.project,
-                    region=last(op.region),
-                    operation=op.name,
-                )
+                ops, scope = "RegionOperationsClient", {"region": last(op.region)}
             else:
-                op = self.call(
-                    "GlobalOperationsClient", "wait", idempotent=True, project=self.project, operation=op.name
-                )
+                ops, scope = "GlobalOperationsClient", {}
+            op = self.call(
+                ops,
+                "wait",
+                idempotent=True,
+                timeout=min(wait_timeout, max(deadline - time.monotonic(), 1.0)),
+                project=self.project,
+                operation=op.name,
+                **scope,
+            )
             if op.status != done:
                 # wait() returns early (at most ~2 min on GCP); don't spin on an endpoint that answers at once
                 time.sleep(pause)

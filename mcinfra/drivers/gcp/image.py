@@ -57,9 +57,7 @@ class GcpImageHandler(ImageHandler):
                 pass
             if not family:
                 try:  # a bare family name is what users usually have in mind (debian-12)
-                    return p, self.c.call(
-                        "ImagesClient", "get_from_family", idempotent=True, project=p, family=name
-                    )
+                    return p, self.c.call("ImagesClient", "get_from_family", idempotent=True, project=p, family=name)
                 except NotFound:
                     pass
         raise NotFound(f"image {ref!r} not found in {', '.join(projects)}")

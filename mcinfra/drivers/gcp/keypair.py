@@ -63,9 +63,7 @@ def parse_public_key(text: str) -> str:
 class GcpKeyPairHandler(KeyPairHandler):
     def __init__(self, key_type: str = "ed25519", vm_user: str = "cb-user") -> None:
         if key_type not in KEY_TYPES:
-            raise InvalidRequest(
-                f"gcp option key_type must be one of {', '.join(KEY_TYPES)}", field="key_type"
-            )
+            raise InvalidRequest(f"gcp option key_type must be one of {', '.join(KEY_TYPES)}", field="key_type")
         self.key_type = key_type
         self.vm_user = vm_user
 

@@ -68,9 +68,7 @@ class GcpNLBHandler(NLBHandler):
             out.tcp_health_check = compute.TCPHealthCheck(port=hc.port)
         return out
 
-    def _forwarding_rule(
-        self, name: str, listener: Listener, scheme: str, vpc: str, subnet: str | None
-    ) -> Any:
+    def _forwarding_rule(self, name: str, listener: Listener, scheme: str, vpc: str, subnet: str | None) -> Any:
         compute = self.c.compute
         fr = compute.ForwardingRule(
             name=name,
@@ -151,9 +149,11 @@ class GcpNLBHandler(NLBHandler):
             out.append((parts[parts.index("zones") + 1], parts[-1]))
         return out
 
-    def _vm_group(self, bs: Any) -> VMGroup:
+    def _vm_group(self, bs: Any, listener_port: int | None = None) -> VMGroup:
         vms = [vm for zone, g in self._groups(bs) for vm in self._members(zone, g)]
-        port = int(_desc_value(bs.description, "vm_group_port") or 0) or 1
+        # A backend service made outside mcinfra has no recorded port: a passthrough NLB
+        # delivers on the listener's port.
+        port = int(_desc_value(bs.description, "vm_group_port") or 0) or listener_port or 1
         return VMGroup(protocol=bs.protocol, port=port, vms=vms)
 
     @staticmethod
@@ -173,10 +173,8 @@ class GcpNLBHandler(NLBHandler):
             vpc=_desc_value(bs.description, "vpc") or "",
             type="INTERNAL" if fr.load_balancing_scheme == "INTERNAL" else "PUBLIC",
             scope="REGION",
-            listener=Listener(
-                protocol=fr.I_p_protocol, port=int(fr.ports[0]) if fr.ports else 1, ip=fr.I_p_address
-            ),
-            vm_group=self._vm_group(bs),
+            listener=Listener(protocol=fr.I_p_protocol, port=int(fr.ports[0]) if fr.ports else 1, ip=fr.I_p_address),
+            vm_group=self._vm_group(bs, int(fr.ports[0]) if fr.ports else None),
             health_checker=self._checker(hc),
             created_at=_created(fr.creation_timestamp),
             extra={
@@ -230,9 +228,7 @@ class GcpNLBHandler(NLBHandler):
             if scheme == "INTERNAL":
                 bs.network = c.network_link(req.vpc)
             self._regional("RegionBackendServicesClient", "insert_unary", backend_service_resource=bs)
-            undo.append(
-                lambda: self._regional("RegionBackendServicesClient", "delete_unary", backend_service=name)
-            )
+            undo.append(lambda: self._regional("RegionBackendServicesClient", "delete_unary", backend_service=name))
             fr = self._forwarding_rule(name, req.listener, scheme, req.vpc, subnet)
             self._regional("ForwardingRulesClient", "insert_unary", forwarding_rule_resource=fr)
         except Exception:
@@ -266,9 +262,7 @@ class GcpNLBHandler(NLBHandler):
         self._regional("RegionBackendServicesClient", "delete_unary", backend_service=bs.name)
         self._regional("RegionHealthChecksClient", "delete_unary", health_check=hc.name)
         for zone, group in self._groups(bs):
-            c.mutate(
-                "InstanceGroupsClient", "delete_unary", project=c.project, zone=zone, instance_group=group
-            )
+            c.mutate("InstanceGroupsClient", "delete_unary", project=c.project, zone=zone, instance_group=group)
 
     def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         c = self.c

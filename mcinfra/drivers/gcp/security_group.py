@@ -124,9 +124,7 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
             )
         allowed = compute.Allowed(I_p_protocol=_gcp_protocol(rule))
         if rule.protocol in ("TCP", "UDP"):
-            ports = (
-                str(rule.from_port) if rule.from_port == rule.to_port else f"{rule.from_port}-{rule.to_port}"
-            )
+            ports = str(rule.from_port) if rule.from_port == rule.to_port else f"{rule.from_port}-{rule.to_port}"
             allowed.ports = [ports]
         fw = compute.Firewall(
             name=rule_name(sg, rule),
@@ -188,17 +186,13 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
             raise AlreadyExists(f"security group (network tag) {req.name!r} already has firewall rules")
         rules = dedupe_rules(req.rules)
         # A new SG starts with no rules, i.e. egress denied until the default rule is added.
-        self._apply(
-            req.name, req.vpc, rules, [], had_default=True, has_default=DEFAULT_OUTBOUND_RULE in rules
-        )
+        self._apply(req.name, req.vpc, rules, [], had_default=True, has_default=DEFAULT_OUTBOUND_RULE in rules)
         return self.get(IID(name_id=req.name, system_id=req.name))
 
     def get(self, iid: IID) -> SecurityGroupInfo:
         fws = self._groups().get(iid.system_id)
         if not fws:
-            raise NotFound(
-                f"security group {iid.system_id!r} has no firewall rules in project {self.c.project!r}"
-            )
+            raise NotFound(f"security group {iid.system_id!r} has no firewall rules in project {self.c.project!r}")
         return self._info(iid.system_id, fws)
 
     def list(self) -> list[SecurityGroupInfo]:
@@ -219,9 +213,7 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
         info = self.get(iid)
         new = [r for r in dedupe_rules(rules) if r not in info.rules]
         had = DEFAULT_OUTBOUND_RULE in info.rules
-        self._apply(
-            iid.system_id, info.vpc, new, [], had_default=had, has_default=had or DEFAULT_OUTBOUND_RULE in new
-        )
+        self._apply(iid.system_id, info.vpc, new, [], had_default=had, has_default=had or DEFAULT_OUTBOUND_RULE in new)
         return self.get(iid)
 
     def remove_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:

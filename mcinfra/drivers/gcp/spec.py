@@ -11,9 +11,7 @@ from mcinfra.drivers.gcp.client import GcpClient, last
 
 def _gpu(accel: Any) -> GpuInfo:
     model = accel.guest_accelerator_type
-    return GpuInfo(
-        count=accel.guest_accelerator_count, manufacturer="NVIDIA" if "nvidia" in model else "", model=model
-    )
+    return GpuInfo(count=accel.guest_accelerator_count, manufacturer="NVIDIA" if "nvidia" in model else "", model=model)
 
 
 class GcpSpecHandler(SpecHandler):

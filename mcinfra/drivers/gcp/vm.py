@@ -79,9 +79,7 @@ class GcpVMHandler(VMHandler):
         c = self.c
         zone = self._zones.get(name, c.zone)
         try:
-            vm = c.call(
-                "InstancesClient", "get", idempotent=True, project=c.project, zone=zone, instance=name
-            )
+            vm = c.call("InstancesClient", "get", idempotent=True, project=c.project, zone=zone, instance=name)
         except NotFound:
             vm = next((v for v in self._aggregated() if v.name == name), None)
             if vm is None:
@@ -124,9 +122,7 @@ class GcpVMHandler(VMHandler):
             raise InvalidRequest("gcp VMs need the key pair's public key (VMReq.public_key)", field="keypair")
         if req.root_disk_size is not None and req.root_disk_size < 10:
             raise InvalidRequest("gcp root disks are at least 10 GB", field="root_disk_size")
-        disk_type = (
-            req.root_disk_type if req.root_disk_type not in (None, "", "default") else DEFAULT_DISK_TYPE
-        )
+        disk_type = req.root_disk_type if req.root_disk_type not in (None, "", "default") else DEFAULT_DISK_TYPE
         c, compute = self.c, self.c.compute
         zone = req.zone or c.zone
         source = self.images.source_image(req.image)
@@ -156,9 +152,7 @@ class GcpVMHandler(VMHandler):
             tags=compute.Tags(items=list(req.security_groups)),
             metadata=compute.Metadata(items=[compute.Items(key=k, value=v) for k, v in meta.items()]),
         )
-        op = c.call(
-            "InstancesClient", "insert_unary", project=c.project, zone=zone, instance_resource=instance
-        )
+        op = c.call("InstancesClient", "insert_unary", project=c.project, zone=zone, instance_resource=instance)
         self._zones[req.name] = zone
         try:
             c.wait(op, "Instances.insert")
@@ -169,9 +163,7 @@ class GcpVMHandler(VMHandler):
 
     def _cleanup(self, zone: str, name: str) -> None:
         best_effort(
-            lambda: self.c.mutate(
-                "InstancesClient", "delete_unary", project=self.c.project, zone=zone, instance=name
-            ),
+            lambda: self.c.mutate("InstancesClient", "delete_unary", project=self.c.project, zone=zone, instance=name),
             "rollback",
         )
         self._zones.pop(name, None)
@@ -193,9 +185,7 @@ class GcpVMHandler(VMHandler):
 
     def _action(self, name: str, method: str) -> None:
         c = self.c
-        c.mutate(
-            "InstancesClient", f"{method}_unary", project=c.project, zone=self.zone_of(name), instance=name
-        )
+        c.mutate("InstancesClient", f"{method}_unary", project=c.project, zone=self.zone_of(name), instance=name)
 
     def suspend(self, iid: IID) -> VMStatus:
         self._action(iid.system_id, "suspend")
@@ -208,9 +198,7 @@ class GcpVMHandler(VMHandler):
         elif vm.status == "SUSPENDED":
             self._action(iid.system_id, "resume")
         else:
-            raise CloudError(
-                PROVIDER, "InvalidState", f"VM {vm.name!r} is {vm.status}, not suspended or stopped"
-            )
+            raise CloudError(PROVIDER, "InvalidState", f"VM {vm.name!r} is {vm.status}, not suspended or stopped")
         return VMStatus.RESUMING
 
     def reboot(self, iid: IID) -> VMStatus:

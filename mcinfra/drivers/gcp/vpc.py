@@ -30,9 +30,7 @@ class GcpVPCHandler(VPCHandler):
 
     # ------------------------------------------------------------------ helpers
     def _subnets_of(self, network_name: str) -> list[Any]:
-        items = self.c.call(
-            "SubnetworksClient", "list", idempotent=True, project=self.c.project, region=self.c.region
-        )
+        items = self.c.call("SubnetworksClient", "list", idempotent=True, project=self.c.project, region=self.c.region)
         return [sn for sn in items if last(sn.network) == network_name]
 
     def _subnet_info(self, sn: Any) -> SubnetInfo:
@@ -90,9 +88,7 @@ class GcpVPCHandler(VPCHandler):
         except ValueError as exc:
             raise InvalidRequest(str(exc), field="subnets") from None
         c = self.c
-        net = c.compute.Network(
-            name=req.name, auto_create_subnetworks=False, description=f"{CIDR_TAG}{req.cidr}"
-        )
+        net = c.compute.Network(name=req.name, auto_create_subnetworks=False, description=f"{CIDR_TAG}{req.cidr}")
         c.mutate("NetworksClient", "insert_unary", project=c.project, network_resource=net)
         made: list[str] = []
         try:
@@ -118,9 +114,7 @@ class GcpVPCHandler(VPCHandler):
     def list(self) -> list[VPCInfo]:
         c = self.c
         nets = list(c.call("NetworksClient", "list", idempotent=True, project=c.project))
-        subnets = list(
-            c.call("SubnetworksClient", "list", idempotent=True, project=c.project, region=c.region)
-        )
+        subnets = list(c.call("SubnetworksClient", "list", idempotent=True, project=c.project, region=c.region))
         out = []
         for net in nets:
             if net.auto_create_subnetworks:

@@ -251,3 +251,15 @@ def test_credentials_are_checked_and_never_echoed(fake: GcpFake) -> None:
     )
     assert conn.client.project == "p"
     assert pem not in repr(conn.info)
+
+
+def test_a_failure_on_a_later_list_page_is_mapped_too(cloud: Any, fake: GcpFake) -> None:
+    fake.state.page_size = 2
+    try:
+        fake.inject("GET", r"/zones/us-central1-a/machineTypes$", status=403, reason="forbidden", skip=1)
+        with pytest.raises(CloudError) as err:
+            cloud.specs().list()
+        assert err.value.code == "forbidden"
+        assert len(fake.find("GET", r"/machineTypes$")) == 2
+    finally:
+        fake.state.page_size = 500

@@ -137,6 +137,7 @@ def test_lists_follow_page_tokens(fake: GcpFake) -> None:
 def test_importing_the_driver_does_not_import_the_sdk() -> None:
     code = (
         "import sys, mcinfra.drivers.gcp.driver as d; d.GcpDriver().capabilities(); "
+        "assert d.GcpDriver().check_installed() is None; "
         "print('google.cloud.compute_v1' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
