@@ -72,10 +72,13 @@ class Store:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")
-        self.engine = self._make_engine()
         # SQLite takes one writer at a time; in-memory SQLite is one shared connection.
         self._serial: Any = threading.RLock() if self.is_sqlite else None
-        self._migrate()
+        try:
+            self.engine = self._make_engine()
+            self._migrate()
+        except (OSError, DBAPIError) as exc:
+            raise StoreError(f"cannot open the metadata store {self!r}: {exc}") from exc
         if self.is_memory:
             key_dir = None
         elif self.is_sqlite:

@@ -1,5 +1,5 @@
 """Mock VMs with CSP-like timing: with latency > 0 a VM passes through the in-between states
-(Creating, Suspending, Resuming, Rebooting, Terminating) for that long."""
+(Creating, Suspending, Resuming, Rebooting, Terminating) for a few calls' latency."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from mcinfra.drivers.mock.state import Data
 PUBLIC_BASE = ipaddress.IPv4Address("198.18.0.0")
 PUBLIC_PER_REGION = 32768
 _INTERNAL = ("_target", "_until", "_gone_at")
+#: a state change lasts this many API calls' latency, so callers can observe the in-between state
+TRANSITION_CALLS = 4
 
 
 def effective(rec: dict[str, Any], now: float) -> VMStatus:
@@ -39,7 +41,7 @@ def purge(data: Data, now: float) -> None:
 
 class MockVMs(MockHandler, VMHandler):
     def _transition(self, rec: dict[str, Any], via: VMStatus, to: VMStatus) -> VMStatus:
-        span = self.b.latency[1]
+        span = self.b.latency[1] * TRANSITION_CALLS
         if span > 0:
             rec["status"], rec["_target"], rec["_until"] = via.value, to.value, time.time() + span
             return via
@@ -148,7 +150,7 @@ class MockVMs(MockHandler, VMHandler):
             purge(data, now)
             self.record(data, "vm", iid.system_id, "VM")
             if self.b.latency[1] > 0:
-                data["vm"][iid.system_id]["_gone_at"] = now + self.b.latency[1]
+                data["vm"][iid.system_id]["_gone_at"] = now + self.b.latency[1] * TRANSITION_CALLS
             else:
                 del data["vm"][iid.system_id]
             return VMStatus.TERMINATING
