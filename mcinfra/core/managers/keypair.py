@@ -42,9 +42,8 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
     def _register_extra(self, info: KeyPairInfo) -> dict[str, Any]:
         return {"public_key": info.public_key, "fingerprint": info.fingerprint, "vm_user": info.vm_user}
 
-    def _user_view(self, info: KeyPairInfo, rec: IIDRecord) -> KeyPairInfo:
-        return info.model_copy(update={"iid": IID(name_id=rec.name_id, system_id=rec.system_id),
-                                       "private_key": None})
+    def _user_view(self, info: KeyPairInfo, name: str, known: dict[str, str] | None = None) -> KeyPairInfo:
+        return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "private_key": None})
 
     def _from_store(self, rec: IIDRecord) -> KeyPairInfo:
         return KeyPairInfo(iid=IID(name_id=rec.name_id, system_id=rec.system_id),
