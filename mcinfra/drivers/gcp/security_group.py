@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from mcinfra.core.errors import AlreadyExists, InUse, InvalidRequest, NotFound
+from mcinfra.core.errors import AlreadyExists, InUse, NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import (
     DEFAULT_OUTBOUND_RULE,
@@ -178,8 +178,6 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
     # ------------------------------------------------------------------ SecurityGroupHandler
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         check_name(req.name, "security group")
-        if len(req.name) > 63:
-            raise InvalidRequest("security group name is longer than 63 characters", field="name")
         c = self.c
         c.call("NetworksClient", "get", idempotent=True, project=c.project, network=req.vpc)
         if req.name in self._groups():
