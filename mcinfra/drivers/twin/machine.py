@@ -183,9 +183,7 @@ def boot(vm: dict[str, Any], vm_dir: Path) -> int:
             pid = int(text) if text.isdigit() else 0
         if pid:
             if not netns.pid_alive(pid):
-                raise netns.TwinCommandError(
-                    "BootFailed", f"VM {vm['name']}: sshd exited: {console_tail(vm_dir)}"
-                )
+                raise netns.TwinCommandError("BootFailed", f"VM {vm['name']}: sshd exited: {console_tail(vm_dir)}")
             if _listening(pid, SSH_PORT):
                 return pid
         time.sleep(0.02)

@@ -265,9 +265,7 @@ class TwinNLBHandler(NLBHandler):
             lb = self._get(st, iid.system_id)
             # only a running VM that failed its probe is kept out; a suspended one is out anyway
             # and rejoins on resume
-            unhealthy = [
-                v for v, ok in result.items() if not ok and v in probed and v in lb["vm_group"]["vms"]
-            ]
+            unhealthy = [v for v, ok in result.items() if not ok and v in probed and v in lb["vm_group"]["vms"]]
             if unhealthy != lb["unhealthy"]:
                 lb["unhealthy"] = unhealthy
                 sync_nlb(st, lb)

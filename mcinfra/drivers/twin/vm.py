@@ -39,9 +39,7 @@ def _private_ip(subnet: dict[str, Any], st: dict[str, Any]) -> str:
     for host in hosts[3:] if len(hosts) > 8 else hosts[1:]:
         if str(host) not in taken:
             return str(host)
-    raise CloudError(
-        "twin", "SubnetFull", f"subnet {subnet['name']!r} ({subnet['cidr']}) has no free address"
-    )
+    raise CloudError("twin", "SubnetFull", f"subnet {subnet['name']!r} ({subnet['cidr']}) has no free address")
 
 
 class TwinVMHandler(VMHandler):
@@ -220,9 +218,7 @@ class TwinVMHandler(VMHandler):
         with self.region.locked() as st:
             vm = get_vm(st, iid.system_id)
             if vm["state"] != "suspended":
-                raise CloudError(
-                    "twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended"
-                )
+                raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended")
             netns.cgroup_freeze(vm["ns"], False)
             netns.ip("link", "set", vm["router_link"], "up", ns=self._router_ns(st, vm))
             if self.resume_changes_public_ip:

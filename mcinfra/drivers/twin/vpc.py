@@ -58,12 +58,8 @@ def sync_router(st: dict[str, Any], vpc_id: str) -> None:
         "table ip twin_nat {}",
         "delete table ip twin_nat",
         "table ip twin_nat {",
-        "  map dnat_map { type ipv4_addr : ipv4_addr;"
-        + (f" elements = {{ {dnat} }};" if pairs else "")
-        + " }",
-        "  map snat_map { type ipv4_addr : ipv4_addr;"
-        + (f" elements = {{ {snat} }};" if pairs else "")
-        + " }",
+        "  map dnat_map { type ipv4_addr : ipv4_addr;" + (f" elements = {{ {dnat} }};" if pairs else "") + " }",
+        "  map snat_map { type ipv4_addr : ipv4_addr;" + (f" elements = {{ {snat} }};" if pairs else "") + " }",
         "  chain pre { type nat hook prerouting priority dstnat; policy accept;",
         "    dnat to ip daddr map @dnat_map",
         "  }",

@@ -137,12 +137,8 @@ def test_internal_nlb_serves_the_vpc(twin: Twin, web: dict) -> None:
     lb = nlbs.create(nlb_req("nlb-int", web, "INTERNAL"))
     assert lb.type == "INTERNAL" and lb.listener.ip.startswith("100.64.")
     client = web["vms"][0].extra["namespace"]
-    code = (
-        f"import socket\nfor _ in range(6):\n s=socket.create_connection(({lb.listener.ip!r},80),timeout=5)\n"
-    )
-    code += (
-        " s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print(s.recv(200).split(b'\\r\\n\\r\\n')[-1].decode())"
-    )
+    code = f"import socket\nfor _ in range(6):\n s=socket.create_connection(({lb.listener.ip!r},80),timeout=5)\n"
+    code += " s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print(s.recv(200).split(b'\\r\\n\\r\\n')[-1].decode())"
     out = netns.ns_exec(client, sys.executable, "-c", code).stdout.split()
     assert set(out) == {v.iid.name_id for v in web["vms"]}
     # not reachable from the twin internet (probed from inside it, so nothing leaves the host)
