@@ -55,7 +55,10 @@ class TwinVMHandler(VMHandler):
             return VMStatus.CREATING
         if state == "suspended":
             return VMStatus.SUSPENDED
-        if not netns.netns_exists(vm["ns"]) or not netns.pid_alive(vm.get("pid")):
+        if not netns.netns_exists(vm["ns"]):
+            # the kernel is the truth: the state dir outlived the namespaces (host reboot, cleanup)
+            return VMStatus.NOT_EXIST
+        if not netns.pid_alive(vm.get("pid")):
             return VMStatus.FAILED
         return VMStatus.RUNNING
 
