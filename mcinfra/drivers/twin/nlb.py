@@ -75,7 +75,7 @@ def render(st: dict[str, Any], lb: dict[str, Any]) -> str:
         "table ip twin_lb {",
         "  chain pre { type nat hook prerouting priority dstnat; policy accept;",
     ]
-    if targets and lb["vm_group"]["protocol"] == lb["listener"]["protocol"]:
+    if targets:
         elems = ", ".join(f"{i} : {ip}" for i, ip in enumerate(targets))
         lines.append(
             f"    meta l4proto {lproto} th dport {lb['listener']['port']} "
@@ -100,6 +100,11 @@ def sync_vpc_nlbs(st: dict[str, Any], vpc_id: str) -> None:
     for lb in st["nlbs"].values():
         if lb["vpc"] == vpc_id:
             sync_nlb(st, lb)
+
+
+def _check_protocols(listener: str, group: str) -> None:
+    if listener != group:
+        raise InvalidRequest(f"the twin NLB forwards {listener} to {listener} only; the VM group protocol is {group}")
 
 
 class TwinNLBHandler(NLBHandler):
@@ -134,6 +139,7 @@ class TwinNLBHandler(NLBHandler):
                 raise InvalidRequest(f"VM {vm['name']!r} is not in the NLB's VPC")
 
     def create(self, req: NLBReq) -> NLBInfo:
+        _check_protocols(req.listener.protocol, req.vm_group.protocol)
         with self.region.locked() as st:
             vpc = get_vpc(st, req.vpc)
             if any(lb["name"] == req.name for lb in st["nlbs"].values()):
@@ -279,6 +285,7 @@ class TwinNLBHandler(NLBHandler):
     def change_listener(self, iid: IID, listener: Listener) -> Listener:
         with self.region.locked() as st:
             lb = self._get(st, iid.system_id)
+            _check_protocols(listener.protocol, lb["vm_group"]["protocol"])
             lb["listener"] = {
                 **listener.model_dump(),
                 "ip": lb["listener"]["ip"],
@@ -290,6 +297,7 @@ class TwinNLBHandler(NLBHandler):
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
         with self.region.locked() as st:
             lb = self._get(st, iid.system_id)
+            _check_protocols(lb["listener"]["protocol"], vm_group.protocol)
             lb["vm_group"].update(protocol=vm_group.protocol, port=vm_group.port)
             sync_nlb(st, lb)
             return VMGroup(**lb["vm_group"])

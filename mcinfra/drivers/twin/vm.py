@@ -12,7 +12,7 @@ import ipaddress
 from datetime import datetime
 from typing import Any
 
-from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
+from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
 from mcinfra.drivers.twin import catalog, machine, netns
@@ -178,11 +178,10 @@ class TwinVMHandler(VMHandler):
                 self._teardown(vm_id, vm, vpc["ns"] if vpc else None)
                 st["vms"].pop(vm_id, None)
                 self.region.release_public_ip(st, vm.get("public_ip"))
-            if isinstance(exc, CloudError):
-                raise CloudError(
-                    "twin", exc.code, f"VM {req.name!r} failed to start and was torn down: {exc.message}"
-                ) from exc
-            raise
+            if isinstance(exc, McInfraError) and not isinstance(exc, CloudError):
+                raise
+            code, why = (exc.code, exc.message) if isinstance(exc, CloudError) else (type(exc).__name__, str(exc))
+            raise CloudError("twin", code, f"VM {req.name!r} failed to start and was torn down: {why}") from exc
 
     # ---------------------------------------------------------------- read
     def get(self, iid: IID) -> VMInfo:
