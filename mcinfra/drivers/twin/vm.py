@@ -255,13 +255,16 @@ class TwinVMHandler(VMHandler):
         return VMStatus.TERMINATING
 
     # ---------------------------------------------------------------- for tests and tools
-    def exec(self, iid: IID, argv: list[str], *, timeout: float = 60, check: bool = True) -> str:
-        """Run a command inside a running VM as root and return its stdout."""
+    def exec(
+        self, iid: IID, argv: list[str], *, timeout: float = 60, check: bool = True, host_view: bool = False
+    ) -> str:
+        """Run a command inside a running VM as root and return its stdout (``host_view``: with
+        the host's files instead of the VM's /etc, /home, /run, /tmp views)."""
         st = self.region.read()
         vm = get_vm(st, iid.system_id)
-        return machine.exec_in(vm, argv, timeout=timeout, check=check).stdout
+        return machine.exec_in(vm, argv, timeout=timeout, check=check, host_view=host_view).stdout
 
-    def spawn(self, iid: IID, argv: list[str]) -> None:
+    def spawn(self, iid: IID, argv: list[str], *, host_view: bool = False) -> None:
         """Start a long-running process inside the VM (it lives and dies with the VM)."""
         st = self.region.read()
-        machine.spawn_in(get_vm(st, iid.system_id), argv)
+        machine.spawn_in(get_vm(st, iid.system_id), argv, host_view=host_view)

@@ -60,7 +60,7 @@ def web(twin: Twin) -> dict:
     sg = twin.sg("sg-web", vpc, OPEN_RULES)
     vms = [twin.vm(f"web-{i}", vpc, [sg], key) for i in range(3)]
     for vm in vms:
-        twin.conn.vms().spawn(vm.iid, [sys.executable, "-c", HTTP_SERVER, vm.iid.name_id])
+        twin.conn.vms().spawn(vm.iid, [sys.executable, "-c", HTTP_SERVER, vm.iid.name_id], host_view=True)
     for vm in vms:
         wait_listening(vm.extra["namespace"], 80)
     return {"vpc": vpc, "vms": vms, "sg": sg, "key": key}
@@ -132,7 +132,9 @@ def test_public_nlb_round_robin_skips_suspended_and_unhealthy(twin: Twin, web: d
 def test_internal_nlb_serves_the_vpc(twin: Twin, web: dict) -> None:
     nlbs = twin.conn.nlbs()
     # restart the web server the previous test stopped
-    twin.conn.vms().spawn(web["vms"][2].iid, [sys.executable, "-c", HTTP_SERVER, web["vms"][2].iid.name_id])
+    twin.conn.vms().spawn(
+        web["vms"][2].iid, [sys.executable, "-c", HTTP_SERVER, web["vms"][2].iid.name_id], host_view=True
+    )
     wait_listening(web["vms"][2].extra["namespace"], 80)
     lb = nlbs.create(nlb_req("nlb-int", web, "INTERNAL"))
     assert lb.type == "INTERNAL" and lb.listener.ip.startswith("100.64.")
@@ -156,7 +158,7 @@ def test_nlb_targets_need_sg_admission(twin: Twin, web: dict) -> None:
         [SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22)],
     )
     vm = twin.vm("web-closed", web["vpc"], [sg], key)
-    twin.conn.vms().spawn(vm.iid, [sys.executable, "-c", HTTP_SERVER, "closed"])
+    twin.conn.vms().spawn(vm.iid, [sys.executable, "-c", HTTP_SERVER, "closed"], host_view=True)
     wait_listening(vm.extra["namespace"], 80)
     req = nlb_req("nlb-closed", {"vpc": web["vpc"], "vms": [vm]})
     lb = twin.conn.nlbs().create(req)

@@ -109,7 +109,7 @@ def matrix(twin: Twin) -> Matrix:
     vms = twin.conn.vms()
     for vm in (server, client):
         vms.spawn(vm.iid, ["socat", "TCP4-LISTEN:1000,reuseaddr,fork", "SYSTEM:echo ok"])
-        vms.spawn(vm.iid, [sys.executable, "-c", UDP_ECHO])
+        vms.spawn(vm.iid, [sys.executable, "-c", UDP_ECHO], host_view=True)
     info = {
         "server": {"ns": server.extra["namespace"], "public_ip": server.public_ip},
         "client": {"ns": client.extra["namespace"], "public_ip": client.public_ip},
