@@ -9,6 +9,7 @@ so programs on the host reach every public address directly.
 from __future__ import annotations
 
 import contextlib
+import re
 
 from mcinfra.drivers.twin import netns
 from mcinfra.drivers.twin.state import HOST_PUBLIC_IP, PUBLIC_RANGE, REGISTRY, file_lock
@@ -17,6 +18,7 @@ INET_NS = "mctwin-inet"
 BRIDGE = "br0"
 HOST_LINK = "mctwin0"
 INET_LINK = "mctwin1"
+ROUTER_NS = re.compile(r"^t[a-z2-7]{4}-r\d+$")
 
 
 def ensure() -> None:
@@ -52,6 +54,19 @@ def remove_if_unused() -> bool:
         with contextlib.suppress(OSError):
             (REGISTRY / "regions").rmdir()
     return True
+
+
+def forget_neighbors(prefix: str) -> None:
+    """Drop ARP entries for ``prefix`` on the host and on every router of the internet.
+
+    Public blocks and addresses get reused by later regions; an entry still pointing at a
+    deleted router's MAC would blackhole the new owner for several seconds (until the kernel
+    gives up on the stale entry), so a region flushes its block when it starts using it.
+    """
+    netns.run(["ip", "neigh", "flush", "to", prefix, "dev", HOST_LINK], check=False)
+    for ns in netns.netns_list():
+        if ROUTER_NS.match(ns):
+            netns.run(["ip", "-n", ns, "neigh", "flush", "to", prefix], check=False)
 
 
 def attach(link: str) -> None:

@@ -154,8 +154,9 @@ class TwinVPCHandler(VPCHandler):
             if any(v["name"] == req.name for v in st["vpcs"].values()):
                 raise AlreadyExists(f"twin VPC {req.name!r} already exists")
             # register the region's block first: cleanup keeps the internet while a region is registered
-            self.region.block(st)
+            block = self.region.block(st)
             internet.ensure()
+            internet.forget_neighbors(str(block))
             index = self.region.new_index(st)
             vpc_id = self.region.system_id("vpc", index)
             ns = self.region.ns_name("r", index)

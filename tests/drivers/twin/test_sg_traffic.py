@@ -126,7 +126,7 @@ def matrix(twin: Twin) -> Matrix:
 def test_sg_matrix_by_traffic(matrix: Matrix) -> None:
     m = matrix
     client32 = f"{m.client['public_ip']}/32"
-    other32 = "198.19.255.254/32"
+    other32 = "203.0.113.7/32"  # TEST-NET-3: only ever a rule, never a target
     in_all = rule("inbound", "ALL")
 
     # ---- inbound cases
