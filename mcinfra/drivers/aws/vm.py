@@ -62,6 +62,15 @@ def user_data(vm_user: str, public_key: str | None) -> str:
     )
 
 
+def _groups(inst: dict[str, Any]) -> list[str]:
+    # The primary interface's groups are the instance's; moto fills only that list.
+    groups = [g["GroupId"] for g in inst.get("SecurityGroups", [])]
+    for ni in inst.get("NetworkInterfaces", []):
+        if ni.get("Attachment", {}).get("DeviceIndex", 0) == 0:
+            groups += [g["GroupId"] for g in ni.get("Groups", []) if g["GroupId"] not in groups]
+    return groups
+
+
 def map_status(inst: dict[str, Any]) -> VMStatus:
     state = inst.get("State", {}).get("Name", "")
     if state == "pending":
@@ -138,7 +147,7 @@ class AwsVMHandler(VMHandler):
             spec=inst.get("InstanceType", ""),
             vpc=inst.get("VpcId", ""),
             subnet=inst.get("SubnetId", ""),
-            security_groups=[g["GroupId"] for g in inst.get("SecurityGroups", [])],
+            security_groups=_groups(inst),
             keypair=inst.get("KeyName", ""),
             root_disk_type=root.get("VolumeType"),
             root_disk_size=root.get("Size"),
