@@ -259,13 +259,24 @@ class AwsVMHandler(VMHandler):
         ebs: dict[str, Any] = {"DeleteOnTermination": True}
         if disk_type:
             ebs["VolumeType"] = disk_type
+        image_root = next(
+            (
+                b.get("Ebs", {})
+                for b in image.get("BlockDeviceMappings", [])
+                if b.get("DeviceName") == image.get("RootDeviceName")
+            ),
+            {},
+        )
         if req.root_disk_size:
             ebs["VolumeSize"] = req.root_disk_size
+        elif image_root.get("VolumeSize"):
+            # Spelled out so that a mapping that only changes type or encryption is complete.
+            ebs["VolumeSize"] = image_root["VolumeSize"]
         if self.hibernation:
             # AWS hibernates only instances launched with it, onto an encrypted root volume.
             params["HibernationOptions"] = {"Configured": True}
             ebs["Encrypted"] = True
-        if len(ebs) > 1 and image.get("RootDeviceName"):
+        if (disk_type or req.root_disk_size or self.hibernation) and image.get("RootDeviceName"):
             params["BlockDeviceMappings"] = [{"DeviceName": image["RootDeviceName"], "Ebs": ebs}]
         made = self.c.call("ec2", "run_instances", what=f"vm {req.name}", **params)["Instances"][0]
         instance_id = made["InstanceId"]
