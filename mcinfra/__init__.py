@@ -1,0 +1,77 @@
+"""mcinfra: one Python API over many clouds' infrastructure.
+
+    import mcinfra
+    infra = mcinfra.Infra()
+    cloud = infra.connect("mock-1")
+    cloud.vpcs.create("vpc-01", cidr="10.0.0.0/16", subnets=[mcinfra.SubnetReq(name="sn-01", cidr="10.0.1.0/24")])
+
+``Infra`` (and the store, locks and drivers behind it) is imported on first use, so
+``import mcinfra`` stays fast and needs no cloud SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mcinfra.core.errors import (
+    AlreadyExists,
+    CloudError,
+    DriverNotInstalled,
+    InUse,
+    InvalidRequest,
+    LockTimeout,
+    McInfraError,
+    NotFound,
+    StoreError,
+    Unsupported,
+)
+from mcinfra.core.models import (
+    IID,
+    CallRecord,
+    DestroyReport,
+    GpuInfo,
+    HealthChecker,
+    HealthInfo,
+    ImageInfo,
+    KeyPairInfo,
+    ListAll,
+    Listener,
+    NLBInfo,
+    RegionZoneInfo,
+    SecurityGroupInfo,
+    SecurityRule,
+    SpecInfo,
+    SubnetInfo,
+    SubnetReq,
+    VMGroup,
+    VMInfo,
+    VMStatus,
+    VPCInfo,
+    ZoneInfo,
+    ZoneStatus,
+)
+
+if TYPE_CHECKING:
+    from mcinfra.core.connection import Connection
+    from mcinfra.core.infra import Infra
+
+__version__ = "0.1.0"
+
+_LAZY = {"Infra": "mcinfra.core.infra", "Connection": "mcinfra.core.connection"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mcinfra' has no attribute {name!r}")
+
+
+__all__ = [
+    "IID", "AlreadyExists", "CallRecord", "CloudError", "Connection", "DestroyReport", "DriverNotInstalled",
+    "GpuInfo", "HealthChecker", "HealthInfo", "ImageInfo", "InUse", "Infra", "InvalidRequest", "KeyPairInfo",
+    "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "RegionZoneInfo",
+    "SecurityGroupInfo", "SecurityRule", "SpecInfo", "StoreError", "SubnetInfo", "SubnetReq", "Unsupported",
+    "VMGroup", "VMInfo", "VMStatus", "VPCInfo", "ZoneInfo", "ZoneStatus",
+]

@@ -1,0 +1,1 @@
+"""The core: models, handler ABCs, managers, errors, validation. Imports no CSP SDK."""

@@ -1,0 +1,255 @@
+"""``Infra``: the entry point. Holds the store, the locks and the driver registry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from mcinfra.core import validation as v
+from mcinfra.core.calls import CallGate
+from mcinfra.core.connection import Connection
+from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
+from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.models import CallRecord
+from mcinfra.drivers.loader import DriverRegistry, ProviderInfo
+from mcinfra.splock import LockInfo, SPLock
+from mcinfra.store import Store
+
+log = logging.getLogger("mcinfra")
+
+
+class CredentialInfo(BaseModel):
+    """A stored credential as shown to users: key names only, never values."""
+
+    name: str
+    provider: str
+    keys: list[str]
+    created_at: datetime | None = None
+
+
+class RegionInfo(BaseModel):
+    name: str
+    provider: str
+    region: str
+    zone: str | None = None
+    extra: dict[str, Any] = {}
+
+
+class ConnectionConfig(BaseModel):
+    name: str
+    provider: str
+    credential: str | None = None
+    region: str | None = None
+    options: dict[str, Any] = {}
+
+
+class ReconcileReport(BaseModel):
+    finished: list[str] = []
+    rolled_back: list[str] = []
+    failed: dict[str, str] = {}
+
+
+class _Config:
+    def __init__(self, infra: Infra) -> None:
+        self._infra = infra
+        self._store = infra.store
+
+    def _provider(self, provider: Any) -> str:
+        if not isinstance(provider, str) or provider not in self._infra.registry.providers_names():
+            known = ", ".join(sorted(self._infra.registry.providers_names()))
+            raise InvalidRequest(f"unknown provider {provider!r}; known: {known}", field="provider")
+        return provider
+
+
+class Credentials(_Config):
+    def add(self, name: str, *, provider: str, keys: dict[str, str]) -> CredentialInfo:
+        name, provider = v.name(name), self._provider(provider)
+        if not isinstance(keys, dict) or not keys or not all(
+                isinstance(k, str) and k and isinstance(val, str | SecretStr) for k, val in keys.items()):
+            raise InvalidRequest("keys must be a non-empty mapping of names to string values", field="keys")
+        plain = {k: val.get_secret_value() if isinstance(val, SecretStr) else val for k, val in keys.items()}
+        self._store.add_credential(name, provider, plain)
+        return self.get(name)
+
+    def get(self, name: str) -> CredentialInfo:
+        for c in self._store.credentials():
+            if c["name"] == name:
+                return CredentialInfo(**c)
+        raise NotFound(f"credential {name!r} does not exist")
+
+    def list(self) -> list[CredentialInfo]:
+        return [CredentialInfo(**c) for c in self._store.credentials()]
+
+    def delete(self, name: str) -> None:
+        self._store.delete_config("credential", name)
+
+
+class Regions(_Config):
+    def add(self, name: str, *, provider: str, region: str, zone: str | None = None,
+            extra: dict[str, Any] | None = None) -> RegionInfo:
+        name, provider = v.name(name), self._provider(provider)
+        if not isinstance(region, str) or not region.strip():
+            raise InvalidRequest("region must be a non-empty CSP region name", field="region")
+        if zone is not None and (not isinstance(zone, str) or not zone.strip()):
+            raise InvalidRequest("zone must be a non-empty CSP zone name or None", field="zone")
+        self._store.add_region(name, provider, region.strip(), zone.strip() if zone else None, dict(extra or {}))
+        return self.get(name)
+
+    def get(self, name: str) -> RegionInfo:
+        return RegionInfo(**{k: val for k, val in self._store.region(name).items() if k != "id"})
+
+    def list(self) -> list[RegionInfo]:
+        return [RegionInfo(**{k: val for k, val in r.items() if k != "id"}) for r in self._store.regions()]
+
+    def delete(self, name: str) -> None:
+        self._store.delete_config("region", name)
+
+
+class Connections(_Config):
+    def add(self, name: str, *, provider: str | None = None, credential: str | None = None,
+            region: str | None = None, options: dict[str, Any] | None = None) -> ConnectionConfig:
+        name = v.name(name)
+        providers = set()
+        if credential is not None:
+            providers.add(self._store.credential(v.name(credential, "credential"))[0])
+        if region is not None:
+            providers.add(self._store.region(v.name(region, "region"))["provider"])
+        if provider is not None:
+            providers.add(self._provider(provider))
+        if len(providers) != 1:
+            msg = ("give a provider, credential or region" if not providers
+                   else f"credential, region and provider disagree: {sorted(providers)}")
+            raise InvalidRequest(msg, field="provider")
+        if options is not None and not isinstance(options, dict):
+            raise InvalidRequest("options must be a mapping", field="options")
+        self._store.add_connection(name, providers.pop(), credential, region, dict(options or {}))
+        return self.get(name)
+
+    def get(self, name: str) -> ConnectionConfig:
+        row = self._store.connection(name)
+        return ConnectionConfig(**{k: row[k] for k in ConnectionConfig.model_fields})
+
+    def list(self) -> list[ConnectionConfig]:
+        return [ConnectionConfig(**{k: r[k] for k in ConnectionConfig.model_fields}) for r in self._store.connections()]
+
+    def delete(self, name: str) -> None:
+        self._store.delete_config("connection", name)
+
+
+class Locks:
+    def __init__(self, splock: SPLock) -> None:
+        self._splock = splock
+
+    def hold(self, writes: Any = (), reads: Any = (), timeout: float | None = -1.0) -> Any:
+        return self._splock.hold(writes=writes, reads=reads, timeout=timeout)
+
+    def info(self) -> list[LockInfo]:
+        """Held (and waited-for) lock keys with their holders and waiters."""
+        return self._splock.info()
+
+
+class Infra:
+    """mcinfra's entry point.
+
+    ``Infra()`` opens the embedded SQLite store at ``$MCINFRA_HOME/mcinfra.db`` (default
+    ``~/.mcinfra``); any SQLAlchemy URL works (``sqlite:///:memory:`` for tests,
+    ``postgresql+psycopg://...`` shared by many processes).
+    """
+
+    def __init__(self, url: str | None = None, *, home: str | Path | None = None,
+                 lock_timeout: float | None = 600.0, coarse_locks: bool = False,
+                 registry: DriverRegistry | None = None) -> None:
+        self.store = Store(url, home=Path(home) if home else None)
+        self.locks = Locks(SPLock(coarse=coarse_locks, timeout=lock_timeout))
+        self.registry = registry or DriverRegistry()
+        self.credentials = Credentials(self)
+        self.regions = Regions(self)
+        self.connections = Connections(self)
+        self._connections: dict[str, Connection] = {}
+        self._connect_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Infra store={self.store!r}>"
+
+    def __enter__(self) -> Infra:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for conn in self._connections.values():
+            conn.close()
+        self._connections.clear()
+        self.store.close()
+
+    def providers(self) -> list[ProviderInfo]:
+        """Every known provider, installed or not, with its status."""
+        return self.registry.providers()
+
+    def connect(self, name: str) -> Connection:
+        """The named connection (made once per Infra and reused)."""
+        conn = self._connections.get(name)
+        if conn is not None:
+            return conn
+        with self._connect_lock:
+            if name not in self._connections:
+                self._connections[name] = self._open(v.name(name, "connection"))
+            return self._connections[name]
+
+    def _open(self, name: str) -> Connection:
+        cfg = self._store_connection(name)
+        driver = self.registry.get(cfg["provider"])
+        keys: dict[str, str] = {}
+        if cfg["credential"]:
+            keys = self.store.credential(cfg["credential"])[1]
+        region = zone = None
+        if cfg["region"]:
+            r = self.store.region(cfg["region"])
+            region, zone = r["region"], r["zone"]
+        info = ConnectionInfo(name=name, provider=cfg["provider"], region=region, zone=zone,
+                              credentials={k: SecretStr(val) for k, val in keys.items()}, options=cfg["options"])
+        gate = CallGate(self.store, name, cfg["provider"], list(keys.values()))
+        cloud = gate("connection", "connect", name, driver.connect, info)
+        return Connection(self, name, cfg["provider"], cloud, driver.capabilities(), gate, zone)
+
+    def _store_connection(self, name: str) -> dict[str, Any]:
+        try:
+            return self.store.connection(name)
+        except NotFound:
+            raise NotFound(f"connection {name!r} does not exist (add it with infra.connections.add)") from None
+
+    def reconcile(self, *, connection: str | None = None) -> ReconcileReport:
+        """Finish (the CSP has the resource) or roll back (it does not) every pending IID row
+        left by a crash between a CSP call and the store write."""
+        report = ReconcileReport()
+        for rec in self.store.list(connection, state="pending"):
+            label = f"{rec.connection}/{rec.kind}/{rec.owner + '/' if rec.owner else ''}{rec.name_id}"
+            try:
+                conn = self.connect(rec.connection)
+                lock_kind, lock_name = ("vpc", rec.owner) if rec.kind == "subnet" else (rec.kind, rec.name_id)
+                with self.locks.hold(writes=[(rec.connection, lock_kind, lock_name)]):
+                    fresh = self.store.get(rec.connection, rec.kind, rec.name_id, rec.owner)
+                    if fresh is None or fresh.state != "pending":
+                        continue  # the call that wrote it has finished meanwhile
+                    if rec.kind == "subnet":
+                        done = conn.vpcs.reconcile_subnet(fresh)
+                    else:
+                        done = conn.manager(rec.kind).reconcile_pending(fresh)
+            except McInfraError as exc:
+                report.failed[label] = str(exc)
+                continue
+            (report.finished if done else report.rolled_back).append(label)
+        return report
+
+    def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,
+                since: datetime | None = None, ok: bool | None = None, limit: int = 100) -> list[CallRecord]:
+        """The most recent handler calls (oldest first), filtered as asked."""
+        rows = self.store.history(connection=connection, kind=kind, operation=operation, since=since, ok=ok,
+                                  limit=limit)
+        return [CallRecord(**r) for r in rows]

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from mcinfra.core import validation as v
+from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
+from mcinfra.core.managers.base import ResourceManager
+from mcinfra.core.models import HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
+from mcinfra.store import IIDRecord
+
+
+class NLBManager(ResourceManager[NLBInfo]):
+    """Network load balancers. Defaults as CB-Spider: the VM group copies the listener's
+    protocol/port when omitted; health checks left at -1 get TCP 10/10/3 or HTTP 10/6/3."""
+
+    kind = "nlb"
+
+    def create(
+        self,
+        name: str,
+        *,
+        vpc: str,
+        listener: Listener | dict[str, Any],
+        vm_group: VMGroup | dict[str, Any] | None = None,
+        health_checker: HealthChecker | dict[str, Any] | None = None,
+        type: Literal["PUBLIC", "INTERNAL"] = "PUBLIC",
+        scope: Literal["REGION", "GLOBAL"] = "REGION",
+    ) -> NLBInfo:
+        name, vpc = v.name(name), v.name(vpc, "vpc")
+        lst = v.build(Listener, "listener", listener)
+        group = (v.build(VMGroup, "vm_group", vm_group) if vm_group is not None
+                 else VMGroup(protocol=lst.protocol, port=lst.port))
+        vms = v.names(group.vms, "vm_group.vms")
+        hc = v.build(HealthChecker, "health_checker", health_checker or {}).with_defaults(group.port)
+        if str(type).upper() not in ("PUBLIC", "INTERNAL") or str(scope).upper() not in ("REGION", "GLOBAL"):
+            raise InvalidRequest("type must be PUBLIC|INTERNAL and scope REGION|GLOBAL", field="type")
+        reads = [self._key(vpc, "vpc")] + [self._key(n, "vm") for n in vms]
+        with self._locks(writes=[self._key(name)], reads=reads):
+            vpc_rec = self._row(vpc, "vpc")
+            vm_ids = self._vm_ids(vms, vpc)
+
+            def call(cname: str) -> NLBInfo:
+                req = NLBReq(name=cname, vpc=vpc_rec.system_id, type=str(type).upper(), scope=str(scope).upper(),
+                             listener=lst, vm_group=group.model_copy(update={"vms": vm_ids}), health_checker=hc)
+                return self._call("create", name, self.handler.create, req)
+
+            refs = [("vpc", vpc)] + [("vm", n) for n in vms]
+            info = self._create(name, call, refs=refs, extra={"vpc": vpc})
+            return self._user_view(info, self._row(name))
+
+    def _vm_ids(self, vms: list[str], vpc: str) -> list[str]:
+        ids = []
+        for n in vms:
+            rec = self._row(n, "vm")
+            if rec.extra.get("vpc") not in (None, vpc):
+                raise InvalidRequest(f"VM {n!r} is in VPC {rec.extra['vpc']!r}, not the NLB's VPC {vpc!r}",
+                                     field="vms")
+            ids.append(rec.system_id)
+        return ids
+
+    def _group_view(self, group: VMGroup) -> VMGroup:
+        names = self._name_of("vm", group.vms)
+        return group.model_copy(update={"vms": [names(s) for s in group.vms]})
+
+    def _user_view(self, info: NLBInfo, rec: IIDRecord) -> NLBInfo:
+        view = super()._user_view(info, rec)
+        return view.model_copy(update={"vpc": self._name_of("vpc", [info.vpc])(info.vpc),
+                                       "vm_group": self._group_view(info.vm_group)})
+
+    def _register_extra(self, info: NLBInfo) -> dict[str, Any]:
+        vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)
+        return {"vpc": vpc} if vpc else {}
+
+    def _register_refs(self, info: NLBInfo) -> list[tuple[str, str]]:
+        extra = self._register_extra(info)
+        refs = [("vpc", extra["vpc"])] if extra else []
+        return refs + [("vm", n) for n in self._store.names_for(self._c.name, "vm", info.vm_group.vms).values()]
+
+    # ------------------------------------------------------------------ VM group
+    def add_vms(self, name: str, vms: list[str]) -> VMGroup:
+        return self._change_vms(name, vms, add=True)
+
+    def remove_vms(self, name: str, vms: list[str]) -> VMGroup:
+        return self._change_vms(name, vms, add=False)
+
+    def _change_vms(self, name: str, vms: list[str], *, add: bool) -> VMGroup:
+        name = v.name(name)
+        vms = v.names(vms, "vms")
+        if not vms:
+            raise InvalidRequest("vms must name at least one VM", field="vms")
+        with self._locks(writes=[self._key(name)], reads=[self._key(n, "vm") for n in vms]):
+            rec = self._row(name)
+            current = self._call("get", name, self.handler.get, self._iid(rec), idempotent=True)
+            members = set(self._group_view(current.vm_group).vms)
+            if add:
+                dup = [n for n in vms if n in members]
+                if dup:
+                    raise AlreadyExists(f"{self._label(name)} already has VM(s) {dup}")
+                group = self._call("add_vms", name, self.handler.add_vms, self._iid(rec),
+                                   self._vm_ids(vms, rec.extra.get("vpc", "")))
+            else:
+                missing = [n for n in vms if n not in members]
+                if missing:
+                    raise NotFound(f"{self._label(name)} has no VM(s) {missing}")
+                group = self._call("remove_vms", name, self.handler.remove_vms, self._iid(rec),
+                                   [self._row(n, "vm").system_id for n in vms])
+            view = self._group_view(group)
+            refs = [("vm", n) for n in view.vms] + ([("vpc", rec.extra["vpc"])] if rec.extra.get("vpc") else [])
+            self._store.set_refs(self._c.name, self.kind, name, refs)
+            return view
+
+    def health(self, name: str) -> HealthInfo:
+        name = v.name(name)
+        with self._locks(reads=[self._key(name)]):
+            rec = self._row(name)
+            h = self._call("health", name, self.handler.health, self._iid(rec), idempotent=True)
+            names = self._name_of("vm", [*h.all, *h.healthy, *h.unhealthy])
+            return HealthInfo(all=[names(s) for s in h.all], healthy=[names(s) for s in h.healthy],
+                              unhealthy=[names(s) for s in h.unhealthy])
+
+    # ------------------------------------------------------------------ changes
+    def change_listener(self, name: str, listener: Listener | dict[str, Any]) -> Listener:
+        lst = v.build(Listener, "listener", listener)
+        return self._change(name, "change_listener", lst)
+
+    def change_vm_group(self, name: str, vm_group: VMGroup | dict[str, Any]) -> VMGroup:
+        """Change the VM group's protocol and port (use add_vms/remove_vms for its members)."""
+        group = v.build(VMGroup, "vm_group", vm_group)
+        return self._group_view(self._change(name, "change_vm_group", group.model_copy(update={"vms": []})))
+
+    def change_health_checker(self, name: str, health_checker: HealthChecker | dict[str, Any]) -> HealthChecker:
+        hc = v.build(HealthChecker, "health_checker", health_checker)
+        name = v.name(name)
+        with self._locks(writes=[self._key(name)]):
+            rec = self._row(name)
+            port = hc.port
+            if port == -1:
+                port = self._call("get", name, self.handler.get, self._iid(rec), idempotent=True).vm_group.port
+            return self._call("change_health_checker", name, self.handler.change_health_checker, self._iid(rec),
+                              hc.with_defaults(port))
+
+    def _change(self, name: str, op: str, value: Any) -> Any:
+        name = v.name(name)
+        with self._locks(writes=[self._key(name)]):
+            rec = self._row(name)
+            return self._call(op, name, getattr(self.handler, op), self._iid(rec), value)

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from mcinfra.core import validation as v
+from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.managers.base import ResourceManager
+from mcinfra.core.models import VMInfo, VMReq, VMStatus
+from mcinfra.store import IIDRecord
+
+#: the status each control action needs first
+NEEDS = {"suspend": VMStatus.RUNNING, "resume": VMStatus.SUSPENDED, "reboot": VMStatus.RUNNING}
+GONE = (VMStatus.TERMINATED, VMStatus.NOT_EXIST)
+DEFAULT_WAIT = 600.0
+
+
+class VMManager(ResourceManager[VMInfo]):
+    kind = "vm"
+    delete_op = "terminate"
+
+    def start(
+        self,
+        name: str,
+        *,
+        image: str,
+        spec: str,
+        vpc: str,
+        subnet: str,
+        security_groups: list[str],
+        keypair: str,
+        root_disk_type: str | None = None,
+        root_disk_size: int | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_WAIT,
+    ) -> VMInfo:
+        """Start a VM; with ``wait`` (default) return once it is Running (or ``timeout`` passes)."""
+        name, vpc, subnet, keypair = v.name(name), v.name(vpc, "vpc"), v.name(subnet, "subnet"), v.name(keypair, "keypair")
+        sgs = v.names(security_groups, "security_groups")
+        for field, value in (("image", image), ("spec", spec)):
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidRequest(f"{field} must be a non-empty name", field=field)
+        if root_disk_size is not None and (not isinstance(root_disk_size, int) or root_disk_size < 1):
+            raise InvalidRequest(f"root_disk_size must be a positive number of GB, got {root_disk_size!r}",
+                                 field="root_disk_size")
+        reads = [self._key(vpc, "vpc"), self._key(keypair, "keypair")] + [self._key(s, "security_group") for s in sgs]
+        with self._locks(writes=[self._key(name)], reads=reads):
+            vpc_rec = self._row(vpc, "vpc")
+            sn_rec = self._row(subnet, "subnet", owner=vpc)
+            key_rec = self._row(keypair, "keypair")
+            sg_recs = [self._row(s, "security_group") for s in sgs]
+            for s, rec in zip(sgs, sg_recs, strict=True):
+                if rec.extra.get("vpc") not in (None, vpc):
+                    raise InvalidRequest(f"security group {s!r} belongs to VPC {rec.extra['vpc']!r}, not {vpc!r}",
+                                         field="security_groups")
+            zone = sn_rec.zone or self._c.zone
+            refs = [("vpc", vpc), ("subnet", f"{vpc}/{subnet}"), ("keypair", keypair)] + [("security_group", s) for s in sgs]
+            extra = {"vpc": vpc, "subnet": subnet, "security_groups": sgs, "keypair": keypair}
+
+            def call(cname: str) -> VMInfo:
+                req = VMReq(
+                    name=cname, image=image, spec=spec, vpc=vpc_rec.system_id, subnet=sn_rec.system_id,
+                    security_groups=[r.system_id for r in sg_recs], keypair=key_rec.system_id,
+                    public_key=key_rec.extra.get("public_key") or None, zone=zone,
+                    root_disk_type=root_disk_type, root_disk_size=root_disk_size,
+                )
+                return self._call("start", name, self.handler.start, req)
+
+            def finish(row_id: int, info: VMInfo) -> None:
+                self._store.finish(row_id, info.iid.system_id, zone=info.zone or zone, extra=extra)
+
+            info = self._create(name, call, refs=refs, zone=zone, extra=extra, finish=finish)
+            rec = self._row(name)
+        if wait and info.status != VMStatus.RUNNING:
+            self._wait(rec, {VMStatus.RUNNING}, timeout)
+            return self.get(name)
+        return self._user_view(info, rec)
+
+    def _user_view(self, info: VMInfo, rec: IIDRecord) -> VMInfo:
+        view = super()._user_view(info, rec)
+        return view.model_copy(update={
+            "vpc": self._name_of("vpc", [info.vpc])(info.vpc),
+            "subnet": self._name_of("subnet", [info.subnet])(info.subnet),
+            "security_groups": list(map(self._name_of("security_group", info.security_groups), info.security_groups)),
+            "keypair": self._name_of("keypair", [info.keypair])(info.keypair),
+        })
+
+    def _register_extra(self, info: VMInfo) -> dict[str, Any]:
+        names = dict(self._register_refs(info))
+        sgs = [n for k, n in self._register_refs(info) if k == "security_group"]
+        return {"vpc": names.get("vpc"), "subnet": names.get("subnet", "/").split("/")[-1],
+                "security_groups": sgs, "keypair": names.get("keypair")}
+
+    def _register_refs(self, info: VMInfo) -> list[tuple[str, str]]:
+        refs: list[tuple[str, str]] = []
+        vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)
+        if vpc:
+            refs.append(("vpc", vpc))
+            sn = self._store.names_for(self._c.name, "subnet", [info.subnet]).get(info.subnet)
+            if sn:
+                refs.append(("subnet", f"{vpc}/{sn}"))
+        refs += [("security_group", n) for n in
+                 self._store.names_for(self._c.name, "security_group", info.security_groups).values()]
+        key = self._store.names_for(self._c.name, "keypair", [info.keypair]).get(info.keypair)
+        if key:
+            refs.append(("keypair", key))
+        return refs
+
+    # ------------------------------------------------------------------ status and control
+    def status(self, name: str) -> VMStatus:
+        name = v.name(name)
+        rec = self._row(name)
+        return self._call("status", name, self.handler.status, self._iid(rec), idempotent=True)
+
+    def statuses(self) -> dict[str, VMStatus]:
+        """name -> status of every VM the store maps (NotExist for one the CSP lost)."""
+        rows = self._store.list(self._c.name, self.kind, state="ready")
+        if not rows:
+            return {}
+        by_id = self._call("statuses", "*", self.handler.statuses, idempotent=True)
+        return {r.name_id: by_id.get(r.system_id, VMStatus.NOT_EXIST) for r in rows}
+
+    def suspend(self, name: str, *, wait: bool = False, timeout: float = DEFAULT_WAIT) -> VMStatus:
+        return self._control("suspend", name, VMStatus.SUSPENDED, wait, timeout)
+
+    def resume(self, name: str, *, wait: bool = False, timeout: float = DEFAULT_WAIT) -> VMStatus:
+        return self._control("resume", name, VMStatus.RUNNING, wait, timeout)
+
+    def reboot(self, name: str, *, wait: bool = False, timeout: float = DEFAULT_WAIT) -> VMStatus:
+        return self._control("reboot", name, VMStatus.RUNNING, wait, timeout)
+
+    def _control(self, op: str, name: str, target: VMStatus, wait: bool, timeout: float) -> VMStatus:
+        name = v.name(name)
+        with self._locks(writes=[self._key(name)]):
+            rec = self._row(name)
+            now = self._call("status", name, self.handler.status, self._iid(rec), idempotent=True)
+            if now != NEEDS[op]:
+                raise InvalidRequest(f"{self._label(name)} is {now.value}; {op} needs {NEEDS[op].value}", field="name")
+            status = self._call(op, name, getattr(self.handler, op), self._iid(rec))
+            if wait:
+                status = self._wait(rec, {target}, timeout)
+            return status
+
+    def wait(self, name: str, status: VMStatus | str, *, timeout: float = DEFAULT_WAIT) -> VMStatus:
+        """Poll until the VM reaches ``status``; returns the last status seen."""
+        try:
+            target = VMStatus(status)
+        except ValueError:
+            raise InvalidRequest(f"unknown VM status {status!r}", field="status") from None
+        return self._wait(self._row(v.name(name)), {target}, timeout)
+
+    def _wait(self, rec: IIDRecord, targets: set[VMStatus], timeout: float) -> VMStatus:
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            status = self._call("status", rec.name_id, self.handler.status, self._iid(rec), idempotent=True)
+            if status in targets or status == VMStatus.FAILED or time.monotonic() >= deadline:
+                return status
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 2.0)
+
+    def terminate(self, name: str, *, force: bool = False, wait: bool = True, timeout: float = DEFAULT_WAIT) -> VMStatus:
+        """Terminate and forget the VM; with ``wait`` return once the CSP reports it gone."""
+        name = v.name(name)
+        with self._locks(writes=[self._key(name)]):
+            rec = self._row(name)
+            self._check_unused(name)
+            try:
+                status = self._call("terminate", name, self.handler.terminate, self._iid(rec))
+            except NotFound:
+                status = VMStatus.NOT_EXIST
+            except Exception:
+                if not force:
+                    raise
+                status = VMStatus.FAILED
+            if wait and status not in GONE and status != VMStatus.FAILED:
+                status = self._wait(rec, set(GONE), timeout)
+            self._store.drop(rec.id)
+            return status
+
+    def delete(self, name: str, *, force: bool = False) -> None:
+        self.terminate(name, force=force)

@@ -1,0 +1,117 @@
+"""Where a mock cloud keeps its resources: process memory, or a JSON file shared by processes.
+
+A cloud is a dict ``kind -> {system_id: record}`` (records are JSON-ready dicts), one per mock
+region. ``tx(write=...)`` hands it out under the right lock; the file backend reloads the file
+only when another process changed it and writes it back atomically after a write.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+KINDS = ("vpc", "security_group", "keypair", "vm", "nlb")
+Data = dict[str, Any]
+
+
+def empty() -> Data:
+    return {**{k: {} for k in KINDS}, "ips": {"public_next": 0}}
+
+
+class MemoryCloud:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._data = empty()
+
+    @contextmanager
+    def tx(self, write: bool = False) -> Iterator[Data]:
+        with self._lock:
+            yield self._data
+
+    def reset(self) -> None:
+        with self._lock:
+            self._data = empty()
+
+
+class FileCloud:
+    """Every region's state in one JSON file, guarded by flock on ``<file>.lock``."""
+
+    def __init__(self, path: Path, region: str) -> None:
+        self.path = path
+        self.region = region
+        self._lock = threading.RLock()
+        self._cache: dict[str, Data] = {}
+        self._stamp: tuple[int, int] | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _load(self) -> None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._cache, self._stamp = {}, None
+            return
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            self._cache = json.loads(self.path.read_text() or "{}")
+            self._stamp = stamp
+
+    def _save(self) -> None:
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(self._cache))
+        os.replace(tmp, self.path)
+        st = self.path.stat()
+        self._stamp = (st.st_mtime_ns, st.st_size)
+
+    @contextmanager
+    def tx(self, write: bool = False) -> Iterator[Data]:
+        with self._lock, open(f"{self.path}.lock", "a") as lockf:
+            fcntl.flock(lockf, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
+            try:
+                self._load()
+                data = self._cache.setdefault(self.region, empty())
+                yield data
+                if write:
+                    self._save()
+            finally:
+                fcntl.flock(lockf, fcntl.LOCK_UN)
+
+    def reset(self) -> None:
+        with self.tx(write=True):
+            self._cache[self.region] = empty()
+
+
+_memory: dict[str, MemoryCloud] = {}
+_files: dict[tuple[str, str], FileCloud] = {}
+_registry_lock = threading.Lock()
+
+
+def cloud_for(region: str, state_path: str | None) -> MemoryCloud | FileCloud:
+    with _registry_lock:
+        if state_path:
+            key = (str(Path(state_path).resolve()), region)
+            if key not in _files:
+                _files[key] = FileCloud(Path(key[0]), region)
+            return _files[key]
+        if region not in _memory:
+            _memory[region] = MemoryCloud()
+        return _memory[region]
+
+
+def reset(region: str | None = None, *, state_path: str | None = None) -> None:
+    """Forget mock resources: of one region, or (region None) of every in-memory region."""
+    if state_path:
+        if region is None:
+            Path(state_path).unlink(missing_ok=True)
+        else:
+            cloud_for(region, state_path).reset()
+        return
+    with _registry_lock:
+        clouds = [_memory[region]] if region in _memory else ([] if region else list(_memory.values()))
+    for c in clouds:
+        c.reset()

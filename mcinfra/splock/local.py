@@ -1,0 +1,181 @@
+"""In-process SP-Lock: a read/write lock per (connection, kind, name), made on demand.
+
+A self lock guards a map ``key -> entry(rwlock, refcount)``. Taking a lock bumps the entry's
+count under the self lock and then blocks on the entry's own lock, so waiters keep the entry
+alive; releasing drops the count and removes the entry at zero. Work on different keys never
+waits on anything but the (brief) self lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from mcinfra.core.errors import LockTimeout
+
+LockKey = tuple[str, str, str]  # (connection, kind, name)
+
+
+class RWLock:
+    """Writer-preferring read/write lock with timeouts. Not re-entrant."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers: dict[int, int] = {}
+        self._writer: int | None = None
+        self._writers_waiting = 0
+        self._readers_waiting = 0
+
+    def acquire(self, write: bool, timeout: float | None) -> bool:
+        me = threading.get_ident()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            if write:
+                self._writers_waiting += 1
+                try:
+                    while self._writer is not None or self._readers:
+                        if not self._wait(deadline):
+                            return False
+                finally:
+                    self._writers_waiting -= 1
+                self._writer = me
+            else:
+                self._readers_waiting += 1
+                try:
+                    while self._writer is not None or self._writers_waiting:
+                        if not self._wait(deadline):
+                            return False
+                finally:
+                    self._readers_waiting -= 1
+                self._readers[me] = self._readers.get(me, 0) + 1
+            return True
+
+    def _wait(self, deadline: float | None) -> bool:
+        if deadline is None:
+            self._cond.wait()
+            return True
+        left = deadline - time.monotonic()
+        return left > 0 and (self._cond.wait(left) or time.monotonic() < deadline)
+
+    def release(self, write: bool) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            if write:
+                self._writer = None
+            else:
+                n = self._readers.get(me, 0) - 1
+                if n > 0:
+                    self._readers[me] = n
+                else:
+                    self._readers.pop(me, None)
+            self._cond.notify_all()
+
+    def snapshot(self) -> tuple[str | None, list[int], int]:
+        with self._cond:
+            if self._writer is not None:
+                return "write", [self._writer], self._writers_waiting + self._readers_waiting
+            if self._readers:
+                return "read", list(self._readers), self._writers_waiting + self._readers_waiting
+            return None, [], self._writers_waiting + self._readers_waiting
+
+
+@dataclass
+class _Entry:
+    lock: RWLock = field(default_factory=RWLock)
+    refcount: int = 0
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    key: LockKey
+    mode: str | None
+    holders: list[str]
+    waiters: int
+    refcount: int
+
+    def __str__(self) -> str:
+        return f"{'/'.join(self.key)} {self.mode or '-'} holders={self.holders} waiters={self.waiters}"
+
+
+def _thread_name(ident: int) -> str:
+    for t in threading.enumerate():
+        if t.ident == ident:
+            return t.name
+    return str(ident)
+
+
+class SPLock:
+    """ID-level read/write locks. ``coarse=True`` collapses every name of a kind onto one write
+    lock (Spider before SP-Lock); it exists only so the benchmark can show the difference."""
+
+    def __init__(self, *, coarse: bool = False, timeout: float | None = 600.0) -> None:
+        self.coarse = coarse
+        self.timeout = timeout
+        self._self_lock = threading.Lock()
+        self._map: dict[LockKey, _Entry] = {}
+
+    def _ref(self, key: LockKey) -> _Entry:
+        with self._self_lock:
+            entry = self._map.get(key)
+            if entry is None:
+                entry = self._map[key] = _Entry()
+            entry.refcount += 1
+            return entry
+
+    def _unref(self, key: LockKey, entry: _Entry) -> None:
+        with self._self_lock:
+            entry.refcount -= 1
+            if entry.refcount == 0:
+                del self._map[key]
+
+    def _plan(self, writes: Iterable[LockKey], reads: Iterable[LockKey]) -> list[tuple[LockKey, bool]]:
+        modes: dict[LockKey, bool] = {}
+        for key in reads:
+            modes.setdefault(self._canon(key), False)
+        for key in writes:
+            modes[self._canon(key)] = True
+        if self.coarse:
+            modes = dict.fromkeys(modes, True)
+        return sorted(modes.items())  # one global order: no deadlock between multi-key holders
+
+    def _canon(self, key: LockKey) -> LockKey:
+        return (key[0], key[1], "*") if self.coarse else key
+
+    @contextmanager
+    def hold(
+        self, writes: Iterable[LockKey] = (), reads: Iterable[LockKey] = (), timeout: float | None = -1.0
+    ) -> Iterator[None]:
+        """Hold write locks on ``writes`` and read locks on ``reads`` for the block."""
+        timeout = self.timeout if timeout == -1.0 else timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        held: list[tuple[LockKey, _Entry, bool]] = []
+        try:
+            for key, write in self._plan(writes, reads):
+                entry = self._ref(key)
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not entry.lock.acquire(write, left):
+                    self._unref(key, entry)
+                    mode = "write" if write else "read"
+                    raise LockTimeout(f"timed out after {timeout}s waiting for a {mode} lock on {'/'.join(key)}")
+                held.append((key, entry, write))
+            yield
+        finally:
+            for key, entry, write in reversed(held):
+                entry.lock.release(write)
+                self._unref(key, entry)
+
+    def info(self) -> list[LockInfo]:
+        with self._self_lock:
+            items = list(self._map.items())
+        out = []
+        for key, entry in items:
+            mode, holders, waiters = entry.lock.snapshot()
+            out.append(LockInfo(key, mode, [_thread_name(h) for h in holders], waiters, entry.refcount))
+        return sorted(out, key=lambda i: i.key)
+
+    def __len__(self) -> int:
+        with self._self_lock:
+            return len(self._map)

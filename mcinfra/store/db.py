@@ -1,0 +1,421 @@
+"""The Store: engine set-up, migrations, and the few statements the managers' hot path needs.
+
+Every method is one short transaction in SQLAlchemy Core (the ORM classes in ``tables`` define
+the schema; Core keeps create/get/delete at a fraction of a millisecond). SQLite runs in WAL
+mode; writes in one process are serialised by a lock so threads never meet SQLITE_BUSY, and
+write transactions start with BEGIN IMMEDIATE so several processes wait on busy_timeout
+instead of failing on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from mcinfra.core.errors import AlreadyExists, InUse, NotFound, StoreError
+from mcinfra.store.secrets import SecretBox, load_key
+from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, RefRow, RegionRow, utcnow
+
+HOME_ENV = "MCINFRA_HOME"
+HISTORY_FLUSH_AT = 200
+
+
+def default_home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or Path.home() / ".mcinfra")
+
+
+@dataclass(frozen=True)
+class IIDRecord:
+    id: int
+    connection: str
+    kind: str
+    owner: str
+    name_id: str
+    system_id: str
+    csp_name: str
+    state: str
+    zone: str | None
+    created_at: datetime
+    extra: dict[str, Any]
+
+
+_IID_COLS = [IIDRow.__table__.c[f] for f in IIDRecord.__dataclass_fields__]
+T_IID = IIDRow.__table__
+T_REF = RefRow.__table__
+T_CALL = CallRow.__table__
+
+
+def _record(row: Any) -> IIDRecord:
+    return IIDRecord(*row)
+
+
+class Store:
+    def __init__(self, url: str | None = None, *, home: Path | None = None) -> None:
+        self.home = Path(home) if home else default_home()
+        if url is None:
+            self.home.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{self.home / 'mcinfra.db'}"
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.is_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")
+        self.engine = self._make_engine()
+        # SQLite takes one writer at a time; in-memory SQLite is one shared connection.
+        self._serial: Any = threading.RLock() if self.is_sqlite else None
+        self._migrate()
+        if self.is_memory:
+            key_dir = None
+        elif self.is_sqlite:
+            key_dir = Path(self.url.database or ".").resolve().parent
+        else:
+            key_dir = self.home
+        self.secrets = SecretBox(load_key(key_dir))
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._calls: list[dict[str, Any]] = []
+        self._calls_lock = threading.Lock()
+        ref = weakref.ref(self)
+        atexit.register(lambda: (s := ref()) is not None and s.flush_history())
+
+    def __repr__(self) -> str:
+        return f"Store({self.url.render_as_string(hide_password=True)!r})"
+
+    # ------------------------------------------------------------------ engine
+    def _make_engine(self) -> Engine:
+        if not self.is_sqlite:
+            return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        if self.is_memory:
+            engine = create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            Path(self.url.database or "").parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                self.url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=8
+            )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # transactions are begun by _on_begin
+            cur = dbapi_conn.cursor()
+            if not self.is_memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+        return engine
+
+    def _migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self._guard(), self.engine.connect() as conn:
+            conn.info["write"] = True
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+
+    def _guard(self) -> Any:
+        return self._serial if self._serial is not None else nullcontext()
+
+    @contextmanager
+    def _tx(self, write: bool = False) -> Iterator[Connection]:
+        guard = self._guard() if (write or self.is_memory) else nullcontext()
+        try:
+            with guard, self.engine.connect() as conn:
+                conn.info["write"] = write
+                with conn.begin():
+                    yield conn
+        except IntegrityError:
+            raise
+        except DBAPIError as exc:
+            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {exc.orig}") from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An ORM session that commits on success (for CLADNet and other add-ons)."""
+        with self._guard():
+            session = self._sessions()
+            try:
+                session.connection().info["write"] = True
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    def close(self) -> None:
+        self.flush_history()
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ credentials / regions / connections
+    def add_credential(self, name: str, provider: str, keys: dict[str, str]) -> None:
+        self._insert_unique(CredentialRow, "credential", name, provider=provider, secret=self.secrets.seal(keys))
+
+    def credential(self, name: str) -> tuple[str, dict[str, str]]:
+        """(provider, decrypted key/values)."""
+        with self._tx() as c:
+            row = c.execute(
+                select(CredentialRow.provider, CredentialRow.secret).where(CredentialRow.name == name)
+            ).first()
+        if row is None:
+            raise NotFound(f"credential {name!r} does not exist")
+        return row.provider, self.secrets.open(row.secret)
+
+    def credentials(self) -> list[dict[str, Any]]:
+        with self._tx() as c:
+            rows = c.execute(select(CredentialRow).order_by(CredentialRow.name)).all()
+        return [
+            {"name": r.name, "provider": r.provider, "keys": sorted(self.secrets.open(r.secret)),
+             "created_at": r.created_at}
+            for r in rows
+        ]
+
+    def add_region(self, name: str, provider: str, region: str, zone: str | None, extra: dict[str, Any]) -> None:
+        self._insert_unique(RegionRow, "region", name, provider=provider, region=region, zone=zone, extra=extra)
+
+    def region(self, name: str) -> dict[str, Any]:
+        return self._get_config(RegionRow, "region", name)
+
+    def regions(self) -> list[dict[str, Any]]:
+        return self._list_config(RegionRow)
+
+    def add_connection(
+        self, name: str, provider: str, credential: str | None, region: str | None, options: dict[str, Any]
+    ) -> None:
+        self._insert_unique(
+            ConnectionRow, "connection", name, provider=provider, credential=credential, region=region,
+            options=options,
+        )
+
+    def connection(self, name: str) -> dict[str, Any]:
+        return self._get_config(ConnectionRow, "connection", name)
+
+    def connections(self) -> list[dict[str, Any]]:
+        return self._list_config(ConnectionRow)
+
+    def delete_config(self, what: str, name: str) -> None:
+        table = {"credential": CredentialRow, "region": RegionRow, "connection": ConnectionRow}[what]
+        with self._tx(write=True) as c:
+            users: list[str] = []
+            if what in ("credential", "region"):
+                col = ConnectionRow.credential if what == "credential" else ConnectionRow.region
+                users = list(c.execute(select(ConnectionRow.name).where(col == name)).scalars())
+            else:
+                users = list(
+                    c.execute(select(IIDRow.kind, IIDRow.name_id).where(IIDRow.connection == name).limit(5)).all()
+                )
+            if users:
+                raise InUse(f"{what} {name!r} is used by {users}")
+            if c.execute(delete(table).where(table.name == name)).rowcount == 0:
+                raise NotFound(f"{what} {name!r} does not exist")
+
+    def _insert_unique(self, table: Any, what: str, name: str, **values: Any) -> None:
+        try:
+            with self._tx(write=True) as c:
+                c.execute(insert(table).values(name=name, **values))
+        except IntegrityError as exc:
+            raise AlreadyExists(f"{what} {name!r} already exists") from exc
+
+    def _get_config(self, table: Any, what: str, name: str) -> dict[str, Any]:
+        with self._tx() as c:
+            row = c.execute(select(table).where(table.name == name)).mappings().first()
+        if row is None:
+            raise NotFound(f"{what} {name!r} does not exist")
+        return dict(row)
+
+    def _list_config(self, table: Any) -> list[dict[str, Any]]:
+        with self._tx() as c:
+            return [dict(r) for r in c.execute(select(table).order_by(table.name)).mappings()]
+
+    # ------------------------------------------------------------------ IIDs
+    def reserve(
+        self,
+        connection: str,
+        kind: str,
+        name: str,
+        csp_name: str,
+        *,
+        owner: str = "",
+        zone: str | None = None,
+        refs: Iterable[tuple[str, str]] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        """Write a pending row (and its references) for a name, or raise AlreadyExists."""
+        try:
+            with self._tx(write=True) as c:
+                row_id = c.execute(
+                    insert(T_IID).values(
+                        connection=connection, kind=kind, owner=owner, name_id=name, system_id="",
+                        csp_name=csp_name, state="pending", zone=zone, created_at=utcnow(), extra=extra or {},
+                    )
+                ).inserted_primary_key[0]
+                self._add_refs(c, connection, kind, name, refs)
+        except IntegrityError as exc:
+            where = f" in VPC {owner!r}" if owner else ""
+            raise AlreadyExists(f"{kind} {name!r} already exists{where} in connection {connection!r}") from exc
+        return int(row_id)
+
+    def finish(self, row_id: int, system_id: str, *, zone: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        values: dict[str, Any] = {"system_id": system_id, "state": "ready"}
+        if zone is not None:
+            values["zone"] = zone
+        if extra is not None:
+            values["extra"] = extra
+        with self._tx(write=True) as c:
+            c.execute(update(T_IID).where(T_IID.c.id == row_id).values(**values))
+
+    def add_ready(
+        self, connection: str, kind: str, rows: list[dict[str, Any]], *, refs: dict[str, list[tuple[str, str]]] | None = None
+    ) -> None:
+        """Insert finished rows at once (subnets of a new VPC, registered resources)."""
+        if not rows:
+            return
+        try:
+            with self._tx(write=True) as c:
+                c.execute(
+                    insert(T_IID),
+                    [
+                        {"connection": connection, "kind": kind, "owner": "", "zone": None, "extra": {},
+                         "state": "ready", "created_at": utcnow(), **r}
+                        for r in rows
+                    ],
+                )
+                for name, r in (refs or {}).items():
+                    self._add_refs(c, connection, kind, name, r)
+        except IntegrityError as exc:
+            raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} already exists in {connection!r}") from exc
+
+    def drop(self, row_id: int) -> None:
+        """Delete a row and the references it holds (and, for a VPC, its subnets)."""
+        with self._tx(write=True) as c:
+            rec = c.execute(select(*_IID_COLS).where(T_IID.c.id == row_id)).first()
+            if rec is None:
+                return
+            r = _record(rec)
+            c.execute(delete(T_IID).where(T_IID.c.id == row_id))
+            self._drop_refs(c, r.connection, r.kind, r.name_id if r.kind != "subnet" else f"{r.owner}/{r.name_id}")
+            if r.kind == "vpc":
+                c.execute(delete(T_IID).where(and_(
+                    T_IID.c.connection == r.connection, T_IID.c.kind == "subnet", T_IID.c.owner == r.name_id)))
+
+    def get(self, connection: str, kind: str, name: str, owner: str = "") -> IIDRecord | None:
+        with self._tx() as c:
+            row = c.execute(select(*_IID_COLS).where(and_(
+                T_IID.c.connection == connection, T_IID.c.kind == kind, T_IID.c.owner == owner,
+                T_IID.c.name_id == name))).first()
+        return _record(row) if row else None
+
+    def list(self, connection: str | None, kind: str | None = None, *, owner: str | None = None,
+             state: str | None = None) -> list[IIDRecord]:
+        q = select(*_IID_COLS)
+        if connection is not None:
+            q = q.where(T_IID.c.connection == connection)
+        if kind is not None:
+            q = q.where(T_IID.c.kind == kind)
+        if owner is not None:
+            q = q.where(T_IID.c.owner == owner)
+        if state is not None:
+            q = q.where(T_IID.c.state == state)
+        with self._tx() as c:
+            return [_record(r) for r in c.execute(q.order_by(T_IID.c.id))]
+
+    def names_for(self, connection: str, kind: str, system_ids: Iterable[str]) -> dict[str, str]:
+        """system_id -> user name for the ids the store maps (subnets: 'name')."""
+        ids = [s for s in set(system_ids) if s]
+        if not ids:
+            return {}
+        with self._tx() as c:
+            rows = c.execute(select(T_IID.c.system_id, T_IID.c.name_id).where(and_(
+                T_IID.c.connection == connection, T_IID.c.kind == kind, T_IID.c.system_id.in_(ids))))
+            return {sid: name for sid, name in rows}
+
+    def count(self, connection: str, kind: str) -> int:
+        with self._tx() as c:
+            return int(c.execute(select(func.count()).select_from(T_IID).where(and_(
+                T_IID.c.connection == connection, T_IID.c.kind == kind))).scalar_one())
+
+    def update_extra(self, row_id: int, extra: dict[str, Any]) -> None:
+        with self._tx(write=True) as c:
+            c.execute(update(T_IID).where(T_IID.c.id == row_id).values(extra=extra))
+
+    # ------------------------------------------------------------------ references
+    def referrers(self, connection: str, kind: str, name: str) -> list[tuple[str, str]]:
+        """(kind, name) of every resource that references this one."""
+        with self._tx() as c:
+            rows = c.execute(select(T_REF.c.from_kind, T_REF.c.from_name).where(and_(
+                T_REF.c.connection == connection, T_REF.c.to_kind == kind, T_REF.c.to_name == name)))
+            return [(k, n) for k, n in rows]
+
+    def set_refs(self, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
+        with self._tx(write=True) as c:
+            self._drop_refs(c, connection, kind, name)
+            self._add_refs(c, connection, kind, name, refs)
+
+    @staticmethod
+    def _add_refs(c: Connection, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
+        rows = [{"connection": connection, "from_kind": kind, "from_name": name, "to_kind": k, "to_name": n}
+                for k, n in dict.fromkeys(refs)]
+        if rows:
+            c.execute(insert(T_REF), rows)
+
+    @staticmethod
+    def _drop_refs(c: Connection, connection: str, kind: str, name: str) -> None:
+        c.execute(delete(T_REF).where(and_(
+            T_REF.c.connection == connection, T_REF.c.from_kind == kind, T_REF.c.from_name == name)))
+
+    # ------------------------------------------------------------------ call history
+    def record_call(self, **row: Any) -> None:
+        with self._calls_lock:
+            self._calls.append(row)
+            full = len(self._calls) >= HISTORY_FLUSH_AT
+        if full:
+            self.flush_history()
+
+    def flush_history(self) -> None:
+        with self._calls_lock:
+            rows, self._calls = self._calls, []
+        if rows:
+            with self._tx(write=True) as c:
+                c.execute(insert(T_CALL), rows)
+
+    def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,
+                since: datetime | None = None, ok: bool | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        self.flush_history()
+        q = select(T_CALL)
+        for col, value in (("connection", connection), ("kind", kind), ("operation", operation), ("ok", ok)):
+            if value is not None:
+                q = q.where(T_CALL.c[col] == value)
+        if since is not None:
+            q = q.where(T_CALL.c.at >= since)
+        with self._tx() as c:
+            rows = c.execute(q.order_by(T_CALL.c.id.desc()).limit(limit)).mappings().all()
+        out = []
+        for r in reversed(rows):
+            d = dict(r)
+            d.pop("id")
+            if d["at"].tzinfo is None:  # SQLite drops the zone; the value was written in UTC
+                d["at"] = d["at"].replace(tzinfo=UTC)
+            out.append(d)
+        return out
