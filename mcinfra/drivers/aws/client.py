@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import ConnectionInfo
@@ -125,7 +125,9 @@ class AwsClient:
         started = time.perf_counter()
         try:
             out = fn(**params)
-        except (ClientError, BotoCoreError) as exc:
+        except McInfraError:
+            raise
+        except Exception as exc:  # botocore raises a few non-BotoCoreError types (ResponseParserError...)
             mapped = map_error(exc, what or op)
             log.debug(
                 "aws %s.%s failed after %.1f ms: %s",

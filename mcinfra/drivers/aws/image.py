@@ -59,10 +59,7 @@ class AwsImageHandler(ImageHandler):
             raise InvalidRequest("image_filters must map filter names to value lists", field="image_filters")
         filters = {"state": ["available"], "image-type": ["machine"]}
         filters.update(
-            {
-                str(k): [str(v) for v in (vals if isinstance(vals, list) else [vals])]
-                for k, vals in extra.items()
-            }
+            {str(k): [str(v) for v in (vals if isinstance(vals, list) else [vals])] for k, vals in extra.items()}
         )
         self.filters = [{"Name": k, "Values": v} for k, v in filters.items()]
 

@@ -15,11 +15,7 @@ def public_key_of(private_pem: str) -> str:
     from cryptography.hazmat.primitives import serialization
 
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-        .decode()
-    )
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
 
 
 class AwsKeyPairHandler(KeyPairHandler):
@@ -67,9 +63,9 @@ class AwsKeyPairHandler(KeyPairHandler):
         return self._info(made, public_key=public, private_key=private)
 
     def _describe(self, name: str) -> dict[str, Any]:
-        out = self.c.call(
-            "ec2", "describe_key_pairs", what=f"key pair {name}", KeyNames=[name], IncludePublicKey=True
-        )["KeyPairs"]
+        out = self.c.call("ec2", "describe_key_pairs", what=f"key pair {name}", KeyNames=[name], IncludePublicKey=True)[
+            "KeyPairs"
+        ]
         if not out:
             raise NotFound(f"[aws] key pair {name} not found")
         return out[0]

@@ -57,9 +57,7 @@ class AwsNLBHandler(NLBHandler):
         return out[0]
 
     def _listener(self, arn: str) -> dict[str, Any] | None:
-        ls = self.c.call("elbv2", "describe_listeners", what=f"nlb {arn} listeners", LoadBalancerArn=arn)[
-            "Listeners"
-        ]
+        ls = self.c.call("elbv2", "describe_listeners", what=f"nlb {arn} listeners", LoadBalancerArn=arn)["Listeners"]
         return ls[0] if ls else None
 
     @staticmethod
@@ -84,9 +82,7 @@ class AwsNLBHandler(NLBHandler):
         return found[0]
 
     def _targets(self, tg_arn: str) -> list[dict[str, Any]]:
-        return self.c.call("elbv2", "describe_target_health", TargetGroupArn=tg_arn)[
-            "TargetHealthDescriptions"
-        ]
+        return self.c.call("elbv2", "describe_target_health", TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
 
     @staticmethod
     def _health_checker(tg: dict[str, Any]) -> HealthChecker:
@@ -114,9 +110,7 @@ class AwsNLBHandler(NLBHandler):
                 port=(listener or {}).get("Port", tg["Port"]),
                 dns_name=lb.get("DNSName"),
             ),
-            vm_group=VMGroup(
-                protocol=tg["Protocol"], port=tg["Port"], vms=[t["Target"]["Id"] for t in targets]
-            ),
+            vm_group=VMGroup(protocol=tg["Protocol"], port=tg["Port"], vms=[t["Target"]["Id"] for t in targets]),
             health_checker=self._health_checker(tg),
             created_at=lb.get("CreatedTime"),
             extra={
@@ -141,17 +135,13 @@ class AwsNLBHandler(NLBHandler):
         return [self._info(lb) for lb in self._network_lbs()]
 
     def list_iids(self) -> list[IID]:
-        return [
-            IID(name_id=lb["LoadBalancerName"], system_id=lb["LoadBalancerArn"]) for lb in self._network_lbs()
-        ]
+        return [IID(name_id=lb["LoadBalancerName"], system_id=lb["LoadBalancerArn"]) for lb in self._network_lbs()]
 
     # ------------------------------------------------------------------ create / delete
     def _subnets(self, vpc_id: str) -> list[str]:
         by_zone: dict[str, str] = {}
         for sn in sorted(
-            self.c.pages(
-                "ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-            ),
+            self.c.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]),
             key=lambda s: s["SubnetId"],
         ):
             by_zone.setdefault(sn["AvailabilityZone"], sn["SubnetId"])  # an NLB takes one subnet per zone
@@ -282,9 +272,7 @@ class AwsNLBHandler(NLBHandler):
         for t in self._targets(tg["TargetGroupArn"]):
             vm = t["Target"]["Id"]
             info.all.append(vm)
-            (info.healthy if t.get("TargetHealth", {}).get("State") == "healthy" else info.unhealthy).append(
-                vm
-            )
+            (info.healthy if t.get("TargetHealth", {}).get("State") == "healthy" else info.unhealthy).append(vm)
         return info
 
     def change_listener(self, iid: IID, listener: Listener) -> Listener:

@@ -62,11 +62,7 @@ def from_permissions(perms: Iterable[dict[str, Any]], direction: str) -> tuple[l
         cidrs += [r["CidrIpv6"] for r in p.get("Ipv6Ranges", [])]
         if p.get("UserIdGroupPairs") or p.get("PrefixListIds"):
             other.append(
-                {
-                    k: p[k]
-                    for k in ("IpProtocol", "FromPort", "ToPort", "UserIdGroupPairs", "PrefixListIds")
-                    if p.get(k)
-                }
+                {k: p[k] for k in ("IpProtocol", "FromPort", "ToPort", "UserIdGroupPairs", "PrefixListIds") if p.get(k)}
             )
         if proto is None:
             if cidrs:
@@ -94,9 +90,9 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         self.c = client
 
     def _describe(self, sg_id: str) -> dict[str, Any]:
-        out = self.c.call(
-            "ec2", "describe_security_groups", what=f"security group {sg_id}", GroupIds=[sg_id]
-        )["SecurityGroups"]
+        out = self.c.call("ec2", "describe_security_groups", what=f"security group {sg_id}", GroupIds=[sg_id])[
+            "SecurityGroups"
+        ]
         if not out:
             raise NotFound(f"[aws] security group {sg_id} not found")
         return out[0]
@@ -113,9 +109,7 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         if other:
             extra["other_permissions"] = other
         return SecurityGroupInfo(
-            iid=IID(
-                name_id=name_tag(sg.get("Tags"), sg.get("GroupName", sg["GroupId"])), system_id=sg["GroupId"]
-            ),
+            iid=IID(name_id=name_tag(sg.get("Tags"), sg.get("GroupName", sg["GroupId"])), system_id=sg["GroupId"]),
             vpc=sg.get("VpcId", ""),
             rules=rules,
             extra=extra,
@@ -166,9 +160,7 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         sg_id = made["GroupId"]
         try:
             have, _ = self._rules(self._describe(sg_id))
-            self._change(
-                sg_id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted]
-            )
+            self._change(sg_id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted])
             return self._info(self._describe(sg_id))
         except BaseException:
             cleanup([lambda: self.c.call("ec2", "delete_security_group", GroupId=sg_id)])
@@ -186,9 +178,7 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         ]
 
     def delete(self, iid: IID) -> None:
-        self.c.call(
-            "ec2", "delete_security_group", what=f"security group {iid.system_id}", GroupId=iid.system_id
-        )
+        self.c.call("ec2", "delete_security_group", what=f"security group {iid.system_id}", GroupId=iid.system_id)
 
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         self._change(iid.system_id, add=dedupe_rules(rules), remove=[])

@@ -44,9 +44,7 @@ def user_data(vm_user: str, public_key: str | None) -> str:
     """cloud-init shell script that makes ``vm_user`` with the key pair's key and passwordless
     sudo, as CB-Spider's drivers do, so every image is reached the same way."""
     key_line = (
-        f'echo {shlex.quote(public_key.strip())} >> "$HOME_DIR/.ssh/authorized_keys"\n'
-        if public_key
-        else _IMDS_KEY
+        f'echo {shlex.quote(public_key.strip())} >> "$HOME_DIR/.ssh/authorized_keys"\n' if public_key else _IMDS_KEY
     )
     return (
         "#!/bin/bash\n"
@@ -99,9 +97,9 @@ class AwsVMHandler(VMHandler):
     # ------------------------------------------------------------------ reads
     def _find(self, instance_id: str) -> dict[str, Any] | None:
         try:
-            res = self.c.call(
-                "ec2", "describe_instances", what=f"vm {instance_id}", InstanceIds=[instance_id]
-            )["Reservations"]
+            res = self.c.call("ec2", "describe_instances", what=f"vm {instance_id}", InstanceIds=[instance_id])[
+                "Reservations"
+            ]
         except NotFound:
             return None
         for r in res:
@@ -186,10 +184,7 @@ class AwsVMHandler(VMHandler):
         return [self._info(i, volumes) for i in insts]
 
     def list_iids(self) -> list[IID]:
-        return [
-            IID(name_id=name_tag(i.get("Tags"), i["InstanceId"]), system_id=i["InstanceId"])
-            for i in self._live()
-        ]
+        return [IID(name_id=name_tag(i.get("Tags"), i["InstanceId"]), system_id=i["InstanceId"]) for i in self._live()]
 
     def status(self, iid: IID) -> VMStatus:
         inst = self._find(iid.system_id)
@@ -209,9 +204,7 @@ class AwsVMHandler(VMHandler):
                 field="root_disk_type",
             )
         if req.root_disk_size is not None and not 1 <= req.root_disk_size <= 65536:
-            raise InvalidRequest(
-                f"root_disk_size {req.root_disk_size} GB is outside 1..65536", field="root_disk_size"
-            )
+            raise InvalidRequest(f"root_disk_size {req.root_disk_size} GB is outside 1..65536", field="root_disk_size")
         if not _USER_RE.match(req.vm_user):
             raise InvalidRequest(f"vm_user {req.vm_user!r} is not a valid Linux user name", field="vm_user")
         return disk_type or None
@@ -220,18 +213,14 @@ class AwsVMHandler(VMHandler):
         if req.public_key:
             return req.public_key
         try:
-            kps = self.c.call("ec2", "describe_key_pairs", KeyNames=[req.keypair], IncludePublicKey=True)[
-                "KeyPairs"
-            ]
+            kps = self.c.call("ec2", "describe_key_pairs", KeyNames=[req.keypair], IncludePublicKey=True)["KeyPairs"]
         except NotFound:
             raise NotFound(f"[aws] key pair {req.keypair} not found") from None
         return (kps[0].get("PublicKey") or None) if kps else None
 
     def start(self, req: VMReq) -> VMInfo:
         disk_type = self._check(req)
-        images = self.c.call("ec2", "describe_images", what=f"image {req.image}", ImageIds=[req.image])[
-            "Images"
-        ]
+        images = self.c.call("ec2", "describe_images", what=f"image {req.image}", ImageIds=[req.image])["Images"]
         if not images:
             raise NotFound(f"[aws] image {req.image} not found")
         image = images[0]
@@ -251,8 +240,7 @@ class AwsVMHandler(VMHandler):
                 }
             ],
             "TagSpecifications": [
-                {"ResourceType": t, "Tags": [{"Key": "Name", "Value": req.name}]}
-                for t in ("instance", "volume")
+                {"ResourceType": t, "Tags": [{"Key": "Name", "Value": req.name}]} for t in ("instance", "volume")
             ],
             "UserData": user_data(req.vm_user, self._public_key(req)),
         }

@@ -30,9 +30,7 @@ class AwsVPCHandler(VPCHandler):
 
     def _subnets(self, vpc_id: str) -> list[dict[str, Any]]:
         return list(
-            self.c.pages(
-                "ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-            )
+            self.c.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
         )
 
     def _info(self, vpc: dict[str, Any], subnets: list[dict[str, Any]] | None = None) -> VPCInfo:
@@ -101,13 +99,9 @@ class AwsVPCHandler(VPCHandler):
             igw_id = igw["InternetGatewayId"]
             undo.append(lambda: self.c.call("ec2", "delete_internet_gateway", InternetGatewayId=igw_id))
             self.c.call("ec2", "attach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
-            undo.append(
-                lambda: self.c.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
-            )
+            undo.append(lambda: self.c.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id))
             rtb = self._main_route_table(vpc_id)
-            self.c.call(
-                "ec2", "create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id
-            )
+            self.c.call("ec2", "create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
             subnets = [self._create_subnet(vpc_id, sn, undo) for sn in req.subnets]
         except BaseException:
             cleanup(undo)
@@ -149,9 +143,7 @@ class AwsVPCHandler(VPCHandler):
             "ec2", "describe_instances", "Reservations", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
         ):
             users += [
-                i["InstanceId"]
-                for i in r["Instances"]
-                if i["State"]["Name"] not in ("terminated", "shutting-down")
+                i["InstanceId"] for i in r["Instances"] if i["State"]["Name"] not in ("terminated", "shutting-down")
             ]
         users += [
             g["GroupId"]
@@ -195,15 +187,13 @@ class AwsVPCHandler(VPCHandler):
         net = ipaddress.ip_network(subnet.cidr)
         if not net.subnet_of(ipaddress.ip_network(current["CidrBlock"])):  # type: ignore[arg-type]
             raise InvalidRequest(
-                f"subnet {subnet.name!r} CIDR {subnet.cidr} is not inside the VPC CIDR "
-                f"{current['CidrBlock']}",
+                f"subnet {subnet.name!r} CIDR {subnet.cidr} is not inside the VPC CIDR {current['CidrBlock']}",
                 field="subnet",
             )
         for s in existing:
             if net.overlaps(ipaddress.ip_network(s["CidrBlock"])):
                 raise InvalidRequest(
-                    f"subnet {subnet.name!r} CIDR {subnet.cidr} overlaps subnet "
-                    f"{s['SubnetId']} ({s['CidrBlock']})",
+                    f"subnet {subnet.name!r} CIDR {subnet.cidr} overlaps subnet {s['SubnetId']} ({s['CidrBlock']})",
                     field="subnet",
                 )
         undo: list[Any] = []

@@ -33,9 +33,7 @@ def test_default_egress_revoked_when_not_requested(conn: Any, ec2: Any, vpc_id: 
 
 
 def test_default_egress_kept_when_requested(conn: Any, ec2: Any, vpc_id: str) -> None:
-    sg = conn.security_groups().create(
-        SecurityGroupReq(name="sg-open", vpc=vpc_id, rules=[SSH, DEFAULT_OUTBOUND_RULE])
-    )
+    sg = conn.security_groups().create(SecurityGroupReq(name="sg-open", vpc=vpc_id, rules=[SSH, DEFAULT_OUTBOUND_RULE]))
     assert set(sg.rules) == {SSH, DEFAULT_OUTBOUND_RULE}
     egress = _raw(ec2, sg.iid.system_id)["IpPermissionsEgress"]
     assert len(egress) == 1
@@ -49,8 +47,7 @@ def test_all_icmp_and_ipv6_vocabulary(conn: Any, ec2: Any, vpc_id: str) -> None:
     sg = conn.security_groups().create(SecurityGroupReq(name="sg-v", vpc=vpc_id, rules=[all_in, ping, PING6]))
     assert set(sg.rules) == {all_in, ping, PING6}
     perms = {
-        (p["IpProtocol"], p.get("FromPort"), p.get("ToPort")): p
-        for p in _raw(ec2, sg.iid.system_id)["IpPermissions"]
+        (p["IpProtocol"], p.get("FromPort"), p.get("ToPort")): p for p in _raw(ec2, sg.iid.system_id)["IpPermissions"]
     }
     assert perms[("-1", None, None)]["IpRanges"] == [{"CidrIp": "10.1.0.0/16"}]
     assert perms[("icmp", -1, -1)]["IpRanges"] == [{"CidrIp": "0.0.0.0/0"}]

@@ -98,15 +98,13 @@ def test_hibernate_when_launched_for_it(moto_url: str, conn: Any, base: dict[str
     with record_calls(hib.client.ec2) as calls:
         hib.vms().suspend(vm.iid)
     assert [p.get("Hibernate") for op, p in calls if op == "StopInstances"] == [True]
-    run = hib.client.ec2.describe_volumes(
-        Filters=[{"Name": "attachment.instance-id", "Values": [vm.iid.system_id]}]
-    )["Volumes"]
+    run = hib.client.ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [vm.iid.system_id]}])[
+        "Volumes"
+    ]
     assert run and run[0]["Encrypted"] is True
 
 
-def test_unknown_catalog_entries_are_refused_and_nothing_runs(
-    conn: Any, ec2: Any, base: dict[str, Any]
-) -> None:
+def test_unknown_catalog_entries_are_refused_and_nothing_runs(conn: Any, ec2: Any, base: dict[str, Any]) -> None:
     with pytest.raises(NotFound):
         conn.vms().start(_req(base, image="ami-00000000deadbeef0"))
     # moto answers InvalidInstanceType.NotFound, AWS InvalidParameterValue: both typed.

@@ -107,9 +107,7 @@ def test_overlapping_subnet_is_refused_before_any_create(conn: Any, ec2: Any) ->
         conn.vpcs().add_subnet(vpc.iid, SubnetReq(name="sn-x", cidr="10.0.1.128/25"))
     assert "CreateSubnet" not in [op for op, _ in calls]
     with record_calls(ec2) as calls, pytest.raises(InvalidRequest):
-        conn.vpcs().create(
-            VPCReq(name="v2", cidr="10.1.0.0/16", subnets=[SubnetReq(name="s", cidr="10.2.0.0/24")])
-        )
+        conn.vpcs().create(VPCReq(name="v2", cidr="10.1.0.0/16", subnets=[SubnetReq(name="s", cidr="10.2.0.0/24")]))
     assert calls == []
 
 
