@@ -55,7 +55,9 @@ class VMManager(ResourceManager[VMInfo]):
                                          field="security_groups")
             zone = sn_rec.zone or self._c.zone
             refs = [("vpc", vpc), ("subnet", f"{vpc}/{subnet}"), ("keypair", keypair)] + [("security_group", s) for s in sgs]
-            extra = {"vpc": vpc, "subnet": subnet, "security_groups": sgs, "keypair": keypair}
+            known = {vpc_rec.system_id: vpc, sn_rec.system_id: subnet, key_rec.system_id: keypair,
+                     **{r.system_id: r.name_id for r in sg_recs}}
+            extra = {"vpc": vpc, "subnet": subnet, "security_groups": sgs, "keypair": keypair, "ids": known}
 
             def call(cname: str) -> VMInfo:
                 req = VMReq(
@@ -70,26 +72,28 @@ class VMManager(ResourceManager[VMInfo]):
                 self._store.finish(row_id, info.iid.system_id, zone=info.zone or zone, extra=extra)
 
             info = self._create(name, call, refs=refs, zone=zone, extra=extra, finish=finish)
-            rec = self._row(name)
         if wait and info.status != VMStatus.RUNNING:
-            self._wait(rec, {VMStatus.RUNNING}, timeout)
+            self._wait(self._row(name), {VMStatus.RUNNING}, timeout)
             return self.get(name)
-        return self._user_view(info, rec)
+        return self._user_view(info, name, known)
 
-    def _user_view(self, info: VMInfo, rec: IIDRecord) -> VMInfo:
-        view = super()._user_view(info, rec)
+    def _user_view(self, info: VMInfo, name: str, known: dict[str, str] | None = None) -> VMInfo:
+        view = super()._user_view(info, name)
+        sgs = self._name_of("security_group", info.security_groups, known)
         return view.model_copy(update={
-            "vpc": self._name_of("vpc", [info.vpc])(info.vpc),
-            "subnet": self._name_of("subnet", [info.subnet])(info.subnet),
-            "security_groups": list(map(self._name_of("security_group", info.security_groups), info.security_groups)),
-            "keypair": self._name_of("keypair", [info.keypair])(info.keypair),
+            "vpc": self._name_of("vpc", [info.vpc], known)(info.vpc),
+            "subnet": self._name_of("subnet", [info.subnet], known)(info.subnet),
+            "security_groups": [sgs(s) for s in info.security_groups],
+            "keypair": self._name_of("keypair", [info.keypair], known)(info.keypair),
         })
 
     def _register_extra(self, info: VMInfo) -> dict[str, Any]:
-        names = dict(self._register_refs(info))
-        sgs = [n for k, n in self._register_refs(info) if k == "security_group"]
-        return {"vpc": names.get("vpc"), "subnet": names.get("subnet", "/").split("/")[-1],
-                "security_groups": sgs, "keypair": names.get("keypair")}
+        c = self._c.name
+        ids = {**self._store.names_for(c, "vpc", [info.vpc]), **self._store.names_for(c, "subnet", [info.subnet]),
+               **self._store.names_for(c, "security_group", info.security_groups),
+               **self._store.names_for(c, "keypair", [info.keypair])}
+        return {"vpc": ids.get(info.vpc), "subnet": ids.get(info.subnet), "keypair": ids.get(info.keypair),
+                "security_groups": [ids[s] for s in info.security_groups if s in ids], "ids": ids}
 
     def _register_refs(self, info: VMInfo) -> list[tuple[str, str]]:
         refs: list[tuple[str, str]] = []

@@ -47,7 +47,7 @@ class VPCManager(ResourceManager[VPCInfo]):
 
         with self._locks(writes=[self._key(name)]):
             info = self._create(name, call, extra={"cidr": cidr, "subnets": plan}, finish=finish)
-            return self._user_view(info, self._row(name))
+            return self._user_view(info, name)
 
     def _add_subnet_rows(self, vpc: str, info: VPCInfo, plan: list[list[Any]]) -> None:
         """Map the subnets the CSP made to the user's names (by CSP name)."""
@@ -61,15 +61,14 @@ class VPCManager(ResourceManager[VPCInfo]):
                          "owner": vpc, "zone": sn.zone or zone, "extra": {"cidr": sn.cidr}})
         self._store.add_ready(self._c.name, "subnet", rows)
 
-    def _user_view(self, info: VPCInfo, rec: IIDRecord) -> VPCInfo:
-        subs = {r.system_id: r for r in self._store.list(self._c.name, "subnet", owner=rec.name_id)}
+    def _user_view(self, info: VPCInfo, name: str, known: dict[str, str] | None = None) -> VPCInfo:
+        subs = {r.system_id: r for r in self._store.list(self._c.name, "subnet", owner=name)}
         subnets = []
         for sn in info.subnets:
             row = subs.get(sn.iid.system_id)
             subnets.append(sn.model_copy(update={
                 "iid": IID(name_id=row.name_id if row else sn.iid.name_id, system_id=sn.iid.system_id)}))
-        return info.model_copy(update={"iid": IID(name_id=rec.name_id, system_id=rec.system_id),
-                                       "subnets": subnets})
+        return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "subnets": subnets})
 
     def delete(self, name: str, *, force: bool = False) -> None:
         name = v.name(name)
@@ -108,7 +107,7 @@ class VPCManager(ResourceManager[VPCInfo]):
             except BaseException:
                 self._store.drop(row_id)
                 raise
-            return self._user_view(info, rec)
+            return self._user_view(info, vpc)
 
     def remove_subnet(self, vpc: str, subnet: str) -> None:
         vpc, subnet = v.name(vpc, "vpc"), v.name(subnet, "subnet")
