@@ -6,6 +6,7 @@ Imported only by :meth:`AwsDriver.connect`, so ``import mcinfra`` never loads bo
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -102,13 +103,16 @@ class AwsClient:
             read_timeout=float(opts.get("read_timeout", 60)),
         )
         self._clients: dict[tuple[str, str], Any] = {}
+        # boto3 clients are thread-safe, but making them from one session is not.
+        self._lock = threading.Lock()
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
-        if key not in self._clients:
-            self._clients[key] = self.session.client(
-                service, region_name=key[1], endpoint_url=self.endpoint_url, config=self.config
-            )
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=key[1], endpoint_url=self.endpoint_url, config=self.config
+                )
         return self._clients[key]
 
     @property
