@@ -320,9 +320,8 @@ class Store:
             else:
                 c.execute(_FINISH_EXTRA, {**params, "extra": extra})
 
-    def add_ready(
-        self, connection: str, kind: str, rows: list[dict[str, Any]], *, refs: dict[str, list[tuple[str, str]]] | None = None
-    ) -> None:
+    def add_ready(self, connection: str, kind: str, rows: list[dict[str, Any]], *,
+                  refs: dict[str, list[tuple[str, str]]] | None = None) -> None:
         """Insert finished rows at once (subnets of a new VPC, registered resources)."""
         if not rows:
             return
