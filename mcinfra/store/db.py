@@ -320,9 +320,8 @@ class Store:
             else:
                 c.execute(_FINISH_EXTRA, {**params, "extra": extra})
 
-    def add_ready(
-        self, connection: str, kind: str, rows: list[dict[str, Any]], *, refs: dict[str, list[tuple[str, str]]] | None = None
-    ) -> None:
+    def add_ready(self, connection: str, kind: str, rows: list[dict[str, Any]], *,
+                  refs: dict[str, list[tuple[str, str]]] | None = None) -> None:
         """Insert finished rows at once (subnets of a new VPC, registered resources)."""
         if not rows:
             return
@@ -341,13 +340,15 @@ class Store:
         except IntegrityError as exc:
             raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} already exists in {connection!r}") from exc
 
-    def drop(self, row_id: int) -> None:
+    def drop(self, row_id: int, record: IIDRecord | None = None) -> None:
         """Delete a row and the references it holds (and, for a VPC, its subnets)."""
         with self._tx(write=True) as c:
-            rec = c.execute(_GET_IID_BY_ID, {"row_id": row_id}).first()
-            if rec is None:
-                return
-            r = _record(rec)
+            if record is None:
+                row = c.execute(_GET_IID_BY_ID, {"row_id": row_id}).first()
+                if row is None:
+                    return
+                record = _record(row)
+            r = record
             c.execute(_DELETE_IID, {"row_id": row_id})
             self._drop_refs(c, r.connection, r.kind, r.name_id if r.kind != "subnet" else f"{r.owner}/{r.name_id}")
             if r.kind == "vpc":

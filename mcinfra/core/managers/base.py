@@ -152,7 +152,7 @@ class ResourceManager(Generic[I]):
             rec = self._row(name)
             self._check_unused(name)
             self._delete_at_csp(rec, force)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
 
     def _delete_at_csp(self, rec: IIDRecord, force: bool) -> None:
         try:
@@ -201,7 +201,7 @@ class ResourceManager(Generic[I]):
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
             self._check_unused(name)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
 
     def list_all(self) -> ListAll:
         rows = self._store.list(self._c.name, self.kind, state="ready")
@@ -220,7 +220,7 @@ class ResourceManager(Generic[I]):
         found = next((i for i in self._call("list_iids", "*", self.handler.list_iids, idempotent=True)
                       if i.name_id == rec.csp_name), None)
         if found is None:
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
         self._store.finish(rec.id, found.system_id)
         return True

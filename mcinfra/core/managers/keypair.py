@@ -67,7 +67,7 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
             self._check_unused(name)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
         return None
 
     def list_all(self) -> ListAll:
@@ -84,6 +84,6 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
 
     def reconcile_pending(self, rec: IIDRecord) -> bool:
         if self._in_store:  # nothing at the CSP: the key was generated and lost with the crash
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
         return super().reconcile_pending(rec)

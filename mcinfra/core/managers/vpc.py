@@ -78,7 +78,7 @@ class VPCManager(ResourceManager[VPCInfo]):
             for sn in self._store.list(self._c.name, "subnet", owner=name):
                 self._check_unused(sn.name_id, "subnet", f"{name}/{sn.name_id}")
             self._delete_at_csp(rec, force)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
 
     def add_subnet(self, vpc: str, subnet: SubnetReq | dict[str, Any]) -> VPCInfo:
         vpc = v.name(vpc, "vpc")
@@ -117,7 +117,7 @@ class VPCManager(ResourceManager[VPCInfo]):
             self._check_unused(subnet, "subnet", f"{vpc}/{subnet}")
             with contextlib.suppress(NotFound):  # already gone at the CSP: forget it
                 self._call("remove_subnet", vpc, self.handler.remove_subnet, self._iid(rec), self._iid(sn))
-            self._store.drop(sn.id)
+            self._store.drop(sn.id, sn)
 
     def subnet(self, vpc: str, subnet: str) -> SubnetInfo:
         """One subnet of a VPC."""
@@ -142,7 +142,7 @@ class VPCManager(ResourceManager[VPCInfo]):
         found = next((i for i in self._call("list", "*", self.handler.list, idempotent=True)
                       if i.iid.name_id == rec.csp_name), None)
         if found is None:
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
         self._store.finish(rec.id, found.iid.system_id, extra={"cidr": found.cidr})
         self._add_subnet_rows(rec.name_id, found, rec.extra.get("subnets", []))
@@ -156,5 +156,5 @@ class VPCManager(ResourceManager[VPCInfo]):
             if made is not None:
                 self._store.finish(rec.id, made.iid.system_id, zone=made.zone or rec.zone, extra={"cidr": made.cidr})
                 return True
-        self._store.drop(rec.id)
+        self._store.drop(rec.id, rec)
         return False

@@ -17,7 +17,8 @@ class MockSecurityGroups(MockHandler, SecurityGroupHandler):
 
     def get(self, iid: IID) -> SecurityGroupInfo:
         with self.read() as data:
-            return SecurityGroupInfo.model_validate(self.record(data, "security_group", iid.system_id, "security group"))
+            rec = self.record(data, "security_group", iid.system_id, "security group")
+            return SecurityGroupInfo.model_validate(rec)
 
     def list(self) -> list[SecurityGroupInfo]:
         with self.read() as data:
