@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 
 from mcinfra.core.errors import (
     AlreadyExists,
@@ -38,6 +39,8 @@ EXIT_CODES: tuple[tuple[type[McInfraError], int], ...] = (
     (LockTimeout, 10),
     (StoreError, 11),
 )
+M = TypeVar("M", bound=BaseModel)
+
 #: Any other McInfraError.
 GENERIC_ERROR = 1
 #: `destroy` could not delete everything.
@@ -106,7 +109,13 @@ def infra() -> Infra:
 
 
 def cloud(connection: str) -> Connection:
-    return infra().connect(connection)
+    inf = infra()
+    try:
+        return inf.connect(connection)
+    except NotFound:
+        if any(c.name == connection for c in inf.connections.list()):
+            raise
+        raise NotFound(f"connection {connection!r} does not exist (add it with `mcinfra connection add`)") from None
 
 
 def want_json(flag: bool) -> bool:
@@ -119,6 +128,15 @@ def parse_value(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def build(model: type[M], label: str, field_name: str, **fields: Any) -> M:
+    """``model(**fields)`` with a validation failure as InvalidRequest("<label>: <why>")."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise InvalidRequest(f"{label}: {why}", field=field_name) from None
 
 
 def parse_pairs(items: list[str] | None, field_name: str, *, json_values: bool = False) -> dict[str, Any]:

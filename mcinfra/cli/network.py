@@ -17,10 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from mcinfra.cli import views
-from mcinfra.cli.context import ConnOpt, JsonOpt, NameArg
+from mcinfra.cli.context import ConnOpt, JsonOpt, NameArg, build
 from mcinfra.cli.output import done, show
 from mcinfra.cli.resources import add_common, manager
-from mcinfra.core import validation as v
 from mcinfra.core.errors import InvalidRequest
 from mcinfra.core.models import SecurityRule, SubnetReq
 
@@ -37,7 +36,8 @@ def parse_subnet(text: str) -> SubnetReq:
     if not sep:
         raise InvalidRequest(f"--subnet {text!r}: expected NAME=CIDR[@ZONE]", field="subnet")
     cidr, _, zone = rest.partition("@")
-    return v.build(SubnetReq, f"subnet {name!r}", name=name.strip(), cidr=cidr.strip(), zone=zone.strip() or None)
+    return build(SubnetReq, f"--subnet {text!r}", "subnet", name=name.strip(), cidr=cidr.strip(),
+                 zone=zone.strip() or None)
 
 
 def parse_rule(text: str) -> SecurityRule:
@@ -54,7 +54,7 @@ def parse_rule(text: str) -> SecurityRule:
         to_port = int(to_s) if to_s else from_port
     except ValueError:
         raise InvalidRequest(f"rule {text!r}: ports must be integers", field="rule") from None
-    return v.build(SecurityRule, f"rule {text!r}", direction=direction, protocol=protocol, from_port=from_port,
+    return build(SecurityRule, f"rule {text!r}", "rule", direction=direction, protocol=protocol, from_port=from_port,
                    to_port=to_port, cidr=cidr or "0.0.0.0/0")
 
 
@@ -94,7 +94,7 @@ def vpc_add_subnet(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a subnet to a VPC."""
-    req = v.build(SubnetReq, "subnet", name=subnet, cidr=cidr, zone=zone)
+    req = build(SubnetReq, f"subnet {subnet!r}", "subnet", name=subnet, cidr=cidr, zone=zone)
     show(manager(connection, "vpcs").add_subnet(vpc, req), as_json, views.vpc)
 
 

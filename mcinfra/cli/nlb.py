@@ -12,10 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from mcinfra.cli import views
-from mcinfra.cli.context import ConnOpt, JsonOpt, NameArg
+from mcinfra.cli.context import ConnOpt, JsonOpt, NameArg, build
 from mcinfra.cli.output import show, table
 from mcinfra.cli.resources import add_common, manager
-from mcinfra.core import validation as v
 from mcinfra.core.errors import InvalidRequest
 from mcinfra.core.models import HealthChecker, Listener, VMGroup
 
@@ -33,11 +32,11 @@ def _proto_port(text: str, what: str) -> dict[str, Any]:
 
 
 def parse_listener(text: str) -> Listener:
-    return v.build(Listener, "listener", _proto_port(text, "listener"))
+    return build(Listener, f"listener {text!r}", "listener", **_proto_port(text, "listener"))
 
 
 def parse_vm_group(text: str, vms: list[str] | None = None) -> VMGroup:
-    return v.build(VMGroup, "vm_group", {**_proto_port(text, "vm_group"), "vms": list(vms or [])})
+    return build(VMGroup, f"VM group {text!r}", "vm_group", **_proto_port(text, "vm_group"), vms=list(vms or []))
 
 
 def parse_health_checker(text: str) -> HealthChecker:
@@ -51,7 +50,7 @@ def parse_health_checker(text: str) -> HealthChecker:
             fields[key] = int(value) if value.strip() else -1
         except ValueError:
             raise InvalidRequest(f"health checker {text!r}: {key} must be an integer", field="health_checker") from None
-    return v.build(HealthChecker, "health_checker", fields)
+    return build(HealthChecker, f"health checker {text!r}", "health_checker", **fields)
 
 
 VmOpt = Annotated[list[str] | None, typer.Option("--vm", help="VM name, repeatable.")]

@@ -52,9 +52,13 @@ def reconcile(
 @lock_app.command("info")
 def lock_info(as_json: JsonOpt = False) -> None:
     """Held lock keys with their holders and waiters (the in-process backend shows this process only)."""
-    show(infra().locks.info(), as_json, lambda items: table(
+    items = infra().locks.info()
+    if not items and not want_json(as_json):
+        console().print("no locks held")
+        return
+    show(items, as_json, lambda xs: table(
         "SP-Locks", ["connection", "kind", "name", "mode", "holders", "waiters", "refcount"],
-        ((*i.key, i.mode, i.holders, i.waiters, i.refcount) for i in items)))
+        ((*i.key, i.mode, i.holders, i.waiters, i.refcount) for i in xs)))
 
 
 def history(
