@@ -81,20 +81,21 @@ app.command("history")(ops.history)
 app.command("demo")(demo.demo)
 
 
-def _mount_optional(module: str, name: str) -> None:
-    """Mount another helper's sub-app when its module is part of this build; skip it when absent
-    (but never hide a missing dependency *inside* that module)."""
+def mount_optional(parent: typer.Typer, module: str, name: str) -> bool:
+    """Mount ``module.app`` as ``name`` when the module is part of this build; skip it when absent
+    (but never hide a missing dependency *inside* that module). True when mounted."""
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name == module:
-            return
+            return False
         raise
-    app.add_typer(mod.app, name=name)
+    parent.add_typer(mod.app, name=name)
+    return True
 
 
-_mount_optional("mcinfra.cli.twin", "twin")
-_mount_optional("mcinfra.cli.cladnet", "cladnet")
+mount_optional(app, "mcinfra.cli.twin", "twin")
+mount_optional(app, "mcinfra.cli.cladnet", "cladnet")
 
 
 if __name__ == "__main__":
