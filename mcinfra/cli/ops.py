@@ -8,6 +8,7 @@ import typer
 
 from mcinfra.cli.context import DESTROY_INCOMPLETE, ConnOpt, JsonOpt, cloud, infra, want_json
 from mcinfra.cli.output import console, emit_json, show, table
+from mcinfra.core.errors import InvalidRequest
 from mcinfra.core.models import DestroyReport
 
 lock_app = typer.Typer(help="SP-Lock state.", no_args_is_help=True)
@@ -65,12 +66,17 @@ def history(
     connection: Annotated[str | None, typer.Option("--connection", "-c", help="Only this connection.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only this kind (vpc, vm, ...).")] = None,
     operation: Annotated[str | None, typer.Option(
-        "--operation", help="Only this operation (create, get, ...).")] = None,
+        "--operation", help="Only this operation: KIND.OP (vm.start), or OP with --kind.")] = None,
     errors: Annotated[bool, typer.Option("--errors", help="Only failed calls.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many (the most recent).", min=1)] = 50,
     as_json: JsonOpt = False,
 ) -> None:
     """Recent handler calls (never secrets), oldest first."""
+    if operation is not None and "." not in operation:
+        if kind is None:
+            raise InvalidRequest("--operation takes KIND.OP (e.g. vm.start), or OP together with --kind",
+                                 field="operation")
+        operation = f"{kind}.{operation}"
     items = infra().history(connection=connection, kind=kind, operation=operation, ok=False if errors else None,
                             limit=limit)
     show(items, as_json, lambda rs: table(

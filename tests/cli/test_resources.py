@@ -60,6 +60,21 @@ def _keys(cli: Run, cli_json, c: str, tmp_path: Path) -> None:
     with_json = cli_json("keypair", "create", "key-04", "-c", c)
     assert "PRIVATE KEY" in with_json["private_key"]
     cli("keypair", "delete", "key-04", "-c", c)
+    # importing a public key: nothing private to show
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pub = Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    pub_file = tmp_path / "id.pub"
+    pub_file.write_text(pub + " me@host\n")
+    imported = cli("keypair", "create", "key-05", "-c", c, "--public-key-file", str(pub_file))
+    assert "PRIVATE KEY" not in imported.stdout and "private key (" not in imported.stdout
+    assert cli_json("keypair", "get", "key-05", "-c", c)["public_key"].startswith(pub)
+    cli("keypair", "delete", "key-05", "-c", c)
+    bad = tmp_path / "bad.pub"
+    bad.write_text("not a key")
+    assert cli("keypair", "create", "key-06", "-c", c, "--public-key-file", str(bad), ok=False).exit_code == 3
 
 
 def _vms(cli: Run, cli_json, c: str) -> None:
@@ -156,6 +171,9 @@ def test_full_flow_through_the_cli(cli: Run, cli_json, mock_conn: str, home: Pat
     history = cli_json("history", "-c", c, "--kind", "vm", "-n", "500")
     assert history and {h["connection"] for h in history} == {c} and {h["kind"] for h in history} == {"vm"}
     assert all(not h["ok"] for h in cli_json("history", "--errors", "-n", "500"))
+    starts = cli_json("history", "--kind", "vm", "--operation", "start", "-n", "500")
+    assert len(starts) == 3 and starts == cli_json("history", "--operation", "vm.start", "-n", "500")
+    assert cli("history", "--operation", "start", ok=False).exit_code == 3
     assert "Call history" in cli("history", "-n", "3").stdout
     assert cli_json("lock", "info") == []
     assert cli_json("reconcile") == {"finished": [], "rolled_back": [], "failed": {}}
