@@ -42,9 +42,8 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
     def _register_extra(self, info: KeyPairInfo) -> dict[str, Any]:
         return {"public_key": info.public_key, "fingerprint": info.fingerprint, "vm_user": info.vm_user}
 
-    def _user_view(self, info: KeyPairInfo, rec: IIDRecord) -> KeyPairInfo:
-        return info.model_copy(update={"iid": IID(name_id=rec.name_id, system_id=rec.system_id),
-                                       "private_key": None})
+    def _user_view(self, info: KeyPairInfo, name: str, known: dict[str, str] | None = None) -> KeyPairInfo:
+        return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "private_key": None})
 
     def _from_store(self, rec: IIDRecord) -> KeyPairInfo:
         return KeyPairInfo(iid=IID(name_id=rec.name_id, system_id=rec.system_id),
@@ -68,7 +67,7 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
             self._check_unused(name)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
         return None
 
     def list_all(self) -> ListAll:
@@ -85,6 +84,6 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
 
     def reconcile_pending(self, rec: IIDRecord) -> bool:
         if self._in_store:  # nothing at the CSP: the key was generated and lost with the crash
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
         return super().reconcile_pending(rec)

@@ -30,13 +30,15 @@ def effective(rec: dict[str, Any], now: float) -> VMStatus:
     return VMStatus(rec["status"])
 
 
-def purge(data: Data, now: float) -> None:
-    """Drop VMs whose termination has finished; settle finished transitions."""
-    for sid, rec in list(data["vm"].items()):
-        if effective(rec, now) == VMStatus.NOT_EXIST:
-            del data["vm"][sid]
-        elif rec.get("_until") is not None and now >= rec["_until"]:
-            rec["status"], rec["_target"], rec["_until"] = rec["_target"], None, None
+def settle(data: Data, system_id: str, now: float) -> None:
+    """Write down a VM's finished transition (or drop it once its termination has finished)."""
+    rec = data["vm"].get(system_id)
+    if rec is None:
+        return
+    if effective(rec, now) == VMStatus.NOT_EXIST:
+        del data["vm"][system_id]
+    elif rec.get("_until") is not None and now >= rec["_until"]:
+        rec["status"], rec["_target"], rec["_until"] = rec["_target"], None, None
 
 
 class MockVMs(MockHandler, VMHandler):
@@ -72,8 +74,6 @@ class MockVMs(MockHandler, VMHandler):
         if req.spec not in SPECS:
             raise NotFound(f"spec {req.spec!r} not found in the mock catalog")
         with self.write("RunInstances") as data:
-            now = time.time()
-            purge(data, now)
             vpc = self.record(data, "vpc", req.vpc, "VPC")
             subnet = next((s for s in vpc["subnets"] if s["iid"]["system_id"] == req.subnet), None)
             if subnet is None:
@@ -82,7 +82,7 @@ class MockVMs(MockHandler, VMHandler):
                 if self.record(data, "security_group", sg, "security group")["vpc"] != req.vpc:
                     raise InvalidRequest(f"security group {sg} is not in VPC {req.vpc}", field="security_groups")
             self.record(data, "keypair", req.keypair, "key pair")
-            if self.name_taken(data, "vm", req.name):
+            if req.name in data["names"]["vm"]:
                 raise CloudError("mock", "DuplicateName", f"VM name {req.name!r} is taken")
             zone = subnet["zone"]
             if any(z.name == zone and z.status == ZoneStatus.UNAVAILABLE for z in zones_of(self.region)):
@@ -99,7 +99,7 @@ class MockVMs(MockHandler, VMHandler):
             )
             rec = info.model_dump(mode="json")
             status = self._transition(rec, VMStatus.CREATING, VMStatus.RUNNING)
-            data["vm"][info.iid.system_id] = rec
+            self.add(data, "vm", rec, "VM")
             return info.model_copy(update={"status": status if self.b.latency[1] > 0 else VMStatus.RUNNING})
 
     def get(self, iid: IID) -> VMInfo:
@@ -128,7 +128,7 @@ class MockVMs(MockHandler, VMHandler):
     def _control(self, iid: IID, op: str, needs: VMStatus, via: VMStatus, to: VMStatus) -> VMStatus:
         with self.write(op) as data:
             now = time.time()
-            purge(data, now)
+            settle(data, iid.system_id, now)
             rec = self.record(data, "vm", iid.system_id, "VM")
             current = effective(rec, now)
             if current != needs:
@@ -147,10 +147,11 @@ class MockVMs(MockHandler, VMHandler):
     def terminate(self, iid: IID) -> VMStatus:
         with self.write("TerminateInstances") as data:
             now = time.time()
-            purge(data, now)
-            self.record(data, "vm", iid.system_id, "VM")
+            settle(data, iid.system_id, now)
+            rec = self.record(data, "vm", iid.system_id, "VM")
+            data["names"]["vm"].pop(rec["iid"]["name_id"], None)  # a terminating VM's name is free again
             if self.b.latency[1] > 0:
-                data["vm"][iid.system_id]["_gone_at"] = now + self.b.latency[1] * TRANSITION_CALLS
+                rec["_gone_at"] = now + self.b.latency[1] * TRANSITION_CALLS
             else:
                 del data["vm"][iid.system_id]
             return VMStatus.TERMINATING

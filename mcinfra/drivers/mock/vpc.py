@@ -19,11 +19,9 @@ class MockVPCs(MockHandler, VPCHandler):
 
     def create(self, req: VPCReq) -> VPCInfo:
         with self.write("CreateVpc") as data:
-            if self.name_taken(data, "vpc", req.name):
-                raise AlreadyExists(f"VPC name {req.name!r} is taken")
             info = VPCInfo(iid=IID(name_id=req.name, system_id=self.b.new_id("vpc")), cidr=req.cidr,
                            subnets=[self._subnet(s) for s in req.subnets])
-            data["vpc"][info.iid.system_id] = info.model_dump(mode="json")
+            self.add(data, "vpc", info.model_dump(mode="json"), "VPC")
             return info
 
     def get(self, iid: IID) -> VPCInfo:
@@ -42,7 +40,7 @@ class MockVPCs(MockHandler, VPCHandler):
                      if r.get("vpc") == iid.system_id]
             if users:
                 raise InUse(f"VPC {iid.system_id} has dependencies: {users[:5]}")
-            del data["vpc"][iid.system_id]
+            self.remove(data, "vpc", iid.system_id)
 
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
         with self.write("CreateSubnet") as data:
