@@ -196,3 +196,20 @@ def test_global_json_flag_and_connection_env(cli: Run, mock_conn: str, monkeypat
     data = json.loads(cli("--json", "vpc", "list").stdout)
     assert [v["iid"]["name_id"] for v in data] == ["v1"]
     assert json.loads(cli("--json", "vpc", "delete", "v1").stdout) == {"ok": True, "deleted": "v1"}
+
+
+def test_terminated_vm_frees_its_sg_and_vpc_with_latency(cli: Run, cli_json, home: Path) -> None:
+    """With mock latency a VM passes through Terminating; once gone, its SG/subnet/VPC delete at once."""
+    cli("connection", "add", "slow", "-p", "mock", "-o", "latency=0.01")
+    c = "slow"
+    cli("vpc", "create", "v", "-c", c, "--cidr", "10.0.0.0/16", "-s", "sn=10.0.1.0/24", "-s", "sn2=10.0.2.0/24")
+    cli("sg", "create", "s", "-c", c, "--vpc", "v")
+    cli("keypair", "create", "k", "-c", c)
+    cli("vm", "start", "vm", "-c", c, "--image", "debian-12", "--spec", "t2.micro", "--vpc", "v", "--subnet", "sn",
+        "--sg", "s", "-k", "k")
+    assert cli_json("vm", "terminate", "vm", "-c", c)["status"] in ("NotExist", "Terminated")
+    cli("sg", "delete", "s", "-c", c)
+    cli("vpc", "remove-subnet", "v", "sn", "-c", c)
+    cli("keypair", "delete", "k", "-c", c)
+    cli("vpc", "delete", "v", "-c", c)
+    assert mock_resources(home) == {k: 0 for k in ("vpc", "security_group", "keypair", "vm", "nlb")}
