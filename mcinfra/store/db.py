@@ -10,7 +10,9 @@ instead of failing on a lock upgrade.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
+import re
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
@@ -44,6 +46,23 @@ from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, 
 
 HOME_ENV = "MCINFRA_HOME"
 HISTORY_FLUSH_AT = 200
+
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+_REVISION = re.compile(r'^(down_)?revision\s*=\s*["\']?([\w-]+|None)["\']?', re.M)
+
+
+@functools.cache
+def migration_head() -> str:
+    """The newest migration's revision id, read from the files (the one no other revises)."""
+    revisions, revised = set(), set()
+    for path in MIGRATIONS.glob("*.py"):
+        for down, rev in _REVISION.findall(path.read_text()):
+            (revised if down else revisions).add(rev)
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise StoreError(f"migrations must form one line; heads found: {sorted(heads)}")
+    return heads.pop()
 
 
 def default_home() -> Path:
@@ -164,6 +183,8 @@ class Store:
         return engine
 
     def _migrate(self) -> None:
+        if self._schema_version() == migration_head():
+            return  # importing Alembic costs more than the rest of opening the store
         from alembic import command
         from alembic.config import Config
 
@@ -174,6 +195,13 @@ class Store:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             conn.commit()
+
+    def _schema_version(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except DBAPIError:
+            return None  # a new database: no version table yet
 
     def _guard(self) -> Any:
         return self._serial if self._serial is not None else nullcontext()
@@ -320,9 +348,8 @@ class Store:
             else:
                 c.execute(_FINISH_EXTRA, {**params, "extra": extra})
 
-    def add_ready(
-        self, connection: str, kind: str, rows: list[dict[str, Any]], *, refs: dict[str, list[tuple[str, str]]] | None = None
-    ) -> None:
+    def add_ready(self, connection: str, kind: str, rows: list[dict[str, Any]], *,
+                  refs: dict[str, list[tuple[str, str]]] | None = None) -> None:
         """Insert finished rows at once (subnets of a new VPC, registered resources)."""
         if not rows:
             return

@@ -37,7 +37,8 @@ def test_random_operations_under_faults(cloud: mcinfra.Connection) -> None:
         try:
             match rng.randrange(7):
                 case 0:
-                    cloud.vpcs.create(f"vpc-{i}", cidr="10.0.0.0/16", subnets=[SubnetReq(name="sn", cidr="10.0.1.0/24")])
+                    cloud.vpcs.create(f"vpc-{i}", cidr="10.0.0.0/16",
+                                      subnets=[SubnetReq(name="sn", cidr="10.0.1.0/24")])
                 case 1:
                     vpcs = cloud.infra.store.list(cloud.name, "vpc", state="ready")
                     if vpcs:

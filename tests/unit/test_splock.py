@@ -58,9 +58,9 @@ def test_writer_waits_for_reader_and_times_out() -> None:
 
 def test_distinct_keys_never_wait() -> None:
     lock = SPLock(timeout=5)
-    with lock.hold(writes=[("c", "security_group", "a")]):
-        with lock.hold(writes=[("c", "security_group", "b")], timeout=0.01):
-            pass
+    a, b = ("c", "security_group", "a"), ("c", "security_group", "b")
+    with lock.hold(writes=[a]), lock.hold(writes=[b], timeout=0.01):
+        assert len(lock.info()) == 2
 
 
 def test_coarse_mode_serialises_a_kind() -> None:

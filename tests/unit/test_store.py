@@ -34,6 +34,29 @@ def test_migrations_create_the_schema(tmp_path: Path) -> None:
     Store(f"sqlite:///{tmp_path}/m.db")  # opening again is a no-op upgrade
 
 
+def test_migration_head_matches_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from mcinfra.store.db import MIGRATIONS, migration_head
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS.parent))
+    assert migration_head() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_current_schema_opens_without_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    Store(f"sqlite:///{tmp_path}/a.db")
+    code = ("import sys; from mcinfra.store import Store; "
+            f"Store('sqlite:///{tmp_path}/a.db'); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    assert out.stdout.strip() == "False"
+
+
 def test_credentials_encrypted_at_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MCINFRA_SECRET_KEY", raising=False)
     url = f"sqlite:///{tmp_path}/s.db"

@@ -35,7 +35,8 @@ class VMManager(ResourceManager[VMInfo]):
         timeout: float = DEFAULT_WAIT,
     ) -> VMInfo:
         """Start a VM; with ``wait`` (default) return once it is Running (or ``timeout`` passes)."""
-        name, vpc, subnet, keypair = v.name(name), v.name(vpc, "vpc"), v.name(subnet, "subnet"), v.name(keypair, "keypair")
+        name, vpc = v.name(name), v.name(vpc, "vpc")
+        subnet, keypair = v.name(subnet, "subnet"), v.name(keypair, "keypair")
         sgs = v.names(security_groups, "security_groups")
         for field, value in (("image", image), ("spec", spec)):
             if not isinstance(value, str) or not value.strip():
@@ -54,7 +55,8 @@ class VMManager(ResourceManager[VMInfo]):
                     raise InvalidRequest(f"security group {s!r} belongs to VPC {rec.extra['vpc']!r}, not {vpc!r}",
                                          field="security_groups")
             zone = sn_rec.zone or self._c.zone
-            refs = [("vpc", vpc), ("subnet", f"{vpc}/{subnet}"), ("keypair", keypair)] + [("security_group", s) for s in sgs]
+            refs = [("vpc", vpc), ("subnet", f"{vpc}/{subnet}"), ("keypair", keypair)]
+            refs += [("security_group", s) for s in sgs]
             known = {vpc_rec.system_id: vpc, sn_rec.system_id: subnet, key_rec.system_id: keypair,
                      **{r.system_id: r.name_id for r in sg_recs}}
             extra = {"vpc": vpc, "subnet": subnet, "security_groups": sgs, "keypair": keypair, "ids": known}
@@ -163,7 +165,8 @@ class VMManager(ResourceManager[VMInfo]):
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 2.0)
 
-    def terminate(self, name: str, *, force: bool = False, wait: bool = True, timeout: float = DEFAULT_WAIT) -> VMStatus:
+    def terminate(self, name: str, *, force: bool = False, wait: bool = True,
+                  timeout: float = DEFAULT_WAIT) -> VMStatus:
         """Terminate and forget the VM; with ``wait`` return once the CSP reports it gone."""
         name = v.name(name)
         with self._locks(writes=[self._key(name)]):

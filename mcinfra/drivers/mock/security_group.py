@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import time
+
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule
 from mcinfra.drivers.mock.driver import MockHandler
+from mcinfra.drivers.mock.vm import drop_terminated
 
 
 class MockSecurityGroups(MockHandler, SecurityGroupHandler):
@@ -17,7 +20,8 @@ class MockSecurityGroups(MockHandler, SecurityGroupHandler):
 
     def get(self, iid: IID) -> SecurityGroupInfo:
         with self.read() as data:
-            return SecurityGroupInfo.model_validate(self.record(data, "security_group", iid.system_id, "security group"))
+            rec = self.record(data, "security_group", iid.system_id, "security group")
+            return SecurityGroupInfo.model_validate(rec)
 
     def list(self) -> list[SecurityGroupInfo]:
         with self.read() as data:
@@ -26,6 +30,7 @@ class MockSecurityGroups(MockHandler, SecurityGroupHandler):
     def delete(self, iid: IID) -> None:
         with self.write("DeleteSecurityGroup") as data:
             self.record(data, "security_group", iid.system_id, "security group")
+            drop_terminated(data, time.time())  # a VM whose termination finished no longer holds the group
             if any(iid.system_id in r.get("security_groups", []) for r in data["vm"].values()):
                 raise InUse(f"security group {iid.system_id} is used by VMs")
             self.remove(data, "security_group", iid.system_id)

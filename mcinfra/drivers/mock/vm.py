@@ -41,6 +41,13 @@ def settle(data: Data, system_id: str, now: float) -> None:
         rec["status"], rec["_target"], rec["_until"] = rec["_target"], None, None
 
 
+def drop_terminated(data: Data, now: float) -> None:
+    """Drop every VM whose termination has finished: the store forgot it, so no later call on
+    that VM would settle it, and it must not keep its SG, subnet or VPC in use."""
+    for sid in [sid for sid, rec in data["vm"].items() if effective(rec, now) == VMStatus.NOT_EXIST]:
+        del data["vm"][sid]
+
+
 class MockVMs(MockHandler, VMHandler):
     def _transition(self, rec: dict[str, Any], via: VMStatus, to: VMStatus) -> VMStatus:
         span = self.b.latency[1] * TRANSITION_CALLS
