@@ -100,6 +100,31 @@ def test_cli_cleanup(available: None, tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
+def test_cli_cleanup_by_connection(available: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import mcinfra
+    from mcinfra.cli import context
+    from mcinfra.cli.twin import app
+    from mcinfra.drivers.twin.cleanup import leftovers
+
+    state_dir = tmp_path / "state"
+    region, prefix, _ = build_region(state_dir)
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    with mcinfra.Infra(db) as inf:
+        inf.regions.add("tw", provider="twin", region=region)
+        inf.connections.add("tw", region="tw", options={"state_dir": str(state_dir)})
+    monkeypatch.setenv("MCINFRA_DB", db)
+    try:
+        result = CliRunner().invoke(app, ["cleanup", "--connection", "tw"])
+        missing = CliRunner().invoke(app, ["cleanup", "--connection", "nope"])
+    finally:
+        context.end(context.state())
+    assert result.exit_code == 0, result.output
+    assert leftovers(prefix).empty and not state_dir.exists()
+    assert missing.exit_code == 4
+
+
 def test_typed_errors(twin: Twin) -> None:
     vpcs, sgs, vms = twin.conn.vpcs(), twin.conn.security_groups(), twin.conn.vms()
     vpc = twin.vpc("vpc-err", "10.50.0.0/16", "10.50.1.0/24")
