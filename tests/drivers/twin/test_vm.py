@@ -197,7 +197,8 @@ def test_processes_share_a_region_safely(twin: Twin, setup: dict) -> None:
         for i in range(3):
             c.vms().start(VMReq(name=f"par-{{sys.argv[1]}}-{{i}}", image="ubuntu-22.04", spec="twin.nano",
                                 vpc={setup["vpc"].iid.system_id!r}, subnet={setup["vpc"].subnets[0].iid.system_id!r},
-                                security_groups=[{setup["sg"].iid.system_id!r}], keypair={setup["key"].iid.system_id!r}))
+                                security_groups=[{setup["sg"].iid.system_id!r}],
+                                keypair={setup["key"].iid.system_id!r}))
         """
     )
     procs = [subprocess.Popen([sys.executable, "-c", code, tag], stderr=subprocess.PIPE, text=True) for tag in "ab"]
@@ -209,3 +210,23 @@ def test_processes_share_a_region_safely(twin: Twin, setup: dict) -> None:
     for v in vms:
         assert ssh(v.public_ip, setup["key"].private_key, "hostname").strip() == v.iid.name_id
         twin.conn.vms().terminate(v.iid)
+
+
+def test_resume_can_keep_the_public_ip(twin: Twin, setup: dict) -> None:
+    from mcinfra.core.handlers import ConnectionInfo
+    from mcinfra.drivers.twin.driver import TwinDriver
+
+    keep = TwinDriver().connect(
+        ConnectionInfo(
+            name="keep",
+            provider="twin",
+            region=twin.region,
+            options={"state_dir": str(twin.state_dir), "resume_changes_public_ip": False},
+        )
+    )
+    vm = twin.vm("vm-keep", setup["vpc"], [setup["sg"]], setup["key"])
+    keep.vms().suspend(vm.iid)
+    keep.vms().resume(vm.iid)
+    assert keep.vms().get(vm.iid).public_ip == vm.public_ip
+    assert ssh(vm.public_ip, setup["key"].private_key, "echo same").strip() == "same"
+    keep.vms().terminate(vm.iid)
