@@ -5,6 +5,11 @@ the schema; Core keeps create/get/delete at a fraction of a millisecond). SQLite
 mode; writes in one process are serialised by a lock so threads never meet SQLITE_BUSY, and
 write transactions start with BEGIN IMMEDIATE so several processes wait on busy_timeout
 instead of failing on a lock upgrade.
+
+PostgreSQL (``postgresql+psycopg://``) is the shared store of several processes or hosts: the
+same schema and statements, a connection pool sized for threads, migrations serialised across
+processes by an advisory lock, and a lost server surfacing as :class:`StoreError` (never a
+fallback to a local store).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -32,6 +38,12 @@ from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, 
 
 HOME_ENV = "MCINFRA_HOME"
 HISTORY_FLUSH_AT = 200
+#: PostgreSQL pool: steady connections, plus overflow for bursts of threads
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 40
+#: advisory lock id serialising migrations (a fixed id in the SP-Lock id space: sharing it with
+#: a lock key's hash could only make that key wait for a migration)
+MIGRATION_LOCK_ID = 0x6D63696E6672610
 
 
 def default_home() -> Path:
@@ -63,6 +75,10 @@ def _record(row: Any) -> IIDRecord:
     return IIDRecord(*row)
 
 
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip()
+
+
 class Store:
     def __init__(self, url: str | None = None, *, home: Path | None = None) -> None:
         self.home = Path(home) if home else default_home()
@@ -72,6 +88,7 @@ class Store:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")
+        self.is_postgres = self.url.get_backend_name() == "postgresql"
         self.engine = self._make_engine()
         # SQLite takes one writer at a time; in-memory SQLite is one shared connection.
         self._serial: Any = threading.RLock() if self.is_sqlite else None
@@ -94,6 +111,15 @@ class Store:
 
     # ------------------------------------------------------------------ engine
     def _make_engine(self) -> Engine:
+        if self.is_postgres:
+            # pre_ping replaces connections the server dropped (restart, idle timeout); a server
+            # that stays unreachable raises at connect, which _tx turns into StoreError
+            return create_engine(
+                self.url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_timeout=30,
+                pool_pre_ping=True, pool_recycle=3600,
+                connect_args={"connect_timeout": 10, "application_name": "mcinfra-store",
+                              "keepalives": 1, "keepalives_idle": 30},
+            )
         if not self.is_sqlite:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         if self.is_memory:
@@ -128,11 +154,18 @@ class Store:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-        with self._guard(), self.engine.connect() as conn:
-            conn.info["write"] = True
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-            conn.commit()
+        try:
+            with self._guard(), self.engine.connect() as conn:
+                conn.info["write"] = True
+                if self.is_postgres:
+                    # processes starting together: one migrates, the others wait and find it done
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+        except (DBAPIError, SATimeoutError) as exc:
+            self.engine.dispose()
+            raise StoreError(f"metadata store {self.url.get_backend_name()} unavailable: {_reason(exc)}") from exc
 
     def _guard(self) -> Any:
         return self._serial if self._serial is not None else nullcontext()
@@ -147,8 +180,8 @@ class Store:
                     yield conn
         except IntegrityError:
             raise
-        except DBAPIError as exc:
-            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {exc.orig}") from exc
+        except (DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -159,8 +192,10 @@ class Store:
                 session.connection().info["write"] = True
                 yield session
                 session.commit()
-            except BaseException:
+            except BaseException as exc:
                 session.rollback()
+                if isinstance(exc, DBAPIError | SATimeoutError) and not isinstance(exc, IntegrityError):
+                    raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
                 raise
             finally:
                 session.close()
