@@ -104,16 +104,22 @@ class PostgresLocks:
         return f"PostgresLocks({self._where!r})"
 
     # ------------------------------------------------------------------ sessions
-    def _session(self) -> Any:
+    def _session(self, fresh: bool = False) -> tuple[Any, bool]:
+        """A session for one lock, and whether it is a reused idle one (which may have died
+        with a server restart without the client knowing)."""
         with self._lock:
             if os.getpid() != self._pid:  # a forked child must not share its parent's sessions
                 self._idle, self._pid = [], os.getpid()
+            if fresh:
+                stale, self._idle = self._idle, []
+                for conn in stale:
+                    conn.close()
             while self._idle:
                 conn = self._idle.pop()
                 if not conn.closed:
-                    return conn
+                    return conn, True
         try:
-            return self._psycopg.connect(**self._args)
+            return self._psycopg.connect(**self._args), False
         except self._psycopg.Error as exc:
             raise StoreError(f"lock server {self._where} unreachable: {exc}") from exc
 
@@ -144,10 +150,19 @@ class PostgresLocks:
         else:
             # lock_timeout 0 = wait forever; SET and the lock share one round trip
             sql = f"SET lock_timeout = {ms or 0}; SELECT {fn}({lid}) {_comment(key, holder)}"
-        conn = self._session()
         mode = "write" if write else "read"
+        conn, reused = self._session()
         try:
-            cur = conn.execute(sql)
+            try:
+                cur = conn.execute(sql)
+            except self._psycopg.OperationalError:
+                if not (reused and conn.broken):
+                    raise
+                # an idle session from before a server restart: nothing can be held on a dead
+                # session, so retry once on a new one after dropping every other idle one
+                conn.close()
+                conn, reused = self._session(fresh=True)
+                cur = conn.execute(sql)
             if ms is not None and ms < 1:
                 got = bool(cur.fetchone()[0])
                 if not got:
@@ -188,7 +203,7 @@ class PostgresLocks:
         holders and waiters; threads still queued inside this process are added as waiters."""
         from mcinfra.splock.local import LockInfo
 
-        conn = self._session()
+        conn, _ = self._session()
         try:
             rows = conn.execute(
                 "SELECT l.classid, l.objid, l.mode, l.granted, l.pid, a.query "

@@ -112,11 +112,13 @@ class Store:
     # ------------------------------------------------------------------ engine
     def _make_engine(self) -> Engine:
         if self.is_postgres:
-            # pre_ping replaces connections the server dropped (restart, idle timeout); a server
-            # that stays unreachable raises at connect, which _tx turns into StoreError
+            # No pre-ping (it costs a round trip per transaction): a transaction that meets a
+            # connection the server dropped raises StoreError, and SQLAlchemy then discards every
+            # pooled connection made before, so the next call reconnects. An unreachable server
+            # raises at connect, which _tx also turns into StoreError.
             return create_engine(
                 self.url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_timeout=30,
-                pool_pre_ping=True, pool_recycle=3600,
+                pool_recycle=3600,
                 connect_args={"connect_timeout": 10, "application_name": "mcinfra-store",
                               "keepalives": 1, "keepalives_idle": 30},
             )
