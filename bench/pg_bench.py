@@ -122,6 +122,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.02, help="mock seconds per call in the SP-Lock bench")
     ap.add_argument("--creates", type=int, default=10, help="creates per thread in the SP-Lock bench")
     ap.add_argument("--cycles", type=int, default=100, help="create/get/delete cycles per process")
+    ap.add_argument("--bench", choices=("all", "splock", "overhead"), default="all")
     args = ap.parse_args()
     procs = [int(p) for p in args.procs.split(",")]
     cluster = None
@@ -139,29 +140,38 @@ def main() -> None:
     sqlite_url = f"sqlite:///{tmp / 'bench.db'}"
     print(f"cpus={os.cpu_count()} threads/process (SP-Lock bench)={THREADS} mock latency={args.latency}s")
     try:
-        print("\nSP-Lock bench: key pair creates/s (distinct names)")
-        print(f"{'store':<10} {'locks':<14}" + "".join(f"{p:>4} proc" for p in procs))
-        for label, url in (("postgres", pg_url), ("sqlite", sqlite_url)):
-            for coarse in (False, True):
-                figures = []
-                for p in procs:
-                    prepare(url, args.latency)
-                    figures.append(run(splock_worker, url, None, coarse, p, args.creates))
-                kind = "coarse (kind)" if coarse else "SP-Lock (name)"
-                print(f"{label:<10} {kind:<14}" + "".join(f"{f:>9.1f}" for f in figures), flush=True)
-
-        print("\noverhead bench: create/get/delete ops/s, mock without latency, 1 thread per process")
-        print(f"{'store':<10} {'locks':<14}" + "".join(f"{p:>4} proc" for p in procs))
-        for label, url, locks in (("postgres", pg_url, "postgres"), ("postgres", pg_url, "local"),
-                                  ("sqlite", sqlite_url, "local")):
-            figures = []
-            for p in procs:
-                prepare(url, args.latency)
-                figures.append(run(overhead_worker, url, locks, False, p, args.cycles))
-            print(f"{label:<10} {locks:<14}" + "".join(f"{f:>9.1f}" for f in figures), flush=True)
+        if args.bench in ("all", "splock"):
+            splock_bench(args, procs, pg_url, sqlite_url)
+        if args.bench in ("all", "overhead"):
+            overhead_bench(args, procs, pg_url, sqlite_url)
     finally:
         if cluster is not None:
             cluster.destroy()
+
+
+def splock_bench(args: argparse.Namespace, procs: list[int], pg_url: str, sqlite_url: str) -> None:
+    print("\nSP-Lock bench: key pair creates/s (distinct names)")
+    print(f"{'store':<10} {'locks':<14}" + "".join(f"{p:>4} proc" for p in procs))
+    for label, url in (("postgres", pg_url), ("sqlite", sqlite_url)):
+        for coarse in (False, True):
+            figures = []
+            for p in procs:
+                prepare(url, args.latency)
+                figures.append(run(splock_worker, url, None, coarse, p, args.creates))
+            kind = "coarse (kind)" if coarse else "SP-Lock (name)"
+            print(f"{label:<10} {kind:<14}" + "".join(f"{f:>9.1f}" for f in figures), flush=True)
+
+
+def overhead_bench(args: argparse.Namespace, procs: list[int], pg_url: str, sqlite_url: str) -> None:
+    print("\noverhead bench: create/get/delete ops/s, mock without latency, 1 thread per process")
+    print(f"{'store':<10} {'locks':<14}" + "".join(f"{p:>4} proc" for p in procs))
+    for label, url, locks in (("postgres", pg_url, "postgres"), ("postgres", pg_url, "local"),
+                              ("sqlite", sqlite_url, "local")):
+        figures = []
+        for p in procs:
+            prepare(url, args.latency)
+            figures.append(run(overhead_worker, url, locks, False, p, args.cycles))
+        print(f"{label:<10} {locks:<14}" + "".join(f"{f:>9.1f}" for f in figures), flush=True)
 
 
 if __name__ == "__main__":

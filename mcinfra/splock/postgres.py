@@ -19,7 +19,8 @@ Modes: write -> ``pg_advisory_lock`` (exclusive), read -> ``pg_advisory_lock_sha
 Timeouts use the server's ``lock_timeout`` on the blocking call (one round trip when the lock is
 free); a wait that runs out raises :class:`LockTimeout`. When a worker dies its sessions close and
 the server releases everything they held; TCP keepalives bound how long a dead *host* keeps them.
-A lost server connection raises :class:`StoreError`.
+A lost server connection raises :class:`StoreError`; an idle session that died with a server
+restart is replaced transparently (nothing can be held on a dead session).
 """
 
 from __future__ import annotations
@@ -92,9 +93,12 @@ class PostgresLocks:
             "autocommit": True,
             "application_name": f"{APP_PREFIX} {socket.gethostname()}:{os.getpid()}"[:63],
             "connect_timeout": connect_timeout,
-            # a dead host's sessions (and their locks) are dropped after ~10+3*5 s of silence
+            # client side: notice a dead server; server side (TCP only): drop the sessions, and so
+            # the locks, of a host that died without closing them after ~10+3*5 s of silence
             "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
         }
+        server_opts = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+        self._args["options"] = f"{self._args.get('options', '')} {server_opts}".strip()
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()

@@ -71,6 +71,18 @@ def add_conn(infra: mcinfra.Infra, tmp_path: Path, latency: float) -> mcinfra.Co
     return infra.connect("conf")
 
 
+def test_processes_opening_a_new_database_together_migrate_it_once(pg_cluster: Cluster, home: Path) -> None:
+    url = pg_cluster.new_database()
+    code = f"import mcinfra; mcinfra.Infra({url!r}).close(); print('opened')"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=WAIT) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outs]
+    with mcinfra.Infra(url) as infra:
+        assert infra.connections.list() == []
+
+
 def test_overlapping_creates_make_each_name_once(shared: tuple[str, mcinfra.Infra], tmp_path: Path) -> None:
     url, infra = shared
     cloud = add_conn(infra, tmp_path, 0.002)
