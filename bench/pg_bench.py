@@ -10,6 +10,8 @@ each run with 1, 4 and 8 worker processes (spawned, so every one opens its own I
   lock (one lock per kind, as Spider had before SP-Lock). On PostgreSQL the coarse lock is shared
   by all processes, so it serialises them; SQLite has only in-process locks, so its coarse lock
   serialises the threads of one process but not the processes.
+* SP-Lock round trip: taking and releasing a write lock on distinct keys (PostgreSQL advisory
+  lock: two round trips; local: no I/O).
 * overhead: create/get/delete cycles of VPCs on a mock cloud with no latency, one thread per
   process: what the store and the locks cost per operation. "postgres, local locks" isolates the
   advisory-lock round trips from the store's.
@@ -65,6 +67,15 @@ def splock_worker(url: str, locks: str | None, coarse: bool, proc: int, per_thre
         for th in threads:
             th.join()
         out.put((time.time(), THREADS * per_thread, repr(errors[0]) if errors else None))
+
+
+def hold_worker(url: str, locks: str | None, coarse: bool, proc: int, n: int, go: Any, out: mp.Queue) -> None:
+    with mcinfra.Infra(url, locks=locks) as infra:
+        _ready(out, go)
+        for i in range(n):
+            with infra.locks.hold(writes=[("bench", "vpc", f"p{proc}-v{i}")]):
+                pass
+        out.put((time.time(), n, None))
 
 
 def overhead_worker(url: str, locks: str | None, coarse: bool, proc: int, cycles: int, go: Any,
@@ -150,6 +161,12 @@ def main() -> None:
 
 
 def splock_bench(args: argparse.Namespace, procs: list[int], pg_url: str, sqlite_url: str) -> None:
+    print("\nSP-Lock round trip: write lock take+release/s (distinct keys, 1 thread per process)")
+    print(f"{'store':<10} {'locks':<14}" + "".join(f"{p:>4} proc" for p in procs))
+    for label, url, locks in (("postgres", pg_url, "postgres"), ("sqlite", sqlite_url, "local")):
+        figures = [run(hold_worker, url, locks, False, p, 20 * args.cycles) for p in procs]
+        print(f"{label:<10} {locks:<14}" + "".join(f"{f:>9.1f}" for f in figures), flush=True)
+
     print("\nSP-Lock bench: key pair creates/s (distinct names)")
     print(f"{'store':<10} {'locks':<14}" + "".join(f"{p:>4} proc" for p in procs))
     for label, url in (("postgres", pg_url), ("sqlite", sqlite_url)):
