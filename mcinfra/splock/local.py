@@ -202,7 +202,8 @@ class SPLock:
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         # local readers arriving while the first one is still waiting on the server wait here
         if not entry.remote_mutex.acquire(timeout=-1 if left is None else left):
-            raise LockTimeout(f"timed out after {timeout}s waiting for a read lock on {'/'.join(key)}")
+            mode = "write" if write else "read"
+            raise LockTimeout(f"timed out after {timeout}s waiting for a {mode} lock on {'/'.join(key)}")
         try:
             if entry.remote_users == 0:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -212,7 +212,8 @@ class PostgresLocks:
             rows = conn.execute(
                 "SELECT l.classid, l.objid, l.mode, l.granted, l.pid, a.query "
                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND a.application_name LIKE %s",
+                "WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND a.application_name LIKE %s "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 (f"{APP_PREFIX}%",),
             ).fetchall()
         except self._psycopg.Error as exc:

@@ -120,7 +120,8 @@ class Store:
                 self.url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_timeout=30,
                 pool_recycle=3600,
                 connect_args={"connect_timeout": 10, "application_name": "mcinfra-store",
-                              "keepalives": 1, "keepalives_idle": 30},
+                              "keepalives": 1, "keepalives_idle": 30,
+                              "keepalives_interval": 10, "keepalives_count": 3},
             )
         if not self.is_sqlite:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)

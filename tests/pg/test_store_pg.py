@@ -18,6 +18,8 @@ from mcinfra.store import Store
 from tests.pg.cluster import Cluster, missing_reason
 
 KEY = ("conf", "vpc", "vpc-01")
+ADVISORY = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 
 
 def _raw(url: str, sql: str) -> list[tuple]:
@@ -121,14 +123,15 @@ def test_threads_queue_locally_and_only_the_head_takes_a_session(pg_url: str, ho
             for t in threads:
                 t.start()
             started.wait()
-            for _ in range(500):  # until every thread has queued (7 locally, 1 on the server)
+            deadline = time.monotonic() + 120
+            while True:  # until every thread has queued (7 locally, 1 on the server)
                 infos = b.locks.info()
                 if infos and infos[0].waiters == 1 and a.locks.info()[0].waiters == 8:
                     break
+                assert time.monotonic() < deadline, "threads never queued"
                 time.sleep(0.01)
             # the server sees one waiting session from process a, not eight
-            server_waiting = _raw(pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                                          "AND NOT granted")[0][0]
+            server_waiting = _raw(pg_url, f"{ADVISORY} AND NOT granted")[0][0]
             assert server_waiting == 1
         for t in threads:
             t.join()
@@ -148,7 +151,7 @@ def test_read_holders_share_one_server_lock(pg_url: str, home: Path) -> None:
         for t in threads:
             t.start()
         gate.wait()
-        held = _raw(pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")[0][0]
+        held = _raw(pg_url, f"{ADVISORY} AND granted")[0][0]
         gate.wait()
         for t in threads:
             t.join()
