@@ -89,7 +89,6 @@ class PostgresLocks:
 
         self._psycopg = psycopg
         self._args = {
-            **conninfo(url),
             "autocommit": True,
             "application_name": f"{APP_PREFIX} {socket.gethostname()}:{os.getpid()}"[:63],
             "connect_timeout": connect_timeout,
@@ -97,8 +96,13 @@ class PostgresLocks:
             # the locks, of a host that died without closing them after ~10+3*5 s of silence
             "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
         }
+        url_args = conninfo(url)  # what the URL says wins over the defaults above
         server_opts = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
-        self._args["options"] = f"{self._args.get('options', '')} {server_opts}".strip()
+        url_args["options"] = f"{server_opts} {url_args.get('options', '')}".strip()
+        app = self._args["application_name"]
+        self._args.update(url_args)
+        # info() finds lock sessions by this name, and sessions must not run in transactions
+        self._args.update(autocommit=True, application_name=app)
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -114,6 +118,7 @@ class PostgresLocks:
         with self._lock:
             if os.getpid() != self._pid:  # a forked child must not share its parent's sessions
                 self._idle, self._pid = [], os.getpid()
+                self._args["application_name"] = f"{APP_PREFIX} {socket.gethostname()}:{self._pid}"[:63]
             if fresh:
                 stale, self._idle = self._idle, []
                 for conn in stale:

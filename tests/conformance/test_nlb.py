@@ -67,7 +67,8 @@ def test_nlb_errors(cloud: mcinfra.Connection, target, net) -> None:
     with pytest.raises(mcinfra.InvalidRequest):
         cloud.nlbs.create("nlb-x", vpc=net.vpc, listener={"protocol": "ICMP", "port": 1})
     with pytest.raises(mcinfra.InvalidRequest):
-        cloud.nlbs.create("nlb-x", vpc=net.vpc, listener={"port": 80}, health_checker={"protocol": "TCP", "interval": 0})
+        cloud.nlbs.create("nlb-x", vpc=net.vpc, listener={"port": 80},
+                          health_checker={"protocol": "TCP", "interval": 0})
     with pytest.raises(mcinfra.NotFound):
         cloud.nlbs.create("nlb-x", vpc="no-vpc", listener={"port": 80})
     with pytest.raises(mcinfra.NotFound):

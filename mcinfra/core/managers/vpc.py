@@ -47,7 +47,7 @@ class VPCManager(ResourceManager[VPCInfo]):
 
         with self._locks(writes=[self._key(name)]):
             info = self._create(name, call, extra={"cidr": cidr, "subnets": plan}, finish=finish)
-            return self._user_view(info, self._row(name))
+            return self._user_view(info, name)
 
     def _add_subnet_rows(self, vpc: str, info: VPCInfo, plan: list[list[Any]]) -> None:
         """Map the subnets the CSP made to the user's names (by CSP name)."""
@@ -61,15 +61,14 @@ class VPCManager(ResourceManager[VPCInfo]):
                          "owner": vpc, "zone": sn.zone or zone, "extra": {"cidr": sn.cidr}})
         self._store.add_ready(self._c.name, "subnet", rows)
 
-    def _user_view(self, info: VPCInfo, rec: IIDRecord) -> VPCInfo:
-        subs = {r.system_id: r for r in self._store.list(self._c.name, "subnet", owner=rec.name_id)}
+    def _user_view(self, info: VPCInfo, name: str, known: dict[str, str] | None = None) -> VPCInfo:
+        subs = {r.system_id: r for r in self._store.list(self._c.name, "subnet", owner=name)}
         subnets = []
         for sn in info.subnets:
             row = subs.get(sn.iid.system_id)
             subnets.append(sn.model_copy(update={
                 "iid": IID(name_id=row.name_id if row else sn.iid.name_id, system_id=sn.iid.system_id)}))
-        return info.model_copy(update={"iid": IID(name_id=rec.name_id, system_id=rec.system_id),
-                                       "subnets": subnets})
+        return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "subnets": subnets})
 
     def delete(self, name: str, *, force: bool = False) -> None:
         name = v.name(name)
@@ -79,7 +78,7 @@ class VPCManager(ResourceManager[VPCInfo]):
             for sn in self._store.list(self._c.name, "subnet", owner=name):
                 self._check_unused(sn.name_id, "subnet", f"{name}/{sn.name_id}")
             self._delete_at_csp(rec, force)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
 
     def add_subnet(self, vpc: str, subnet: SubnetReq | dict[str, Any]) -> VPCInfo:
         vpc = v.name(vpc, "vpc")
@@ -108,7 +107,7 @@ class VPCManager(ResourceManager[VPCInfo]):
             except BaseException:
                 self._store.drop(row_id)
                 raise
-            return self._user_view(info, rec)
+            return self._user_view(info, vpc)
 
     def remove_subnet(self, vpc: str, subnet: str) -> None:
         vpc, subnet = v.name(vpc, "vpc"), v.name(subnet, "subnet")
@@ -118,7 +117,7 @@ class VPCManager(ResourceManager[VPCInfo]):
             self._check_unused(subnet, "subnet", f"{vpc}/{subnet}")
             with contextlib.suppress(NotFound):  # already gone at the CSP: forget it
                 self._call("remove_subnet", vpc, self.handler.remove_subnet, self._iid(rec), self._iid(sn))
-            self._store.drop(sn.id)
+            self._store.drop(sn.id, sn)
 
     def subnet(self, vpc: str, subnet: str) -> SubnetInfo:
         """One subnet of a VPC."""
@@ -143,7 +142,7 @@ class VPCManager(ResourceManager[VPCInfo]):
         found = next((i for i in self._call("list", "*", self.handler.list, idempotent=True)
                       if i.iid.name_id == rec.csp_name), None)
         if found is None:
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
         self._store.finish(rec.id, found.iid.system_id, extra={"cidr": found.cidr})
         self._add_subnet_rows(rec.name_id, found, rec.extra.get("subnets", []))
@@ -157,5 +156,5 @@ class VPCManager(ResourceManager[VPCInfo]):
             if made is not None:
                 self._store.finish(rec.id, made.iid.system_id, zone=made.zone or rec.zone, extra={"cidr": made.cidr})
                 return True
-        self._store.drop(rec.id)
+        self._store.drop(rec.id, rec)
         return False
