@@ -221,3 +221,11 @@ def test_store_lost_mid_create_leaves_a_reconcilable_pending_row(own_cluster: Cl
     assert cloud.vpcs.list_all().only_csp == []
     cloud.destroy_all()
     infra.close()
+
+
+def test_unix_socket_url(pg_cluster: Cluster, home: Path) -> None:
+    with mcinfra.Infra(pg_cluster.socket_url()) as infra:
+        infra.connections.add("sock", provider="mock")
+        with infra.locks.hold(writes=[("sock", "vpc", "v")]):
+            assert [i.key for i in infra.locks.info()] == [("sock", "vpc", "v")]
+        infra.connections.delete("sock")
