@@ -153,7 +153,7 @@ class PostgresLocks:
         lid = lock_id(key)
         fn = "pg_advisory_lock" if write else "pg_advisory_lock_shared"
         holder = f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
-        ms = None if timeout is None else int(timeout * 1000)
+        ms = None if timeout is None else min(int(timeout * 1000), 2**31 - 1)  # lock_timeout is an int
         if ms is not None and ms < 1:
             sql = f"SELECT pg_try_{fn[3:]}({lid}) {_comment(key, holder)}"
         else:
@@ -179,7 +179,7 @@ class PostgresLocks:
         except errors.LockNotAvailable:
             self._put_back(conn)
             raise LockTimeout(f"timed out after {timeout}s waiting for a {mode} lock on {'/'.join(key)} "
-                              f"(held by another process)") from None
+                              f"(held by another session)") from None
         except errors.DeadlockDetected:
             self._put_back(conn)
             raise LockTimeout(f"lock wait on {'/'.join(key)} aborted by PostgreSQL's deadlock detector") from None
@@ -189,6 +189,9 @@ class PostgresLocks:
         except self._psycopg.Error as exc:
             conn.close()
             raise StoreError(f"lock server {self._where} failed taking {'/'.join(key)}: {exc}") from exc
+        except BaseException:
+            conn.close()  # interrupted mid-wait: closing the session gives back whatever it got
+            raise
         return Held(key, write, conn, lid)
 
     def release(self, held: Held) -> None:
