@@ -5,6 +5,11 @@ the schema; Core keeps create/get/delete at a fraction of a millisecond). SQLite
 mode; writes in one process are serialised by a lock so threads never meet SQLITE_BUSY, and
 write transactions start with BEGIN IMMEDIATE so several processes wait on busy_timeout
 instead of failing on a lock upgrade.
+
+PostgreSQL (``postgresql+psycopg://``) is the shared store of several processes or hosts: the
+same schema and statements, a connection pool sized for threads, migrations serialised across
+processes by an advisory lock, and a lost server surfacing as :class:`StoreError` (never a
+fallback to a local store).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -46,6 +52,12 @@ from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, 
 
 HOME_ENV = "MCINFRA_HOME"
 HISTORY_FLUSH_AT = 200
+#: PostgreSQL pool: steady connections, plus overflow for bursts of threads
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 40
+#: advisory lock id serialising migrations (a fixed id in the SP-Lock id space: sharing it with
+#: a lock key's hash could only make that key wait for a migration)
+MIGRATION_LOCK_ID = 0x6D63696E6672610
 
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
@@ -119,6 +131,10 @@ def _record(row: Any) -> IIDRecord:
     return IIDRecord(*row)
 
 
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip()
+
+
 class Store:
     def __init__(self, url: str | None = None, *, home: Path | None = None) -> None:
         self.home = Path(home) if home else default_home()
@@ -128,12 +144,13 @@ class Store:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")
+        self.is_postgres = self.url.get_backend_name() == "postgresql"
         # SQLite takes one writer at a time; in-memory SQLite is one shared connection.
         self._serial: Any = threading.RLock() if self.is_sqlite else None
         try:
             self.engine = self._make_engine()
             self._migrate()
-        except (OSError, DBAPIError) as exc:
+        except (OSError, DBAPIError, SATimeoutError) as exc:
             raise StoreError(f"cannot open the metadata store {self!r}: {exc}") from exc
         if self.is_memory:
             key_dir = None
@@ -152,6 +169,18 @@ class Store:
 
     # ------------------------------------------------------------------ engine
     def _make_engine(self) -> Engine:
+        if self.is_postgres:
+            # No pre-ping (it costs a round trip per transaction): a transaction that meets a
+            # connection the server dropped raises StoreError, and SQLAlchemy then discards every
+            # pooled connection made before, so the next call reconnects. An unreachable server
+            # raises at connect, which _tx also turns into StoreError.
+            defaults = {"connect_timeout": 10, "application_name": "mcinfra-store", "keepalives": 1,
+                        "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+            return create_engine(
+                self.url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_timeout=30,
+                pool_recycle=3600,
+                connect_args={k: v for k, v in defaults.items() if k not in self.url.query},  # URL wins
+            )
         if not self.is_sqlite:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         if self.is_memory:
@@ -192,6 +221,9 @@ class Store:
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self._guard(), self.engine.connect() as conn:
             conn.info["write"] = True
+            if self.is_postgres:
+                # processes starting together: one migrates, the others wait and find it done
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             conn.commit()
@@ -216,17 +248,22 @@ class Store:
                     yield conn
         except IntegrityError:
             raise
-        except DBAPIError as exc:
-            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {exc.orig}") from exc
+        except (DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """An ORM session in one write transaction, committed on success (for CLADNet and other add-ons)."""
-        with self._guard(), self.engine.connect() as conn:
-            conn.info["write"] = True
-            with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
-                yield session
-                session.flush()
+        try:
+            with self._guard(), self.engine.connect() as conn:
+                conn.info["write"] = True
+                with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+                    yield session
+                    session.flush()
+        except IntegrityError:
+            raise
+        except (DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
 
     def close(self) -> None:
         self.flush_history()

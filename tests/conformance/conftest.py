@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import pytest
 
 import mcinfra
 from mcinfra import SecurityRule, SubnetReq
+from mcinfra.store.tables import Base
 from tests.conformance.targets import TARGETS, Target
 
 
@@ -28,7 +30,13 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 
 @pytest.fixture
 def infra() -> Iterator[mcinfra.Infra]:
-    with mcinfra.Infra("sqlite:///:memory:") as i:
+    # MCINFRA_TEST_STORE_URL runs the suite on a shared store (PostgreSQL), emptied per scenario
+    url = os.environ.get("MCINFRA_TEST_STORE_URL")
+    with mcinfra.Infra(url or "sqlite:///:memory:") as i:
+        if url:
+            with i.store.session() as s:
+                for table in reversed(Base.metadata.sorted_tables):
+                    s.execute(table.delete())
         yield i
 
 
