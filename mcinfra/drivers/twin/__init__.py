@@ -1,0 +1,1 @@
+"""The twin driver: a real local cloud on Linux network namespaces (docs/twin.md)."""

@@ -1,0 +1,106 @@
+"""TwinDriver: a real local cloud on Linux network namespaces (see docs/twin.md).
+
+Connection options:
+- ``state_dir``: the region's state directory (default ``$MCINFRA_HOME/twin/<region>``);
+- ``resume_changes_public_ip``: a resumed VM gets a new public address (default True).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mcinfra.core.errors import DriverNotInstalled, InvalidRequest
+from mcinfra.core.handlers import (
+    Capabilities,
+    CloudConnection,
+    CloudDriver,
+    ConnectionInfo,
+    ImageHandler,
+    KeyPairHandler,
+    NameRules,
+    NLBHandler,
+    RegionZoneHandler,
+    SecurityGroupHandler,
+    SpecHandler,
+    VMHandler,
+    VPCHandler,
+)
+
+DEFAULT_REGION = "twin-1"
+KNOWN_OPTIONS = {"state_dir", "resume_changes_public_ip"}
+
+
+class TwinConnection(CloudConnection):
+    def __init__(self, info: ConnectionInfo) -> None:
+        super().__init__(info)
+        from mcinfra.drivers.twin.state import Region
+
+        unknown = set(info.options) - KNOWN_OPTIONS
+        if unknown:
+            raise InvalidRequest(f"unknown twin options: {', '.join(sorted(unknown))}; "
+                                 f"known: {', '.join(sorted(KNOWN_OPTIONS))}", field="options")
+        state_dir: Any = info.options.get("state_dir")
+        self.region = Region(info.region or DEFAULT_REGION, Path(state_dir) if state_dir else None)
+        self.zone = info.zone or f"{self.region.name}-a"
+
+    def vpcs(self) -> VPCHandler:
+        from mcinfra.drivers.twin.vpc import TwinVPCHandler
+
+        return TwinVPCHandler(self.region, self.zone)
+
+    def security_groups(self) -> SecurityGroupHandler:
+        from mcinfra.drivers.twin.security_group import TwinSecurityGroupHandler
+
+        return TwinSecurityGroupHandler(self.region)
+
+    def keypairs(self) -> KeyPairHandler:
+        from mcinfra.drivers.twin.keypair import TwinKeyPairHandler
+
+        return TwinKeyPairHandler(self.region)
+
+    def vms(self) -> VMHandler:
+        from mcinfra.drivers.twin.vm import TwinVMHandler
+
+        return TwinVMHandler(self.region, self.zone, dict(self.info.options))
+
+    def nlbs(self) -> NLBHandler:
+        from mcinfra.drivers.twin.nlb import TwinNLBHandler
+
+        return TwinNLBHandler(self.region)
+
+    def region_zones(self) -> RegionZoneHandler:
+        from mcinfra.drivers.twin.catalog import TwinRegionZoneHandler
+
+        return TwinRegionZoneHandler(self.region.name)
+
+    def images(self) -> ImageHandler:
+        from mcinfra.drivers.twin.catalog import TwinImageHandler
+
+        return TwinImageHandler()
+
+    def specs(self) -> SpecHandler:
+        from mcinfra.drivers.twin.catalog import TwinSpecHandler
+
+        return TwinSpecHandler(self.region.name)
+
+
+class TwinDriver(CloudDriver):
+    provider = "twin"
+    extra = "twin"
+
+    def capabilities(self) -> Capabilities:
+        # interface names (15 chars) carry only a prefix and an index, so names are free-form
+        return Capabilities(name_rules=NameRules(max_length=63, lowercase=True))
+
+    def check_installed(self) -> str | None:
+        from mcinfra.drivers.twin.netns import missing_tools
+
+        missing = missing_tools()
+        return f"the twin needs {', '.join(missing)}" if missing else None
+
+    def connect(self, info: ConnectionInfo) -> TwinConnection:
+        missing = self.check_installed()
+        if missing:
+            raise DriverNotInstalled(self.provider, self.extra, missing)
+        return TwinConnection(info)

@@ -1,0 +1,59 @@
+"""The twin "internet": one namespace with a bridge that every region's routers join.
+
+It is host-wide (shared by all twin regions, like the real internet, so VMs of two twin
+regions reach each other's public addresses), created on first use and removed by cleanup
+when no region is registered any more. The host joins it through a veth with 198.18.0.1/15,
+so programs on the host reach every public address directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from mcinfra.drivers.twin import netns
+from mcinfra.drivers.twin.state import HOST_PUBLIC_IP, PUBLIC_RANGE, REGISTRY, file_lock
+
+INET_NS = "mctwin-inet"
+BRIDGE = "br0"
+HOST_LINK = "mctwin0"
+INET_LINK = "mctwin1"
+
+
+def ensure() -> None:
+    with file_lock(REGISTRY / "registry.lock"):
+        if netns.netns_exists(INET_NS) and netns.link_exists(HOST_LINK):
+            return
+        _teardown()
+        try:
+            netns.netns_add(INET_NS)
+            netns.ip("link", "add", BRIDGE, "type", "bridge", ns=INET_NS)
+            netns.ip("link", "set", BRIDGE, "up", ns=INET_NS)
+            netns.veth_pair(HOST_LINK, None, INET_LINK, INET_NS)
+            netns.ip("link", "set", INET_LINK, "master", BRIDGE, "up", ns=INET_NS)
+            netns.ip("addr", "add", f"{HOST_PUBLIC_IP}/{PUBLIC_RANGE.prefixlen}", "dev", HOST_LINK)
+            netns.ip("link", "set", HOST_LINK, "up")
+        except Exception:
+            _teardown()
+            raise
+
+
+def _teardown() -> None:
+    netns.link_delete(HOST_LINK)
+    netns.netns_delete(INET_NS)
+
+
+def remove_if_unused() -> bool:
+    """Remove the internet when no region is registered; True when it was removed."""
+    with file_lock(REGISTRY / "registry.lock"):
+        regions = list((REGISTRY / "regions").glob("*.json"))
+        if regions:
+            return False
+        _teardown()
+        with contextlib.suppress(OSError):
+            (REGISTRY / "regions").rmdir()
+    return True
+
+
+def attach(link: str) -> None:
+    """Put an inet-side veth end on the bridge and bring it up."""
+    netns.ip("link", "set", link, "master", BRIDGE, "up", ns=INET_NS)
