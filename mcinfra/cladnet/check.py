@@ -142,7 +142,7 @@ def check(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, count: int = 3, con
         if not targets:
             return
         sess = await run.session(p)
-        out = await sess.run(remote.ping_script(targets, count), timeout=30.0 + 2 * count)
+        out = await sess.run(remote.ping_script(targets, count), timeout=40.0 + 2 * count)
         for ip, st in parse_ping(out).items():
             if ip in by_ip:
                 matrix.cells[(p.key, by_ip[ip])] = st

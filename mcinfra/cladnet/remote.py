@@ -191,13 +191,18 @@ def down_script(iface: str, *, purge: bool = False, remote_dir: str = REMOTE_DIR
     return "\n".join(lines) + "\n"
 
 
-def ping_script(ips: list[str], count: int, interval: float = 0.2, wait: int = 2) -> str:
-    """Ping every IP at once; each result block starts with ``@@ <ip>``."""
+def ping_script(ips: list[str], count: int, interval: float = 0.2, wait: int = 2, warmup: int = 6) -> str:
+    """Ping every IP at once; each result block starts with ``@@ <ip>``.
+
+    One unmeasured ping first (waiting up to ``warmup`` s) lets a handshake that lost a
+    simultaneous-initiation race through NAT be retried (WireGuard retries after 5 s).
+    """
     lines = []
     for ip in ips:
         q = _q(ip)
+        warm = f"ping -n -q -c 1 -W {int(warmup)} {q} >/dev/null 2>&1; " if warmup else ""
         lines.append(
-            f"( o=$(ping -n -q -c {int(count)} -i {interval} -W {int(wait)} {q} 2>&1); "
+            f"( {warm}o=$(ping -n -q -c {int(count)} -i {interval} -W {int(wait)} {q} 2>&1); "
             f"printf '@@ %s\\n%s\\n' {q} \"$o\" ) &"
         )
     lines.append("wait")
