@@ -113,7 +113,8 @@ async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Sess
             "deploy (VM replaced, or a man in the middle); delete the peer to re-pin"
         ) from exc
     except (asyncssh.Error, OSError, TimeoutError) as exc:
-        raise RemoteError(f"{target.key}: cannot SSH to {target.host}:{target.port}: {exc}") from exc
+        why = str(exc) or type(exc).__name__
+        raise RemoteError(f"{target.key}: cannot SSH to {target.host}:{target.port}: {why}") from exc
     server_key = conn.get_server_host_key()
     host_key = server_key.export_public_key("openssh").decode().strip() if server_key else ""
     return Session(target, conn, host_key)

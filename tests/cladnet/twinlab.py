@@ -1,8 +1,8 @@
 """A small twin lab for CLADNet end-to-end tests and the bench.
 
 Two twin connections (two regions) whose VPCs use the same CIDRs (10.0.0.0/16 with
-subnet 10.0.1.0/24 in both), SSH open, WireGuard's UDP port left closed so that the SG
-check has something to report.
+subnet 10.0.1.0/24 in both), SSH and ICMP open, WireGuard's UDP port left closed so that
+the SG check has something to report.
 """
 
 from __future__ import annotations
@@ -63,7 +63,10 @@ def twin_lab(vms_per_region: tuple[int, ...] = (3, 2), *, rule_ssh_only: bool = 
             cloud = infra.connect(conn)
             cloud.vpcs.create("vpc-01", cidr="10.0.0.0/16",
                               subnets=[SubnetReq(name="sn-01", cidr="10.0.1.0/24")])
-            rules = [SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22)]
+            # ICMP open as many clouds' defaults do: the twin's SG filters every interface of the
+            # VM's namespace (the overlay too), where a cloud's SG sees only the NIC's traffic.
+            rules = [SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22),
+                     SecurityRule(direction="inbound", protocol="ICMP")]
             if not rule_ssh_only:
                 rules.append(SecurityRule(direction="inbound", protocol="ALL"))
             cloud.security_groups.create("sg-01", vpc="vpc-01", rules=rules)
