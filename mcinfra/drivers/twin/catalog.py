@@ -50,8 +50,15 @@ def find_spec(name: str, region: str = "") -> SpecInfo:
     if name not in SPECS:
         raise NotFound(f"twin spec {name!r} not found; specs: {', '.join(sorted(SPECS))}")
     vcpus, mem = SPECS[name]
-    return SpecInfo(name=name, region=region, vcpus=vcpus, memory_mib=mem, disk_gb=ROOT_DISK_GB,
-                    architecture=platform.machine() or "x86_64", price_per_hour=0.0)
+    return SpecInfo(
+        name=name,
+        region=region,
+        vcpus=vcpus,
+        memory_mib=mem,
+        disk_gb=ROOT_DISK_GB,
+        architecture=platform.machine() or "x86_64",
+        price_per_hour=0.0,
+    )
 
 
 class TwinRegionZoneHandler(RegionZoneHandler):
@@ -61,7 +68,11 @@ class TwinRegionZoneHandler(RegionZoneHandler):
     def list(self) -> list[RegionZoneInfo]:
         names = dict.fromkeys([self.region, *KNOWN_REGIONS])
         return [
-            RegionZoneInfo(name=r, display_name=f"Twin {r}", zones=[ZoneInfo(name=z, display_name=z) for z in zones_of(r)])
+            RegionZoneInfo(
+                name=r,
+                display_name=f"Twin {r}",
+                zones=[ZoneInfo(name=z, display_name=z) for z in zones_of(r)],
+            )
             for r in names
         ]
 

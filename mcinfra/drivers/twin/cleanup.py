@@ -7,6 +7,7 @@ prefix. The shared internet goes too once no region is registered.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -89,12 +90,17 @@ def leftovers(prefix: str) -> CleanupReport:
     report.namespaces = [ns for ns in netns.netns_list() if ns.startswith(f"{prefix}-")]
     cg_root = netns.cgroup_path("")
     if cg_root.is_dir():
-        report.cgroups = [cg.name for cg in cg_root.iterdir() if cg.is_dir() and cg.name.startswith(f"{prefix}-")]
+        report.cgroups = [
+            cg.name for cg in cg_root.iterdir() if cg.is_dir() and cg.name.startswith(f"{prefix}-")
+        ]
         report.processes = sum(len(netns.cgroup_pids(c)) for c in report.cgroups)
     if netns.netns_exists(internet.INET_NS):
         out = netns.ip("-o", "link", "show", ns=internet.INET_NS, check=False)
-        report.links = [ln.split(":")[1].strip().split("@")[0] for ln in out.splitlines()
-                        if len(ln.split(":")) > 1 and ln.split(":")[1].strip().startswith(prefix)]
+        report.links = [
+            ln.split(":")[1].strip().split("@")[0]
+            for ln in out.splitlines()
+            if len(ln.split(":")) > 1 and ln.split(":")[1].strip().startswith(prefix)
+        ]
     if prefix in registered_regions():
         report.files.append(f"registry entry {prefix}")
     return report
@@ -112,8 +118,6 @@ def cleanup_all() -> CleanupReport:
         report.merge(cleanup_prefix(prefix))
     report.internet_removed = internet.remove_if_unused() or report.internet_removed
     if cg_root.is_dir():
-        try:
+        with contextlib.suppress(OSError):
             cg_root.rmdir()
-        except OSError:
-            pass
     return report

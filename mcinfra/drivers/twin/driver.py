@@ -38,8 +38,11 @@ class TwinConnection(CloudConnection):
 
         unknown = set(info.options) - KNOWN_OPTIONS
         if unknown:
-            raise InvalidRequest(f"unknown twin options: {', '.join(sorted(unknown))}; "
-                                 f"known: {', '.join(sorted(KNOWN_OPTIONS))}", field="options")
+            raise InvalidRequest(
+                f"unknown twin options: {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(KNOWN_OPTIONS))}",
+                field="options",
+            )
         state_dir: Any = info.options.get("state_dir")
         self.region = Region(info.region or DEFAULT_REGION, Path(state_dir) if state_dir else None)
         self.zone = info.zone or f"{self.region.name}-a"

@@ -19,7 +19,9 @@ def generate() -> tuple[str, str]:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     ).decode()
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     return private, public.decode()
@@ -60,8 +62,12 @@ class TwinKeyPairHandler(KeyPairHandler):
             if any(kp["name"] == req.name for kp in st["keypairs"].values()):
                 raise AlreadyExists(f"twin key pair {req.name!r} already exists")
             kid = self.region.system_id("key", self.region.new_index(st))
-            kp = {"name": req.name, "public_key": f"{public.split()[0]} {public.split()[1]} {req.name}",
-                  "fingerprint": fp, "created_at": now()}
+            kp = {
+                "name": req.name,
+                "public_key": f"{public.split()[0]} {public.split()[1]} {req.name}",
+                "fingerprint": fp,
+                "created_at": now(),
+            }
             st["keypairs"][kid] = kp
             return self._info(kid, kp, private)
 

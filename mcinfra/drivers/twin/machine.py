@@ -115,17 +115,19 @@ def prepare(vm_dir: Path, hostname: str, public_key: str) -> str:
 
 def _init_script(vm_dir: Path, hostname: str) -> str:
     d = shlex.quote(str(vm_dir))
-    return "\n".join([
-        "set -e",
-        f"mount -t overlay overlay -o lowerdir=/etc,upperdir={d}/etc-upper,workdir={d}/etc-work /etc",
-        f"mount --bind {d}/home /home",
-        f"mount -t overlay overlay -o lowerdir={d}/bin:/usr/local/bin /usr/local/bin",
-        "mount -t tmpfs -o mode=755 tmpfs /run",
-        "mkdir -p /run/sshd /run/wireguard",
-        "mount -t tmpfs -o mode=1777 tmpfs /tmp",
-        f"hostname {shlex.quote(hostname)}",
-        f"exec {shlex.quote(netns.sshd_path())} -D -e -f /etc/ssh/sshd_config_twin",
-    ])
+    return "\n".join(
+        [
+            "set -e",
+            f"mount -t overlay overlay -o lowerdir=/etc,upperdir={d}/etc-upper,workdir={d}/etc-work /etc",
+            f"mount --bind {d}/home /home",
+            f"mount -t overlay overlay -o lowerdir={d}/bin:/usr/local/bin /usr/local/bin",
+            "mount -t tmpfs -o mode=755 tmpfs /run",
+            "mkdir -p /run/sshd /run/wireguard",
+            "mount -t tmpfs -o mode=1777 tmpfs /tmp",
+            f"hostname {shlex.quote(hostname)}",
+            f"exec {shlex.quote(netns.sshd_path())} -D -e -f /etc/ssh/sshd_config_twin",
+        ]
+    )
 
 
 def _listening(pid: int, port: int) -> bool:
@@ -150,9 +152,26 @@ def boot(vm: dict[str, Any], vm_dir: Path) -> int:
     log = vm_dir / "console.log"
     wrapper = 'echo $$ > "$1/cgroup.procs" && echo $$ > "$2" && shift 2 && exec "$@"'
     cmd = [
-        "setsid", "-f", "sh", "-c", wrapper, "sh", str(cg), str(pid_file),
-        "ip", "netns", "exec", vm["ns"], "unshare", "--mount", "--uts", "--propagation", "private",
-        "sh", "-c", _init_script(vm_dir, vm["name"]),
+        "setsid",
+        "-f",
+        "sh",
+        "-c",
+        wrapper,
+        "sh",
+        str(cg),
+        str(pid_file),
+        "ip",
+        "netns",
+        "exec",
+        vm["ns"],
+        "unshare",
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        _init_script(vm_dir, vm["name"]),
     ]
     with open(log, "ab") as out:
         subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, check=True)
@@ -164,7 +183,9 @@ def boot(vm: dict[str, Any], vm_dir: Path) -> int:
             pid = int(text) if text.isdigit() else 0
         if pid:
             if not netns.pid_alive(pid):
-                raise netns.TwinCommandError("BootFailed", f"VM {vm['name']}: sshd exited: {console_tail(vm_dir)}")
+                raise netns.TwinCommandError(
+                    "BootFailed", f"VM {vm['name']}: sshd exited: {console_tail(vm_dir)}"
+                )
             if _listening(pid, SSH_PORT):
                 return pid
         time.sleep(0.02)
@@ -189,19 +210,42 @@ def exec_argv(vm: dict[str, Any], argv: list[str]) -> list[str]:
     """The command line that runs ``argv`` inside the VM (its namespaces and cgroup), as root."""
     cg = netns.cgroup_path(vm["ns"])
     wrapper = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
-    return ["sh", "-c", wrapper, "sh", str(cg), "nsenter", "-t", str(vm["pid"]), "-m", "-u", "-n", "--",
-            "sh", "-c", 'cd / && exec "$@"', "sh", *argv]
+    return [
+        "sh",
+        "-c",
+        wrapper,
+        "sh",
+        str(cg),
+        "nsenter",
+        "-t",
+        str(vm["pid"]),
+        "-m",
+        "-u",
+        "-n",
+        "--",
+        "sh",
+        "-c",
+        'cd / && exec "$@"',
+        "sh",
+        *argv,
+    ]
 
 
-def exec_in(vm: dict[str, Any], argv: list[str], *, timeout: float = 60, check: bool = True,
-            input: str | None = None) -> subprocess.CompletedProcess[str]:
+def exec_in(
+    vm: dict[str, Any], argv: list[str], *, timeout: float = 60, check: bool = True, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return netns.run(exec_argv(vm, argv), timeout=timeout, check=check, input=input)
 
 
 def spawn_in(vm: dict[str, Any], argv: list[str]) -> None:
     """Start a long-lived process in the VM, detached (it dies with the VM)."""
-    subprocess.run(["setsid", "-f", *exec_argv(vm, argv)], stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        ["setsid", "-f", *exec_argv(vm, argv)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
 
 
 def remove_disk(vm_dir: Path) -> None:

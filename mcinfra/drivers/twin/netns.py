@@ -8,6 +8,7 @@ command raises ``CloudError("twin", <code>, <stderr>)`` naming what was run.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import shutil
 import signal
@@ -149,10 +150,8 @@ def pid_alive(pid: int | None) -> bool:
 
 def kill_pids(pids: Iterable[int], sig: int = signal.SIGKILL) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def cgroup_path(name: str) -> Path:

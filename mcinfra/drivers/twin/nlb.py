@@ -69,14 +69,25 @@ def render(st: dict[str, Any], lb: dict[str, Any]) -> str:
     targets = _active(st, lb)
     lproto = lb["listener"]["protocol"].lower()
     gport = lb["vm_group"]["port"]
-    lines = ["table ip twin_lb {}", "delete table ip twin_lb", "table ip twin_lb {",
-             "  chain pre { type nat hook prerouting priority dstnat; policy accept;"]
+    lines = [
+        "table ip twin_lb {}",
+        "delete table ip twin_lb",
+        "table ip twin_lb {",
+        "  chain pre { type nat hook prerouting priority dstnat; policy accept;",
+    ]
     if targets and lb["vm_group"]["protocol"] == lb["listener"]["protocol"]:
         elems = ", ".join(f"{i} : {ip}" for i, ip in enumerate(targets))
-        lines.append(f"    meta l4proto {lproto} th dport {lb['listener']['port']} "
-                     f"dnat to numgen inc mod {len(targets)} map {{ {elems} }} : {gport}")
-    lines += ["  }", "  chain post { type nat hook postrouting priority srcnat; policy accept;",
-              "    ct status dnat masquerade", "  }", "}"]
+        lines.append(
+            f"    meta l4proto {lproto} th dport {lb['listener']['port']} "
+            f"dnat to numgen inc mod {len(targets)} map {{ {elems} }} : {gport}"
+        )
+    lines += [
+        "  }",
+        "  chain post { type nat hook postrouting priority srcnat; policy accept;",
+        "    ct status dnat masquerade",
+        "  }",
+        "}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -133,17 +144,27 @@ class TwinNLBHandler(NLBHandler):
             nlb_id = self.region.system_id("nlb", index)
             router_ip, link_ip = _link_ips(index)
             lb: dict[str, Any] = {
-                "name": req.name, "vpc": req.vpc, "type": req.type, "scope": req.scope,
-                "ns": self.region.ns_name("l", index), "router_link": self.region.link_name("l", index),
-                "link_ip": link_ip, "public_ip": None, "created_at": now(), "unhealthy": [],
+                "name": req.name,
+                "vpc": req.vpc,
+                "type": req.type,
+                "scope": req.scope,
+                "ns": self.region.ns_name("l", index),
+                "router_link": self.region.link_name("l", index),
+                "link_ip": link_ip,
+                "public_ip": None,
+                "created_at": now(),
+                "unhealthy": [],
                 "vm_group": {**req.vm_group.model_dump(), "vms": vms},
                 "health_checker": req.health_checker.model_dump(),
             }
             try:
                 if req.type == "PUBLIC":
                     lb["public_ip"] = self.region.allocate_public_ip(st, nlb_id)
-                lb["listener"] = {**req.listener.model_dump(), "ip": lb["public_ip"] or link_ip,
-                                  "dns_name": f"{req.name}.{self.region.name}.twin.internal"}
+                lb["listener"] = {
+                    **req.listener.model_dump(),
+                    "ip": lb["public_ip"] or link_ip,
+                    "dns_name": f"{req.name}.{self.region.name}.twin.internal",
+                }
                 netns.netns_add(lb["ns"])
                 netns.sysctl(lb["ns"], "net.ipv4.ip_forward", "1")
                 netns.veth_pair(lb["router_link"], vpc["ns"], NLB_LINK, lb["ns"])
@@ -209,15 +230,27 @@ class TwinNLBHandler(NLBHandler):
     def _probe(self, st: dict[str, Any], lb: dict[str, Any]) -> dict[str, bool]:
         hc = lb["health_checker"]
         port = hc["port"] if hc["port"] != -1 else lb["vm_group"]["port"]
-        targets = {vm_id: st["vms"][vm_id] for vm_id in lb["vm_group"]["vms"]
-                   if vm_id in st["vms"] and st["vms"][vm_id].get("state") == "running"}
+        targets = {
+            vm_id: st["vms"][vm_id]
+            for vm_id in lb["vm_group"]["vms"]
+            if vm_id in st["vms"] and st["vms"][vm_id].get("state") == "running"
+        }
         result = dict.fromkeys(lb["vm_group"]["vms"], False)
         if not targets or not netns.netns_exists(lb["ns"]):
             return result
         timeout = min(float(hc["timeout"]) if hc["timeout"] > 0 else PROBE_TIMEOUT_CAP, PROBE_TIMEOUT_CAP)
         ips = [vm["private_ip"] for vm in targets.values()]
-        out = netns.ns_exec(lb["ns"], sys.executable, "-c", PROBE, hc["protocol"], str(timeout), str(port), *ips,
-                            timeout=timeout + 30).stdout
+        out = netns.ns_exec(
+            lb["ns"],
+            sys.executable,
+            "-c",
+            PROBE,
+            hc["protocol"],
+            str(timeout),
+            str(port),
+            *ips,
+            timeout=timeout + 30,
+        ).stdout
         by_ip = json.loads(out)
         for vm_id, vm in targets.items():
             result[vm_id] = bool(by_ip.get(vm["private_ip"]))
@@ -234,14 +267,20 @@ class TwinNLBHandler(NLBHandler):
                 lb["unhealthy"] = unhealthy
                 sync_nlb(st, lb)
             lb["checked_at"] = now()
-        return HealthInfo(all=list(result), healthy=[v for v, ok in result.items() if ok],
-                          unhealthy=[v for v, ok in result.items() if not ok])
+        return HealthInfo(
+            all=list(result),
+            healthy=[v for v, ok in result.items() if ok],
+            unhealthy=[v for v, ok in result.items() if not ok],
+        )
 
     def change_listener(self, iid: IID, listener: Listener) -> Listener:
         with self.region.locked() as st:
             lb = self._get(st, iid.system_id)
-            lb["listener"] = {**listener.model_dump(), "ip": lb["listener"]["ip"],
-                              "dns_name": lb["listener"]["dns_name"]}
+            lb["listener"] = {
+                **listener.model_dump(),
+                "ip": lb["listener"]["ip"],
+                "dns_name": lb["listener"]["dns_name"],
+            }
             sync_nlb(st, lb)
             return Listener(**lb["listener"])
 

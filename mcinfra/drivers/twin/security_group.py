@@ -104,7 +104,12 @@ class TwinSecurityGroupHandler(SecurityGroupHandler):
             if any(sg["name"] == req.name for sg in st["sgs"].values()):
                 raise AlreadyExists(f"twin security group {req.name!r} already exists")
             sg_id = self.region.system_id("sg", self.region.new_index(st))
-            sg = {"name": req.name, "vpc": req.vpc, "rules": _dump(dedupe_rules(req.rules)), "created_at": now()}
+            sg = {
+                "name": req.name,
+                "vpc": req.vpc,
+                "rules": _dump(dedupe_rules(req.rules)),
+                "created_at": now(),
+            }
             st["sgs"][sg_id] = sg
             return self._info(sg_id, sg)
 

@@ -193,6 +193,5 @@ def registered_regions() -> dict[str, dict[str, Any]]:
 
 
 def unregister(prefix: str) -> None:
-    with file_lock(REGISTRY / "registry.lock"):
-        with contextlib.suppress(FileNotFoundError):
-            (REGISTRY / "regions" / f"{prefix}.json").unlink()
+    with file_lock(REGISTRY / "registry.lock"), contextlib.suppress(FileNotFoundError):
+        (REGISTRY / "regions" / f"{prefix}.json").unlink()

@@ -39,7 +39,9 @@ def _private_ip(subnet: dict[str, Any], st: dict[str, Any]) -> str:
     for host in hosts[3:] if len(hosts) > 8 else hosts[1:]:
         if str(host) not in taken:
             return str(host)
-    raise CloudError("twin", "SubnetFull", f"subnet {subnet['name']!r} ({subnet['cidr']}) has no free address")
+    raise CloudError(
+        "twin", "SubnetFull", f"subnet {subnet['name']!r} ({subnet['cidr']}) has no free address"
+    )
 
 
 class TwinVMHandler(VMHandler):
@@ -78,8 +80,12 @@ class TwinVMHandler(VMHandler):
             root_disk_type=vm.get("root_disk_type"),
             root_disk_size=vm.get("root_disk_size"),
             created_at=datetime.fromisoformat(vm["created_at"]),
-            extra={"namespace": vm["ns"], "pid": vm.get("pid"), "host_key": vm.get("host_key", ""),
-                   "vm_dir": str(self.region.vm_dir(vm_id))},
+            extra={
+                "namespace": vm["ns"],
+                "pid": vm.get("pid"),
+                "host_key": vm.get("host_key", ""),
+                "vm_dir": str(self.region.vm_dir(vm_id)),
+            },
         )
 
     # ---------------------------------------------------------------- start
@@ -106,15 +112,23 @@ class TwinVMHandler(VMHandler):
             index = self.region.new_index(st)
             vm_id = self.region.system_id("vm", index)
             vm = {
-                "name": req.name, "index": index, "state": "creating",
+                "name": req.name,
+                "index": index,
+                "state": "creating",
                 "ns": self.region.ns_name("v", index),
                 "router_link": self.region.link_name("v", index),
-                "image": req.image, "spec": req.spec, "vpc": req.vpc, "subnet": req.subnet,
-                "sgs": list(dict.fromkeys(req.security_groups)), "keypair": req.keypair,
+                "image": req.image,
+                "spec": req.spec,
+                "vpc": req.vpc,
+                "subnet": req.subnet,
+                "sgs": list(dict.fromkeys(req.security_groups)),
+                "keypair": req.keypair,
                 "zone": req.zone or subnet.get("zone") or self.zone,
                 "root_disk_type": req.root_disk_type or "local",
                 "root_disk_size": req.root_disk_size or catalog.ROOT_DISK_GB,
-                "private_ip": _private_ip(subnet, st), "created_at": now(), "pid": None,
+                "private_ip": _private_ip(subnet, st),
+                "created_at": now(),
+                "pid": None,
             }
             vm["public_ip"] = self.region.allocate_public_ip(st, vm_id)
             st["vms"][vm_id] = vm
@@ -164,8 +178,9 @@ class TwinVMHandler(VMHandler):
                 st["vms"].pop(vm_id, None)
                 self.region.release_public_ip(st, vm.get("public_ip"))
             if isinstance(exc, CloudError):
-                raise CloudError("twin", exc.code, f"VM {req.name!r} failed to start and was torn down: "
-                                 f"{exc.message}") from exc
+                raise CloudError(
+                    "twin", exc.code, f"VM {req.name!r} failed to start and was torn down: {exc.message}"
+                ) from exc
             raise
 
     # ---------------------------------------------------------------- read
@@ -205,7 +220,9 @@ class TwinVMHandler(VMHandler):
         with self.region.locked() as st:
             vm = get_vm(st, iid.system_id)
             if vm["state"] != "suspended":
-                raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended")
+                raise CloudError(
+                    "twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended"
+                )
             netns.cgroup_freeze(vm["ns"], False)
             netns.ip("link", "set", vm["router_link"], "up", ns=self._router_ns(st, vm))
             if self.resume_changes_public_ip:

@@ -58,8 +58,12 @@ def sync_router(st: dict[str, Any], vpc_id: str) -> None:
         "table ip twin_nat {}",
         "delete table ip twin_nat",
         "table ip twin_nat {",
-        "  map dnat_map { type ipv4_addr : ipv4_addr;" + (f" elements = {{ {dnat} }};" if pairs else "") + " }",
-        "  map snat_map { type ipv4_addr : ipv4_addr;" + (f" elements = {{ {snat} }};" if pairs else "") + " }",
+        "  map dnat_map { type ipv4_addr : ipv4_addr;"
+        + (f" elements = {{ {dnat} }};" if pairs else "")
+        + " }",
+        "  map snat_map { type ipv4_addr : ipv4_addr;"
+        + (f" elements = {{ {snat} }};" if pairs else "")
+        + " }",
         "  chain pre { type nat hook prerouting priority dstnat; policy accept;",
         "    dnat to ip daddr map @dnat_map",
         "  }",
@@ -159,8 +163,16 @@ class TwinVPCHandler(VPCHandler):
             ns = self.region.ns_name("r", index)
             inet_end = self.region.link_name("u", index)
             public_ip = self.region.allocate_public_ip(st, vpc_id)
-            vpc = {"name": req.name, "cidr": req.cidr, "ns": ns, "uplink_peer": inet_end,
-                   "public_ip": public_ip, "subnets": {}, "created_at": now(), "index": index}
+            vpc = {
+                "name": req.name,
+                "cidr": req.cidr,
+                "ns": ns,
+                "uplink_peer": inet_end,
+                "public_ip": public_ip,
+                "subnets": {},
+                "created_at": now(),
+                "index": index,
+            }
             try:
                 netns.netns_add(ns)
                 netns.sysctl(ns, "net.ipv4.ip_forward", "1")
