@@ -94,8 +94,7 @@ class RTTMatrix:
                 if c is not None and c.avg_ms is not None:
                     data[i, j] = c.avg_ms
         fig, ax = plt.subplots(figsize=(max(4, n * 0.5 + 2), max(3, n * 0.5 + 1)))
-        cmap = plt.get_cmap("viridis").copy()
-        cmap.set_bad("lightgrey")
+        cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
         im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap)
         ax.set_xticks(range(n), self.peers, rotation=90, fontsize=7)
         ax.set_yticks(range(n), self.peers, fontsize=7)
