@@ -9,9 +9,10 @@ unknown providers; a VPC is one routing domain on every provider, so same VPC is
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from mcinfra.core.errors import InvalidRequest
 
@@ -32,8 +33,7 @@ class PeerView:
     public_key: str | None = None
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """How ``source`` reaches ``peer``: its overlay IP and the underlay endpoint IP chosen.
 
     ``scope`` is ``intra`` for a private endpoint and ``inter`` for a public one (the seed's
@@ -45,7 +45,7 @@ class Rule:
     peer: str
     overlay_ip: str
     endpoint: str | None
-    scope: Literal["intra", "inter"]
+    scope: str  # "intra" | "inter"
     public_key: str | None = None
 
 
@@ -66,13 +66,36 @@ def select(source: PeerView, dest: PeerView, rule_type: str) -> Rule:
         endpoint, scope = dest.private_ip, "intra"
     else:
         endpoint, scope = dest.public_ip, "inter"
-    return Rule(source.key, dest.key, dest.overlay_ip, endpoint, scope, dest.public_key)  # type: ignore[arg-type]
+    return Rule(source.key, dest.key, dest.overlay_ip, endpoint, scope, dest.public_key)
 
 
 def plan_rules(peers: Sequence[PeerView], rule_type: str) -> dict[str, list[Rule]]:
-    """Every peer's rules: one per other peer, in the given peer order."""
+    """Every peer's rules: one per other peer, in the given peer order.
+
+    A full mesh is N x (N-1) rules; they are built with the garbage collector paused, as
+    a million small tuples otherwise trigger repeated full collections (N^3 behaviour).
+    """
     check_rule_type(rule_type)
     keys = [p.key for p in peers]
     if len(set(keys)) != len(keys):
         raise InvalidRequest("a peer is listed twice", field="peers")
-    return {s.key: [select(s, d, rule_type) for d in peers if d.key != s.key] for s in peers}
+    cost = rule_type == "cost-prioritized"
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        out: dict[str, list[Rule]] = {}
+        for s in peers:
+            rs = []
+            for d in peers:
+                if d is s:
+                    continue
+                if cost and s.vpc and s.connection == d.connection and s.vpc == d.vpc \
+                        and s.private_ip and d.private_ip:
+                    rs.append(Rule(s.key, d.key, d.overlay_ip, d.private_ip, "intra", d.public_key))
+                else:
+                    rs.append(Rule(s.key, d.key, d.overlay_ip, d.public_ip, "inter", d.public_key))
+            out[s.key] = rs
+        return out
+    finally:
+        if was_enabled:
+            gc.enable()
