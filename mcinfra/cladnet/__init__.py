@@ -27,6 +27,7 @@ from mcinfra.cladnet.rules import PeerView, Rule, plan_rules
 from mcinfra.cladnet.state import CLADNet, Peer
 from mcinfra.cladnet.teardown import delete, down
 from mcinfra.cladnet.wgconfig import InterfaceSpec, render
+from mcinfra.core.errors import NotFound
 
 
 def vm_cidrs(infra: Any, vms: Iterable[str | tuple[str, str]]) -> list[str]:
@@ -72,6 +73,22 @@ def list_nets(infra: Any) -> list[CLADNet]:
         return _state.list_nets(s)
 
 
+def repin(infra: Any, name: str, vm: str | tuple[str, str]) -> None:
+    """Forget a peer's pinned SSH host key (the next deploy pins the key it then meets)."""
+    from sqlalchemy import select
+
+    from mcinfra.store.cladnet_tables import CLADNetPeerRow
+
+    ((conn, vm_name),) = parse_vm_refs([vm])
+    with infra.store.session() as s:
+        net = _state.load(s, name)
+        row = s.scalar(select(CLADNetPeerRow).where(
+            CLADNetPeerRow.cladnet_id == net.id, CLADNetPeerRow.connection == conn, CLADNetPeerRow.vm == vm_name))
+        if row is None:
+            raise NotFound(f"cladnet {name!r} has no peer {conn}/{vm_name}")
+        row.host_key = None
+
+
 def rules(infra: Any, name: str) -> dict[str, list[Rule]]:
     """The rules as last recorded in the store (IPs and keys from the last deploy/update)."""
     net = get(infra, name)
@@ -84,5 +101,5 @@ __all__ = [
     "AddressSpaceFull", "Allocator", "CLADNet", "DeployReport", "InterfaceSpec", "Peer", "PeerView",
     "PingStats", "RTTMatrix", "Recommendation", "Rule", "SGGap", "SSHKeys", "check",
     "check_address_space", "create", "delete", "deploy", "down", "get", "list_nets", "plan_rules",
-    "recommend_address_space", "recommend_for_vms", "render", "rules", "update", "vm_cidrs", "wg_status",
+    "recommend_address_space", "recommend_for_vms", "render", "repin", "rules", "update", "vm_cidrs", "wg_status",
 ]

@@ -11,6 +11,7 @@ import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from mcinfra.core.errors import InvalidRequest
@@ -25,6 +26,7 @@ SSHKeys = Mapping[str, str | bytes] | Callable[[str, VMInfo], str | bytes | None
 ROOT_SHELL = 'if [ "$(id -u)" = 0 ]; then exec sh -s; else exec sudo -n sh -s; fi'
 QUICK_ONLY_RE = "Address|DNS|MTU|Table|PreUp|PostUp|PreDown|PostDown|SaveConfig"
 _IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+_PINGER = (Path(__file__).parent / "_pinger.py").read_text()
 
 
 class RemoteError(Exception):
@@ -101,23 +103,41 @@ async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Sess
         known: Any = ([asyncssh.import_public_key(target.pinned_host_key)], [], [])
     else:
         known = None
+    conn: Any = None
+    # One retry on a timeout only: a stall (a host under load, a stale ARP entry) is worth a
+    # second try; refused or unreachable is not.
+    for attempt in (1, 2):
+        try:
+            conn = await _connect(target, client_key, known, connect_timeout)
+            break
+        except TimeoutError:
+            if attempt == 2:
+                raise RemoteError(f"{target.key}: cannot SSH to {target.host}:{target.port}: "
+                                  f"timed out twice after {connect_timeout:.0f} s") from None
+    server_key = conn.get_server_host_key()
+    host_key = server_key.export_public_key("openssh").decode().strip() if server_key else ""
+    return Session(target, conn, host_key)
+
+
+async def _connect(target: Target, client_key: Any, known: Any, connect_timeout: float) -> Any:
+    import asyncssh
+
     try:
-        conn = await asyncssh.connect(
+        return await asyncssh.connect(
             target.host, target.port, username=target.user, client_keys=[client_key],
             known_hosts=known, connect_timeout=connect_timeout, agent_path=None,
             preferred_auth="publickey",
         )
+    except TimeoutError:
+        raise
     except asyncssh.HostKeyNotVerifiable as exc:
         raise RemoteError(
             f"{target.key}: host key of {target.host} does not match the key pinned at first "
-            "deploy (VM replaced, or a man in the middle); delete the peer to re-pin"
+            "deploy (VM replaced, or a man in the middle); after checking, cladnet.repin() clears it"
         ) from exc
-    except (asyncssh.Error, OSError, TimeoutError) as exc:
+    except (asyncssh.Error, OSError) as exc:
         why = str(exc) or type(exc).__name__
         raise RemoteError(f"{target.key}: cannot SSH to {target.host}:{target.port}: {why}") from exc
-    server_key = conn.get_server_host_key()
-    host_key = server_key.export_public_key("openssh").decode().strip() if server_key else ""
-    return Session(target, conn, host_key)
 
 
 # ----------------------------------------------------------------- scripts
@@ -193,21 +213,30 @@ def down_script(iface: str, *, purge: bool = False, remote_dir: str = REMOTE_DIR
 
 
 def ping_script(ips: list[str], count: int, interval: float = 0.2, wait: int = 2, warmup: int = 6) -> str:
-    """Ping every IP at once; each result block starts with ``@@ <ip>``.
+    """Ping every IP at once; each result block starts with ``@@ <ip>`` + ping -q's summary.
 
-    One unmeasured ping first (waiting up to ``warmup`` s) lets a handshake that lost a
-    simultaneous-initiation race through NAT be retried (WireGuard retries after 5 s).
+    With python3 on the VM one process pings all (``_pinger.py``); else one ``ping`` per IP.
+    An unmeasured warm-up echo first (waiting up to ``warmup`` s) lets a handshake that lost
+    a simultaneous-initiation race through NAT be retried (WireGuard retries after 5 s).
     """
-    lines = []
+    args = " ".join([str(int(count)), str(interval), str(int(wait)), str(int(warmup)), *map(_q, ips)])
+    fallback = []
     for ip in ips:
         q = _q(ip)
         warm = f"ping -n -q -c 1 -W {int(warmup)} {q} >/dev/null 2>&1; " if warmup else ""
-        lines.append(
-            f"( {warm}o=$(ping -n -q -c {int(count)} -i {interval} -W {int(wait)} {q} 2>&1); "
+        fallback.append(
+            f"  ( {warm}o=$(ping -n -q -c {int(count)} -i {interval} -W {int(wait)} {q} 2>&1); "
             f"printf '@@ %s\\n%s\\n' {q} \"$o\" ) &"
         )
-    lines.append("wait")
-    return "\n".join(lines) + "\n"
+    return f"""if command -v python3 >/dev/null 2>&1; then
+python3 - {args} <<'CLADNET_PY'
+{_PINGER.rstrip()}
+CLADNET_PY
+else
+{chr(10).join(fallback)}
+  wait
+fi
+"""
 
 
 def dump_script(iface: str) -> str:

@@ -123,9 +123,10 @@ def test_full_lifecycle(lab, tmp_path):
         saved, row.host_key = row.host_key, _other_host_key()
     report = cladnet.deploy(infra, "mesh", [], ssh_keys=keys)
     assert set(report.failed) == {"tw1/vm-00"} and "host key" in report.failed["tw1/vm-00"]
-    with infra.store.session() as s:
-        s.query(CLADNetPeerRow).filter_by(connection="tw1", vm="vm-00").one().host_key = saved
+    cladnet.repin(infra, "mesh", "tw1/vm-00")
     assert cladnet.deploy(infra, "mesh", [], ssh_keys=keys).ok
+    with infra.store.session() as s:
+        assert s.query(CLADNetPeerRow).filter_by(connection="tw1", vm="vm-00").one().host_key == saved
 
     # down: interfaces gone, keys kept; deploy brings the same mesh back
     iface = net.peers[0].interface

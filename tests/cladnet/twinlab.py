@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -41,6 +42,18 @@ class Lab:
     vms: list[str] = field(default_factory=list)  # "conn/vm"
     ssh_keys: dict[str, str] = field(default_factory=dict)
     tag: str = ""
+
+
+def _flush_host_neighbours() -> None:
+    """Forget the host's ARP entries towards the twin internet.
+
+    Public addresses are reused by the next region made (other tests, other runs) behind a
+    router with a new MAC; a stale entry black-holes the first SYNs for ~8 s (DELAY+PROBE)
+    and the SYN retransmitted at 15 s then meets the SSH connect timeout.
+    """
+    from mcinfra.drivers.twin.internet import HOST_LINK
+
+    subprocess.run(["ip", "neigh", "flush", "dev", HOST_LINK], check=False, capture_output=True)
 
 
 @contextmanager
@@ -78,6 +91,7 @@ def twin_lab(vms_per_region: tuple[int, ...] = (3, 2), *, rule_ssh_only: bool = 
                 cloud.vms.start(name, image="ubuntu-22.04", spec="twin.nano", vpc="vpc-01", subnet="sn-01",
                                 security_groups=["sg-01"], keypair="key-01")
                 lab.vms.append(f"{conn}/{name}")
+        _flush_host_neighbours()
         yield lab
     finally:
         for conn in lab.connections:
