@@ -83,7 +83,8 @@ def repin(infra: Any, name: str, vm: str | tuple[str, str]) -> None:
     with infra.store.session() as s:
         net = _state.load(s, name)
         row = s.scalar(select(CLADNetPeerRow).where(
-            CLADNetPeerRow.cladnet_id == net.id, CLADNetPeerRow.connection == conn, CLADNetPeerRow.vm == vm_name))
+            CLADNetPeerRow.cladnet_id == net.id, CLADNetPeerRow.connection == conn,
+            CLADNetPeerRow.vm == vm_name))
         if row is None:
             raise NotFound(f"cladnet {name!r} has no peer {conn}/{vm_name}")
         row.host_key = None
@@ -101,5 +102,6 @@ __all__ = [
     "AddressSpaceFull", "Allocator", "CLADNet", "DeployReport", "InterfaceSpec", "Peer", "PeerView",
     "PingStats", "RTTMatrix", "Recommendation", "Rule", "SGGap", "SSHKeys", "check",
     "check_address_space", "create", "delete", "deploy", "down", "get", "list_nets", "plan_rules",
-    "recommend_address_space", "recommend_for_vms", "render", "repin", "rules", "update", "vm_cidrs", "wg_status",
+    "recommend_address_space", "recommend_for_vms", "render", "repin", "rules", "update", "vm_cidrs",
+    "wg_status",
 ]
