@@ -3,7 +3,7 @@
 One ``ping`` process per destination costs a few forks each: with 50 VMs that is ~10,000
 processes for one check. This sends ICMP echoes to every destination from one raw
 socket and prints, per destination, the same summary ``ping -q`` prints, so the caller
-parses both alike. Standard library only; argv: count interval wait warmup ip...
+parses both alike. Standard library only; argv: warm|measure count interval wait ip...
 """
 
 import contextlib
@@ -25,14 +25,12 @@ def _checksum(data: bytes) -> int:
 
 
 def main() -> None:
-    count, interval = int(sys.argv[1]), float(sys.argv[2])
-    wait, warmup = float(sys.argv[3]), float(sys.argv[4])
+    mode, count, interval, wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
     targets = sys.argv[5:]
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     ident = os.getpid() & 0xFFFF
     sent: dict[tuple[str, int], float] = {}
     rtts: dict[str, list[float]] = {ip: [] for ip in targets}
-    answered: set[str] = set()
 
     def send(ip: str, seq: int) -> None:
         payload = b"cladnet-check" * 4
@@ -54,27 +52,24 @@ def main() -> None:
             now = time.monotonic()
             ihl = (data[0] & 0x0F) * 4
             kind, _, _, rid, seq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-            if kind != 0 or rid != ident or (ip, seq) not in sent:
-                continue
-            start = sent.pop((ip, seq))
-            if seq >= 1000:
-                rtts[ip].append((now - start) * 1000.0)
-            else:
-                answered.add(ip)
+            if kind == 0 and rid == ident and (ip, seq) in sent:
+                rtts[ip].append((now - sent.pop((ip, seq))) * 1000.0)
 
-    # Warm-up (unmeasured): lets handshakes finish, including a retry after a lost race.
-    deadline = time.monotonic() + warmup
-    round_ = 0
-    while len(answered) < len(targets) and time.monotonic() < deadline:
-        for ip in targets:
-            if ip not in answered:
-                send(ip, round_)
-        round_ += 1
-        receive(min(deadline, time.monotonic() + 1.0), lambda: len(answered) == len(targets))
-    sent.clear()
+    if mode == "warm":
+        # Unmeasured: brings tunnels up (handshakes), resending each second until answered.
+        deadline = time.monotonic() + wait
+        seq = 0
+        while time.monotonic() < deadline and any(not rtts[ip] for ip in targets):
+            for ip in targets:
+                if not rtts[ip]:
+                    send(ip, seq)
+            seq += 1
+            receive(min(deadline, time.monotonic() + 1.0), lambda: all(rtts[ip] for ip in targets))
+        print("\n".join(f"@@ {ip}\n{'up' if rtts[ip] else 'no answer'}" for ip in targets))
+        return
     for i in range(count):
         for ip in targets:
-            send(ip, 1000 + i)
+            send(ip, i)
         receive(time.monotonic() + interval, lambda: False)
     receive(time.monotonic() + wait, lambda: not sent)
     out = []

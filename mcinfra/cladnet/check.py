@@ -126,8 +126,11 @@ def parse_ping(output: str) -> dict[str, PingStats]:
 
 
 def check(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, count: int = 3, concurrency: int = 16,
-          progress: Progress | None = None, connect_timeout: float = 15.0) -> RTTMatrix:
-    """Ping every ``up`` peer from every other one over the overlay (``count`` echoes each)."""
+          warmup: int = 6, progress: Progress | None = None, connect_timeout: float = 15.0) -> RTTMatrix:
+    """Ping every ``up`` peer from every other one over the overlay (``count`` echoes each).
+
+    First (unmeasured, ``warmup`` s at most) each pair's handshake is started from one side.
+    """
     if not 1 <= count <= 100:
         raise InvalidRequest(f"count must be within 1..100, got {count}", field="count")
     run = _Run(infra, net, ssh_keys, concurrency=concurrency, mode="auto", progress=progress,
@@ -136,19 +139,31 @@ def check(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, count: int = 3, con
     matrix = RTTMatrix(net=net, peers=[p.key for p in peers])
     by_ip = {p.overlay_ip: p.key for p in peers}
 
-    async def one(p: _Peer) -> None:
+    order = {p.key: i for i, p in enumerate(peers)}
+
+    async def warm(p: _Peer) -> None:
+        # Only the lower peer of each pair starts the handshake: two peers initiating at once
+        # through stateful NAT can lose the conntrack race and wait 5 s for WireGuard's retry.
+        targets = [q.overlay_ip for q in peers if order[q.key] > order[p.key]]
+        if targets:
+            sess = await run.session(p)
+            await sess.run(remote.warm_script(targets, warmup), timeout=30.0 + warmup)
+
+    async def measure(p: _Peer) -> None:
         targets = [q.overlay_ip for q in peers if q is not p]
         if not targets:
             return
         sess = await run.session(p)
-        out = await sess.run(remote.ping_script(targets, count), timeout=40.0 + 2 * count)
+        out = await sess.run(remote.ping_script(targets, count), timeout=30.0 + 2 * count)
         for ip, st in parse_ping(out).items():
             if ip in by_ip:
                 matrix.cells[(p.key, by_ip[ip])] = st
 
     async def all_() -> None:
         try:
-            await run.each([p for p in peers if not p.fail], one, "checked")
+            if warmup:
+                await run.each([p for p in peers if not p.fail], warm, "warm")
+            await run.each([p for p in peers if not p.fail], measure, "checked")
         finally:
             await run.close()
 

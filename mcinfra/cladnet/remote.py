@@ -212,28 +212,34 @@ def down_script(iface: str, *, purge: bool = False, remote_dir: str = REMOTE_DIR
     return "\n".join(lines) + "\n"
 
 
-def ping_script(ips: list[str], count: int, interval: float = 0.2, wait: int = 2, warmup: int = 6) -> str:
-    """Ping every IP at once; each result block starts with ``@@ <ip>`` + ping -q's summary.
+def ping_script(ips: list[str], count: int, interval: float = 0.2, wait: int = 2) -> str:
+    """Ping every IP at once; each result block is ``@@ <ip>`` + ping -q's summary.
 
     With python3 on the VM one process pings all (``_pinger.py``); else one ``ping`` per IP.
-    An unmeasured warm-up echo first (waiting up to ``warmup`` s) lets a handshake that lost
-    a simultaneous-initiation race through NAT be retried (WireGuard retries after 5 s).
     """
-    args = " ".join([str(int(count)), str(interval), str(int(wait)), str(int(warmup)), *map(_q, ips)])
-    fallback = []
-    for ip in ips:
-        q = _q(ip)
-        warm = f"ping -n -q -c 1 -W {int(warmup)} {q} >/dev/null 2>&1; " if warmup else ""
-        fallback.append(
-            f"  ( {warm}o=$(ping -n -q -c {int(count)} -i {interval} -W {int(wait)} {q} 2>&1); "
-            f"printf '@@ %s\\n%s\\n' {q} \"$o\" ) &"
-        )
+    args = " ".join(["measure", str(int(count)), str(interval), str(int(wait)), *map(_q, ips)])
+    fallback = [
+        f"  ( o=$(ping -n -q -c {int(count)} -i {interval} -W {int(wait)} {_q(ip)} 2>&1); "
+        f"printf '@@ %s\\n%s\\n' {_q(ip)} \"$o\" ) &"
+        for ip in ips
+    ]
+    return _python_or(args, fallback)
+
+
+def warm_script(ips: list[str], wait: int = 6) -> str:
+    """Unmeasured echoes until each IP answers (up to ``wait`` s): brings the tunnels up."""
+    args = " ".join(["warm", "1", "0", str(int(wait)), *map(_q, ips)])
+    fallback = [f"  ping -n -q -c 1 -W {int(wait)} {_q(ip)} >/dev/null 2>&1 &" for ip in ips]
+    return _python_or(args, fallback)
+
+
+def _python_or(args: str, fallback: list[str]) -> str:
     return f"""if command -v python3 >/dev/null 2>&1; then
 python3 - {args} <<'CLADNET_PY'
 {_PINGER.rstrip()}
 CLADNET_PY
 else
-{chr(10).join(fallback)}
+{chr(10).join(fallback) or "  :"}
   wait
 fi
 """
