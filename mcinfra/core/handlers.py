@@ -225,7 +225,7 @@ class SpecHandler(ABC):
     def get(self, name: str) -> SpecInfo: ...
 
 
-class CloudConnection(ABC):
+class CloudConnection:
     """One connection's handlers. A kind the driver lacks raises ``Unsupported``."""
 
     def __init__(self, info: ConnectionInfo) -> None:
@@ -258,7 +258,7 @@ class CloudConnection(ABC):
     def specs(self) -> SpecHandler:
         raise self._unsupported("spec")
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release SDK clients; called when the core's Connection closes."""
 
 

@@ -148,9 +148,18 @@ class Locks:
     def hold(self, writes: Any = (), reads: Any = (), timeout: float | None = -1.0) -> Any:
         return self._splock.hold(writes=writes, reads=reads, timeout=timeout)
 
+    @property
+    def backend(self) -> str:
+        """'local' (this process only) or 'postgres' (every process sharing the store)."""
+        return "local" if self._splock.backend is None else "postgres"
+
     def info(self) -> list[LockInfo]:
-        """Held (and waited-for) lock keys with their holders and waiters."""
+        """Held (and waited-for) lock keys with their holders and waiters; with PostgreSQL locks,
+        those of every process (read from pg_locks)."""
         return self._splock.info()
+
+    def close(self) -> None:
+        self._splock.close()
 
 
 class Infra:
@@ -159,13 +168,29 @@ class Infra:
     ``Infra()`` opens the embedded SQLite store at ``$MCINFRA_HOME/mcinfra.db`` (default
     ``~/.mcinfra``); any SQLAlchemy URL works (``sqlite:///:memory:`` for tests,
     ``postgresql+psycopg://...`` shared by many processes).
+
+    ``locks``: "local" (in-process SP-Lock) or "postgres" (PostgreSQL advisory locks on the
+    store's server, shared by every process and host); default: "postgres" exactly when the
+    store is PostgreSQL.
     """
 
     def __init__(self, url: str | None = None, *, home: str | Path | None = None,
                  lock_timeout: float | None = 600.0, coarse_locks: bool = False,
-                 registry: DriverRegistry | None = None) -> None:
+                 registry: DriverRegistry | None = None, locks: str | None = None) -> None:
+        if locks not in (None, "local", "postgres"):
+            raise InvalidRequest(f"locks must be 'local' or 'postgres', not {locks!r}", field="locks")
         self.store = Store(url, home=Path(home) if home else None)
-        self.locks = Locks(SPLock(coarse=coarse_locks, timeout=lock_timeout))
+        if locks is None:
+            locks = "postgres" if self.store.is_postgres else "local"
+        if locks == "postgres" and not self.store.is_postgres:
+            self.store.close()
+            raise InvalidRequest("locks='postgres' needs a PostgreSQL store URL", field="locks")
+        backend = None
+        if locks == "postgres":
+            from mcinfra.splock.postgres import PostgresLocks
+
+            backend = PostgresLocks(self.store.url)
+        self.locks = Locks(SPLock(coarse=coarse_locks, timeout=lock_timeout, backend=backend))
         self.registry = registry or DriverRegistry()
         self.credentials = Credentials(self)
         self.regions = Regions(self)
@@ -186,6 +211,7 @@ class Infra:
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
+        self.locks.close()
         self.store.close()
 
     def providers(self) -> list[ProviderInfo]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -22,3 +23,13 @@ def fingerprint(public_key: str) -> str:
     """OpenSSH's SHA256 fingerprint of a public key line."""
     blob = base64.b64decode(public_key.split()[1])
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def is_openssh_public_key(text: object) -> bool:
+    if not isinstance(text, str):
+        return False
+    try:
+        serialization.load_ssh_public_key(text.strip().encode())
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True

@@ -1,5 +1,9 @@
-"""SP-Lock: ID-level read/write locks, so work on different resources never waits."""
+"""SP-Lock: ID-level read/write locks, so work on different resources never waits.
 
-from mcinfra.splock.local import LockInfo, LockKey, RWLock, SPLock
+In-process by default; with a shared PostgreSQL store the in-process lock fronts PostgreSQL
+advisory locks (``mcinfra.splock.postgres``) so every process and host sees the same locks.
+"""
 
-__all__ = ["LockInfo", "LockKey", "RWLock", "SPLock"]
+from mcinfra.splock.local import LockBackend, LockInfo, LockKey, RWLock, SPLock
+
+__all__ = ["LockBackend", "LockInfo", "LockKey", "RWLock", "SPLock"]

@@ -4,6 +4,10 @@ A self lock guards a map ``key -> entry(rwlock, refcount)``. Taking a lock bumps
 count under the self lock and then blocks on the entry's own lock, so waiters keep the entry
 alive; releasing drops the count and removes the entry at zero. Work on different keys never
 waits on anything but the (brief) self lock.
+
+With a ``backend`` (PostgreSQL advisory locks, for several processes) the local lock fronts it:
+threads queue here first, and only the head - the local writer, or the first of the local
+readers - takes the server-side lock, which the last local user of the key gives back.
 """
 
 from __future__ import annotations
@@ -13,10 +17,20 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from mcinfra.core.errors import LockTimeout
 
 LockKey = tuple[str, str, str]  # (connection, kind, name)
+
+
+class LockBackend(Protocol):
+    """A lock shared with other processes (see mcinfra.splock.postgres)."""
+
+    def acquire(self, key: LockKey, write: bool, timeout: float | None) -> Any: ...
+    def release(self, held: Any) -> None: ...
+    def info(self, local: list[LockInfo]) -> list[LockInfo]: ...
+    def close(self) -> None: ...
 
 
 class RWLock:
@@ -86,6 +100,10 @@ class RWLock:
 class _Entry:
     lock: RWLock = field(default_factory=RWLock)
     refcount: int = 0
+    #: the backend's lock and how many local holders share it (readers share one)
+    remote: Any = None
+    remote_users: int = 0
+    remote_mutex: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass(frozen=True)
@@ -111,9 +129,11 @@ class SPLock:
     """ID-level read/write locks. ``coarse=True`` collapses every name of a kind onto one write
     lock (Spider before SP-Lock); it exists only so the benchmark can show the difference."""
 
-    def __init__(self, *, coarse: bool = False, timeout: float | None = 600.0) -> None:
+    def __init__(self, *, coarse: bool = False, timeout: float | None = 600.0,
+                 backend: LockBackend | None = None) -> None:
         self.coarse = coarse
         self.timeout = timeout
+        self.backend = backend
         self._self_lock = threading.Lock()
         self._map: dict[LockKey, _Entry] = {}
 
@@ -160,14 +180,57 @@ class SPLock:
                     self._unref(key, entry)
                     mode = "write" if write else "read"
                     raise LockTimeout(f"timed out after {timeout}s waiting for a {mode} lock on {'/'.join(key)}")
+                if self.backend is not None:
+                    try:
+                        self._remote_enter(key, entry, write, timeout, deadline)
+                    except BaseException:
+                        entry.lock.release(write)
+                        self._unref(key, entry)
+                        raise
                 held.append((key, entry, write))
             yield
         finally:
             for key, entry, write in reversed(held):
+                if self.backend is not None:
+                    self._remote_exit(entry)
                 entry.lock.release(write)
                 self._unref(key, entry)
 
+    def _remote_enter(self, key: LockKey, entry: _Entry, write: bool, timeout: float | None,
+                      deadline: float | None) -> None:
+        assert self.backend is not None
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        # local readers arriving while the first one is still waiting on the server wait here
+        if not entry.remote_mutex.acquire(timeout=-1 if left is None else left):
+            mode = "write" if write else "read"
+            raise LockTimeout(f"timed out after {timeout}s waiting for a {mode} lock on {'/'.join(key)}")
+        try:
+            if entry.remote_users == 0:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                entry.remote = self.backend.acquire(key, write, left)
+            entry.remote_users += 1
+        finally:
+            entry.remote_mutex.release()
+
+    def _remote_exit(self, entry: _Entry) -> None:
+        assert self.backend is not None
+        with entry.remote_mutex:
+            entry.remote_users -= 1
+            if entry.remote_users:
+                return
+            held, entry.remote = entry.remote, None
+        self.backend.release(held)
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+
     def info(self) -> list[LockInfo]:
+        """Locks held or waited for: in this process, or (with a backend) in every process."""
+        local = self._local_info()
+        return local if self.backend is None else self.backend.info(local)
+
+    def _local_info(self) -> list[LockInfo]:
         with self._self_lock:
             items = list(self._map.items())
         out = []

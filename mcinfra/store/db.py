@@ -5,12 +5,19 @@ the schema; Core keeps create/get/delete at a fraction of a millisecond). SQLite
 mode; writes in one process are serialised by a lock so threads never meet SQLITE_BUSY, and
 write transactions start with BEGIN IMMEDIATE so several processes wait on busy_timeout
 instead of failing on a lock upgrade.
+
+PostgreSQL (``postgresql+psycopg://``) is the shared store of several processes or hosts: the
+same schema and statements, a connection pool sized for threads, migrations serialised across
+processes by an advisory lock, and a lost server surfacing as :class:`StoreError` (never a
+fallback to a local store).
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import os
+import re
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
@@ -20,10 +27,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import TimeoutError as SATimeoutError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound, StoreError
@@ -32,6 +52,29 @@ from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, 
 
 HOME_ENV = "MCINFRA_HOME"
 HISTORY_FLUSH_AT = 200
+#: PostgreSQL pool: steady connections, plus overflow for bursts of threads
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 40
+#: advisory lock id serialising migrations (a fixed id in the SP-Lock id space: sharing it with
+#: a lock key's hash could only make that key wait for a migration)
+MIGRATION_LOCK_ID = 0x6D63696E6672610
+
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+_REVISION = re.compile(r'^(down_)?revision\s*=\s*["\']?([\w-]+|None)["\']?', re.M)
+
+
+@functools.cache
+def migration_head() -> str:
+    """The newest migration's revision id, read from the files (the one no other revises)."""
+    revisions, revised = set(), set()
+    for path in MIGRATIONS.glob("*.py"):
+        for down, rev in _REVISION.findall(path.read_text()):
+            (revised if down else revisions).add(rev)
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise StoreError(f"migrations must form one line; heads found: {sorted(heads)}")
+    return heads.pop()
 
 
 def default_home() -> Path:
@@ -58,9 +101,38 @@ T_IID = IIDRow.__table__
 T_REF = RefRow.__table__
 T_CALL = CallRow.__table__
 
+# The hot path's statements, built once: building and cache-keying a statement per call cost
+# more than running it.
+_P = bindparam
+_GET_IID = select(*_IID_COLS).where(and_(
+    T_IID.c.connection == _P("connection"), T_IID.c.kind == _P("kind"), T_IID.c.owner == _P("owner"),
+    T_IID.c.name_id == _P("name_id")))
+_GET_IID_BY_ID = select(*_IID_COLS).where(T_IID.c.id == _P("row_id"))
+_INSERT_IID = insert(T_IID)
+_INSERT_REF = insert(T_REF)
+_FINISH = update(T_IID).where(T_IID.c.id == _P("row_id")).values(
+    system_id=_P("system_id"), state="ready", zone=func.coalesce(_P("zone"), T_IID.c.zone))
+_FINISH_EXTRA = _FINISH.values(extra=_P("extra"))
+_DELETE_IID = delete(T_IID).where(T_IID.c.id == _P("row_id"))
+_DELETE_SUBNETS = delete(T_IID).where(and_(
+    T_IID.c.connection == _P("connection"), T_IID.c.kind == "subnet", T_IID.c.owner == _P("owner")))
+_DROP_REFS = delete(T_REF).where(and_(
+    T_REF.c.connection == _P("connection"), T_REF.c.from_kind == _P("kind"), T_REF.c.from_name == _P("name")))
+_REFERRERS = select(T_REF.c.from_kind, T_REF.c.from_name).where(and_(
+    T_REF.c.connection == _P("connection"), T_REF.c.to_kind == _P("kind"), T_REF.c.to_name == _P("name")))
+_NAME_OF_ID = select(T_IID.c.system_id, T_IID.c.name_id).where(and_(
+    T_IID.c.connection == _P("connection"), T_IID.c.kind == _P("kind"), T_IID.c.system_id == _P("system_id")))
+_NAMES_OF_IDS = select(T_IID.c.system_id, T_IID.c.name_id).where(and_(
+    T_IID.c.connection == _P("connection"), T_IID.c.kind == _P("kind"),
+    T_IID.c.system_id.in_(_P("system_ids", expanding=True))))
+
 
 def _record(row: Any) -> IIDRecord:
     return IIDRecord(*row)
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip()
 
 
 class Store:
@@ -72,10 +144,14 @@ class Store:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")
-        self.engine = self._make_engine()
+        self.is_postgres = self.url.get_backend_name() == "postgresql"
         # SQLite takes one writer at a time; in-memory SQLite is one shared connection.
         self._serial: Any = threading.RLock() if self.is_sqlite else None
-        self._migrate()
+        try:
+            self.engine = self._make_engine()
+            self._migrate()
+        except (OSError, DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"cannot open the metadata store {self!r}: {exc}") from exc
         if self.is_memory:
             key_dir = None
         elif self.is_sqlite:
@@ -83,7 +159,6 @@ class Store:
         else:
             key_dir = self.home
         self.secrets = SecretBox(load_key(key_dir))
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._calls: list[dict[str, Any]] = []
         self._calls_lock = threading.Lock()
         ref = weakref.ref(self)
@@ -94,6 +169,18 @@ class Store:
 
     # ------------------------------------------------------------------ engine
     def _make_engine(self) -> Engine:
+        if self.is_postgres:
+            # No pre-ping (it costs a round trip per transaction): a transaction that meets a
+            # connection the server dropped raises StoreError, and SQLAlchemy then discards every
+            # pooled connection made before, so the next call reconnects. An unreachable server
+            # raises at connect, which _tx also turns into StoreError.
+            defaults = {"connect_timeout": 10, "application_name": "mcinfra-store", "keepalives": 1,
+                        "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+            return create_engine(
+                self.url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_timeout=30,
+                pool_recycle=3600,
+                connect_args={k: v for k, v in defaults.items() if k not in self.url.query},  # URL wins
+            )
         if not self.is_sqlite:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         if self.is_memory:
@@ -118,11 +205,15 @@ class Store:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+            # a lone read needs no transaction of its own (each statement is atomic)
+            if conn.info.get("write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
 
     def _migrate(self) -> None:
+        if self._schema_version() == migration_head():
+            return  # importing Alembic costs more than the rest of opening the store
         from alembic import command
         from alembic.config import Config
 
@@ -130,9 +221,19 @@ class Store:
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self._guard(), self.engine.connect() as conn:
             conn.info["write"] = True
+            if self.is_postgres:
+                # processes starting together: one migrates, the others wait and find it done
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             conn.commit()
+
+    def _schema_version(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except DBAPIError:
+            return None  # a new database: no version table yet
 
     def _guard(self) -> Any:
         return self._serial if self._serial is not None else nullcontext()
@@ -147,23 +248,22 @@ class Store:
                     yield conn
         except IntegrityError:
             raise
-        except DBAPIError as exc:
-            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {exc.orig}") from exc
+        except (DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """An ORM session that commits on success (for CLADNet and other add-ons)."""
-        with self._guard():
-            session = self._sessions()
-            try:
-                session.connection().info["write"] = True
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
+        """An ORM session in one write transaction, committed on success (for CLADNet and other add-ons)."""
+        try:
+            with self._guard(), self.engine.connect() as conn:
+                conn.info["write"] = True
+                with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+                    yield session
+                    session.flush()
+        except IntegrityError:
+            raise
+        except (DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
 
     def close(self) -> None:
         self.flush_history()
@@ -265,37 +365,35 @@ class Store:
         """Write a pending row (and its references) for a name, or raise AlreadyExists."""
         try:
             with self._tx(write=True) as c:
-                row_id = c.execute(
-                    insert(T_IID).values(
-                        connection=connection, kind=kind, owner=owner, name_id=name, system_id="",
-                        csp_name=csp_name, state="pending", zone=zone, created_at=utcnow(), extra=extra or {},
-                    )
-                ).inserted_primary_key[0]
+                row_id = c.execute(_INSERT_IID, {
+                    "connection": connection, "kind": kind, "owner": owner, "name_id": name, "system_id": "",
+                    "csp_name": csp_name, "state": "pending", "zone": zone, "created_at": utcnow(),
+                    "extra": extra or {},
+                }).inserted_primary_key[0]
                 self._add_refs(c, connection, kind, name, refs)
         except IntegrityError as exc:
             where = f" in VPC {owner!r}" if owner else ""
             raise AlreadyExists(f"{kind} {name!r} already exists{where} in connection {connection!r}") from exc
         return int(row_id)
 
-    def finish(self, row_id: int, system_id: str, *, zone: str | None = None, extra: dict[str, Any] | None = None) -> None:
-        values: dict[str, Any] = {"system_id": system_id, "state": "ready"}
-        if zone is not None:
-            values["zone"] = zone
-        if extra is not None:
-            values["extra"] = extra
+    def finish(self, row_id: int, system_id: str, *, zone: str | None = None,
+               extra: dict[str, Any] | None = None) -> None:
+        params = {"row_id": row_id, "system_id": system_id, "zone": zone}
         with self._tx(write=True) as c:
-            c.execute(update(T_IID).where(T_IID.c.id == row_id).values(**values))
+            if extra is None:
+                c.execute(_FINISH, params)
+            else:
+                c.execute(_FINISH_EXTRA, {**params, "extra": extra})
 
-    def add_ready(
-        self, connection: str, kind: str, rows: list[dict[str, Any]], *, refs: dict[str, list[tuple[str, str]]] | None = None
-    ) -> None:
+    def add_ready(self, connection: str, kind: str, rows: list[dict[str, Any]], *,
+                  refs: dict[str, list[tuple[str, str]]] | None = None) -> None:
         """Insert finished rows at once (subnets of a new VPC, registered resources)."""
         if not rows:
             return
         try:
             with self._tx(write=True) as c:
                 c.execute(
-                    insert(T_IID),
+                    _INSERT_IID,
                     [
                         {"connection": connection, "kind": kind, "owner": "", "zone": None, "extra": {},
                          "state": "ready", "created_at": utcnow(), **r}
@@ -307,24 +405,23 @@ class Store:
         except IntegrityError as exc:
             raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} already exists in {connection!r}") from exc
 
-    def drop(self, row_id: int) -> None:
+    def drop(self, row_id: int, record: IIDRecord | None = None) -> None:
         """Delete a row and the references it holds (and, for a VPC, its subnets)."""
         with self._tx(write=True) as c:
-            rec = c.execute(select(*_IID_COLS).where(T_IID.c.id == row_id)).first()
-            if rec is None:
-                return
-            r = _record(rec)
-            c.execute(delete(T_IID).where(T_IID.c.id == row_id))
+            if record is None:
+                row = c.execute(_GET_IID_BY_ID, {"row_id": row_id}).first()
+                if row is None:
+                    return
+                record = _record(row)
+            r = record
+            c.execute(_DELETE_IID, {"row_id": row_id})
             self._drop_refs(c, r.connection, r.kind, r.name_id if r.kind != "subnet" else f"{r.owner}/{r.name_id}")
             if r.kind == "vpc":
-                c.execute(delete(T_IID).where(and_(
-                    T_IID.c.connection == r.connection, T_IID.c.kind == "subnet", T_IID.c.owner == r.name_id)))
+                c.execute(_DELETE_SUBNETS, {"connection": r.connection, "owner": r.name_id})
 
     def get(self, connection: str, kind: str, name: str, owner: str = "") -> IIDRecord | None:
         with self._tx() as c:
-            row = c.execute(select(*_IID_COLS).where(and_(
-                T_IID.c.connection == connection, T_IID.c.kind == kind, T_IID.c.owner == owner,
-                T_IID.c.name_id == name))).first()
+            row = c.execute(_GET_IID, {"connection": connection, "kind": kind, "owner": owner, "name_id": name}).first()
         return _record(row) if row else None
 
     def list(self, connection: str | None, kind: str | None = None, *, owner: str | None = None,
@@ -343,12 +440,14 @@ class Store:
 
     def names_for(self, connection: str, kind: str, system_ids: Iterable[str]) -> dict[str, str]:
         """system_id -> user name for the ids the store maps (subnets: 'name')."""
-        ids = [s for s in set(system_ids) if s]
+        ids = list({s for s in system_ids if s})
         if not ids:
             return {}
         with self._tx() as c:
-            rows = c.execute(select(T_IID.c.system_id, T_IID.c.name_id).where(and_(
-                T_IID.c.connection == connection, T_IID.c.kind == kind, T_IID.c.system_id.in_(ids))))
+            if len(ids) == 1:
+                rows = c.execute(_NAME_OF_ID, {"connection": connection, "kind": kind, "system_id": ids[0]})
+            else:
+                rows = c.execute(_NAMES_OF_IDS, {"connection": connection, "kind": kind, "system_ids": ids})
             return {sid: name for sid, name in rows}
 
     def count(self, connection: str, kind: str) -> int:
@@ -364,8 +463,7 @@ class Store:
     def referrers(self, connection: str, kind: str, name: str) -> list[tuple[str, str]]:
         """(kind, name) of every resource that references this one."""
         with self._tx() as c:
-            rows = c.execute(select(T_REF.c.from_kind, T_REF.c.from_name).where(and_(
-                T_REF.c.connection == connection, T_REF.c.to_kind == kind, T_REF.c.to_name == name)))
+            rows = c.execute(_REFERRERS, {"connection": connection, "kind": kind, "name": name})
             return [(k, n) for k, n in rows]
 
     def set_refs(self, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
@@ -378,12 +476,11 @@ class Store:
         rows = [{"connection": connection, "from_kind": kind, "from_name": name, "to_kind": k, "to_name": n}
                 for k, n in dict.fromkeys(refs)]
         if rows:
-            c.execute(insert(T_REF), rows)
+            c.execute(_INSERT_REF, rows)
 
     @staticmethod
     def _drop_refs(c: Connection, connection: str, kind: str, name: str) -> None:
-        c.execute(delete(T_REF).where(and_(
-            T_REF.c.connection == connection, T_REF.c.from_kind == kind, T_REF.c.from_name == name)))
+        c.execute(_DROP_REFS, {"connection": connection, "kind": kind, "name": name})
 
     # ------------------------------------------------------------------ call history
     def record_call(self, **row: Any) -> None:

@@ -108,13 +108,18 @@ class ResourceManager(Generic[I]):
         return info
 
     # ------------------------------------------------------------------ the user's view
-    def _user_view(self, info: I, rec: IIDRecord) -> I:
-        """Rewrite a driver info for the user: own IID with the user's name, references as names."""
-        return info.model_copy(update={"iid": IID(name_id=rec.name_id, system_id=rec.system_id)})  # type: ignore[attr-defined]
+    def _user_view(self, info: I, name: str, known: dict[str, str] | None = None) -> I:
+        """Rewrite a driver info for the user: own IID with the user's name, references as names
+        (``known``: system_id -> name pairs the caller already has, saving store reads)."""
+        iid = IID(name_id=name, system_id=info.iid.system_id)  # type: ignore[attr-defined]
+        return info.model_copy(update={"iid": iid})  # type: ignore[attr-defined]
 
-    def _name_of(self, kind: str, system_ids: Iterable[str]) -> Callable[[str], str]:
+    def _name_of(self, kind: str, system_ids: Iterable[str], known: dict[str, str] | None = None
+                 ) -> Callable[[str], str]:
         """A mapper system_id -> user name (the CSP id itself when the store does not map it)."""
-        names = self._store.names_for(self._c.name, kind, system_ids)
+        known = known or {}
+        missing = [s for s in system_ids if s not in known]
+        names = {**known, **self._store.names_for(self._c.name, kind, missing)} if missing else known
         return lambda sid: names.get(sid, sid)
 
     # ------------------------------------------------------------------ common calls
@@ -123,7 +128,7 @@ class ResourceManager(Generic[I]):
         with self._locks(reads=[self._key(name)]):
             rec = self._row(name)
             info = self._call("get", name, self.handler.get, self._iid(rec), idempotent=True)
-            return self._user_view(info, rec)
+            return self._user_view(info, rec.name_id, rec.extra.get("ids"))
 
     def list(self) -> list[I]:
         """Every resource of this kind the store maps, as the CSP reports it now."""
@@ -135,7 +140,7 @@ class ResourceManager(Generic[I]):
         for info in infos:
             rec = rows.pop(info.iid.system_id, None)
             if rec is not None:
-                out.append(self._user_view(info, rec))
+                out.append(self._user_view(info, rec.name_id, rec.extra.get("ids")))
         for rec in rows.values():
             log.warning("%s is in the store but not at the CSP (see list_all)", self._label(rec.name_id))
         return out
@@ -147,7 +152,7 @@ class ResourceManager(Generic[I]):
             rec = self._row(name)
             self._check_unused(name)
             self._delete_at_csp(rec, force)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
 
     def _delete_at_csp(self, rec: IIDRecord, force: bool) -> None:
         try:
@@ -179,7 +184,7 @@ class ResourceManager(Generic[I]):
                 refs={name: self._register_refs(info)},
             )
             self._after_register(name, info)
-            return self._user_view(info, self._row(name))
+            return self._user_view(info, name)
 
     def _register_extra(self, info: I) -> dict[str, Any]:
         return {}
@@ -196,7 +201,7 @@ class ResourceManager(Generic[I]):
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
             self._check_unused(name)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
 
     def list_all(self) -> ListAll:
         rows = self._store.list(self._c.name, self.kind, state="ready")
@@ -215,7 +220,7 @@ class ResourceManager(Generic[I]):
         found = next((i for i in self._call("list_iids", "*", self.handler.list_iids, idempotent=True)
                       if i.name_id == rec.csp_name), None)
         if found is None:
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
         self._store.finish(rec.id, found.system_id)
         return True

@@ -4,6 +4,7 @@ from typing import Any
 
 from mcinfra.core import validation as v
 from mcinfra.core.errors import InvalidRequest, Unsupported
+from mcinfra.core.keys import is_openssh_public_key
 from mcinfra.core.managers.base import ResourceManager
 from mcinfra.core.models import IID, KeyPairInfo, KeyPairReq, ListAll
 from mcinfra.store import IIDRecord
@@ -25,7 +26,7 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
     def create(self, name: str, *, public_key: str | None = None) -> KeyPairInfo:
         """Create a key pair, or import ``public_key`` (OpenSSH format) under this name."""
         name = v.name(name)
-        if public_key is not None and (not isinstance(public_key, str) or not public_key.startswith(("ssh-", "ecdsa-"))):
+        if public_key is not None and not is_openssh_public_key(public_key):
             raise InvalidRequest("public_key must be an OpenSSH public key ('ssh-ed25519 AAAA...')",
                                  field="public_key")
         with self._locks(writes=[self._key(name)]):
@@ -41,9 +42,8 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
     def _register_extra(self, info: KeyPairInfo) -> dict[str, Any]:
         return {"public_key": info.public_key, "fingerprint": info.fingerprint, "vm_user": info.vm_user}
 
-    def _user_view(self, info: KeyPairInfo, rec: IIDRecord) -> KeyPairInfo:
-        return info.model_copy(update={"iid": IID(name_id=rec.name_id, system_id=rec.system_id),
-                                       "private_key": None})
+    def _user_view(self, info: KeyPairInfo, name: str, known: dict[str, str] | None = None) -> KeyPairInfo:
+        return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "private_key": None})
 
     def _from_store(self, rec: IIDRecord) -> KeyPairInfo:
         return KeyPairInfo(iid=IID(name_id=rec.name_id, system_id=rec.system_id),
@@ -67,7 +67,7 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
             self._check_unused(name)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
         return None
 
     def list_all(self) -> ListAll:
@@ -84,6 +84,6 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
 
     def reconcile_pending(self, rec: IIDRecord) -> bool:
         if self._in_store:  # nothing at the CSP: the key was generated and lost with the crash
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
         return super().reconcile_pending(rec)

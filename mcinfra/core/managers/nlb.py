@@ -6,7 +6,6 @@ from mcinfra.core import validation as v
 from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
 from mcinfra.core.managers.base import ResourceManager
 from mcinfra.core.models import HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
-from mcinfra.store import IIDRecord
 
 
 class NLBManager(ResourceManager[NLBInfo]):
@@ -46,7 +45,7 @@ class NLBManager(ResourceManager[NLBInfo]):
 
             refs = [("vpc", vpc)] + [("vm", n) for n in vms]
             info = self._create(name, call, refs=refs, extra={"vpc": vpc})
-            return self._user_view(info, self._row(name))
+            return self._user_view(info, name, {vpc_rec.system_id: vpc, **dict(zip(vm_ids, vms, strict=True))})
 
     def _vm_ids(self, vms: list[str], vpc: str) -> list[str]:
         ids = []
@@ -58,14 +57,14 @@ class NLBManager(ResourceManager[NLBInfo]):
             ids.append(rec.system_id)
         return ids
 
-    def _group_view(self, group: VMGroup) -> VMGroup:
-        names = self._name_of("vm", group.vms)
+    def _group_view(self, group: VMGroup, known: dict[str, str] | None = None) -> VMGroup:
+        names = self._name_of("vm", group.vms, known)
         return group.model_copy(update={"vms": [names(s) for s in group.vms]})
 
-    def _user_view(self, info: NLBInfo, rec: IIDRecord) -> NLBInfo:
-        view = super()._user_view(info, rec)
-        return view.model_copy(update={"vpc": self._name_of("vpc", [info.vpc])(info.vpc),
-                                       "vm_group": self._group_view(info.vm_group)})
+    def _user_view(self, info: NLBInfo, name: str, known: dict[str, str] | None = None) -> NLBInfo:
+        view = super()._user_view(info, name)
+        return view.model_copy(update={"vpc": self._name_of("vpc", [info.vpc], known)(info.vpc),
+                                       "vm_group": self._group_view(info.vm_group, known)})
 
     def _register_extra(self, info: NLBInfo) -> dict[str, Any]:
         vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)

@@ -12,7 +12,6 @@ from mcinfra.core.models import (
     SecurityRule,
     dedupe_rules,
 )
-from mcinfra.store import IIDRecord
 
 
 def _rules(rules: Any, field: str = "rules") -> list[SecurityRule]:
@@ -40,12 +39,14 @@ class SecurityGroupManager(ResourceManager[SecurityGroupInfo]):
                 req = SecurityGroupReq(name=cname, vpc=vpc_rec.system_id, rules=wanted)
                 return self._call("create", name, self.handler.create, req)
 
-            info = self._create(name, call, refs=[("vpc", vpc)], extra={"vpc": vpc})
-            return self._user_view(info, self._row(name))
+            # "ids": system_id -> name of what it references, so reads need no name lookups
+            info = self._create(name, call, refs=[("vpc", vpc)], extra={"vpc": vpc, "ids": {vpc_rec.system_id: vpc}})
+            return self._user_view(info, name, {vpc_rec.system_id: vpc})
 
-    def _user_view(self, info: SecurityGroupInfo, rec: IIDRecord) -> SecurityGroupInfo:
-        view = super()._user_view(info, rec)
-        return view.model_copy(update={"vpc": self._name_of("vpc", [info.vpc])(info.vpc)})
+    def _user_view(self, info: SecurityGroupInfo, name: str, known: dict[str, str] | None = None
+                   ) -> SecurityGroupInfo:
+        view = super()._user_view(info, name)
+        return view.model_copy(update={"vpc": self._name_of("vpc", [info.vpc], known)(info.vpc)})
 
     def add_rules(self, name: str, rules: list[SecurityRule]) -> SecurityGroupInfo:
         """Add rules; fails (AlreadyExists) without change if any is there already."""
@@ -73,11 +74,11 @@ class SecurityGroupManager(ResourceManager[SecurityGroupInfo]):
                 if missing:
                     raise NotFound(f"{self._label(name)} has no rule(s) {missing}")
                 info = self._call("remove_rules", name, self.handler.remove_rules, self._iid(rec), reqs)
-            return self._user_view(info, rec)
+            return self._user_view(info, name, rec.extra.get("ids"))
 
     def _register_extra(self, info: SecurityGroupInfo) -> dict[str, Any]:
         vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)
-        return {"vpc": vpc} if vpc else {}
+        return {"vpc": vpc, "ids": {info.vpc: vpc}} if vpc else {}
 
     def _register_refs(self, info: SecurityGroupInfo) -> list[tuple[str, str]]:
         vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)

@@ -35,7 +35,8 @@ class VMManager(ResourceManager[VMInfo]):
         timeout: float = DEFAULT_WAIT,
     ) -> VMInfo:
         """Start a VM; with ``wait`` (default) return once it is Running (or ``timeout`` passes)."""
-        name, vpc, subnet, keypair = v.name(name), v.name(vpc, "vpc"), v.name(subnet, "subnet"), v.name(keypair, "keypair")
+        name, vpc = v.name(name), v.name(vpc, "vpc")
+        subnet, keypair = v.name(subnet, "subnet"), v.name(keypair, "keypair")
         sgs = v.names(security_groups, "security_groups")
         for field, value in (("image", image), ("spec", spec)):
             if not isinstance(value, str) or not value.strip():
@@ -54,8 +55,11 @@ class VMManager(ResourceManager[VMInfo]):
                     raise InvalidRequest(f"security group {s!r} belongs to VPC {rec.extra['vpc']!r}, not {vpc!r}",
                                          field="security_groups")
             zone = sn_rec.zone or self._c.zone
-            refs = [("vpc", vpc), ("subnet", f"{vpc}/{subnet}"), ("keypair", keypair)] + [("security_group", s) for s in sgs]
-            extra = {"vpc": vpc, "subnet": subnet, "security_groups": sgs, "keypair": keypair}
+            refs = [("vpc", vpc), ("subnet", f"{vpc}/{subnet}"), ("keypair", keypair)]
+            refs += [("security_group", s) for s in sgs]
+            known = {vpc_rec.system_id: vpc, sn_rec.system_id: subnet, key_rec.system_id: keypair,
+                     **{r.system_id: r.name_id for r in sg_recs}}
+            extra = {"vpc": vpc, "subnet": subnet, "security_groups": sgs, "keypair": keypair, "ids": known}
 
             def call(cname: str) -> VMInfo:
                 req = VMReq(
@@ -70,26 +74,28 @@ class VMManager(ResourceManager[VMInfo]):
                 self._store.finish(row_id, info.iid.system_id, zone=info.zone or zone, extra=extra)
 
             info = self._create(name, call, refs=refs, zone=zone, extra=extra, finish=finish)
-            rec = self._row(name)
         if wait and info.status != VMStatus.RUNNING:
-            self._wait(rec, {VMStatus.RUNNING}, timeout)
+            self._wait(self._row(name), {VMStatus.RUNNING}, timeout)
             return self.get(name)
-        return self._user_view(info, rec)
+        return self._user_view(info, name, known)
 
-    def _user_view(self, info: VMInfo, rec: IIDRecord) -> VMInfo:
-        view = super()._user_view(info, rec)
+    def _user_view(self, info: VMInfo, name: str, known: dict[str, str] | None = None) -> VMInfo:
+        view = super()._user_view(info, name)
+        sgs = self._name_of("security_group", info.security_groups, known)
         return view.model_copy(update={
-            "vpc": self._name_of("vpc", [info.vpc])(info.vpc),
-            "subnet": self._name_of("subnet", [info.subnet])(info.subnet),
-            "security_groups": list(map(self._name_of("security_group", info.security_groups), info.security_groups)),
-            "keypair": self._name_of("keypair", [info.keypair])(info.keypair),
+            "vpc": self._name_of("vpc", [info.vpc], known)(info.vpc),
+            "subnet": self._name_of("subnet", [info.subnet], known)(info.subnet),
+            "security_groups": [sgs(s) for s in info.security_groups],
+            "keypair": self._name_of("keypair", [info.keypair], known)(info.keypair),
         })
 
     def _register_extra(self, info: VMInfo) -> dict[str, Any]:
-        names = dict(self._register_refs(info))
-        sgs = [n for k, n in self._register_refs(info) if k == "security_group"]
-        return {"vpc": names.get("vpc"), "subnet": names.get("subnet", "/").split("/")[-1],
-                "security_groups": sgs, "keypair": names.get("keypair")}
+        c = self._c.name
+        ids = {**self._store.names_for(c, "vpc", [info.vpc]), **self._store.names_for(c, "subnet", [info.subnet]),
+               **self._store.names_for(c, "security_group", info.security_groups),
+               **self._store.names_for(c, "keypair", [info.keypair])}
+        return {"vpc": ids.get(info.vpc), "subnet": ids.get(info.subnet), "keypair": ids.get(info.keypair),
+                "security_groups": [ids[s] for s in info.security_groups if s in ids], "ids": ids}
 
     def _register_refs(self, info: VMInfo) -> list[tuple[str, str]]:
         refs: list[tuple[str, str]] = []
@@ -159,7 +165,8 @@ class VMManager(ResourceManager[VMInfo]):
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 2.0)
 
-    def terminate(self, name: str, *, force: bool = False, wait: bool = True, timeout: float = DEFAULT_WAIT) -> VMStatus:
+    def terminate(self, name: str, *, force: bool = False, wait: bool = True,
+                  timeout: float = DEFAULT_WAIT) -> VMStatus:
         """Terminate and forget the VM; with ``wait`` return once the CSP reports it gone."""
         name = v.name(name)
         with self._locks(writes=[self._key(name)]):
@@ -175,7 +182,7 @@ class VMManager(ResourceManager[VMInfo]):
                 status = VMStatus.FAILED
             if wait and status not in GONE and status != VMStatus.FAILED:
                 status = self._wait(rec, set(GONE), timeout)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return status
 
     def delete(self, name: str, *, force: bool = False) -> None:

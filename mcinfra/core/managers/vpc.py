@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from mcinfra.core import validation as v
-from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
 from mcinfra.core.managers.base import ResourceManager
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq, check_subnets_fit, normalize_cidr
 from mcinfra.store import IIDRecord
@@ -41,12 +42,12 @@ class VPCManager(ResourceManager[VPCInfo]):
             return self._call("create", name, self.handler.create, req)
 
         def finish(row_id: int, info: VPCInfo) -> None:
-            self._store.finish(row_id, info.iid.system_id)
+            self._store.finish(row_id, info.iid.system_id, extra={"cidr": info.cidr})
             self._add_subnet_rows(name, info, plan)
 
         with self._locks(writes=[self._key(name)]):
-            info = self._create(name, call, extra={"subnets": plan}, finish=finish)
-            return self._user_view(info, self._row(name))
+            info = self._create(name, call, extra={"cidr": cidr, "subnets": plan}, finish=finish)
+            return self._user_view(info, name)
 
     def _add_subnet_rows(self, vpc: str, info: VPCInfo, plan: list[list[Any]]) -> None:
         """Map the subnets the CSP made to the user's names (by CSP name)."""
@@ -57,18 +58,17 @@ class VPCManager(ResourceManager[VPCInfo]):
             if sn is None:
                 raise NotFound(f"the CSP did not report subnet {user_name!r} ({cname}) of VPC {vpc!r}")
             rows.append({"name_id": user_name, "system_id": sn.iid.system_id, "csp_name": cname,
-                         "owner": vpc, "zone": sn.zone or zone})
+                         "owner": vpc, "zone": sn.zone or zone, "extra": {"cidr": sn.cidr}})
         self._store.add_ready(self._c.name, "subnet", rows)
 
-    def _user_view(self, info: VPCInfo, rec: IIDRecord) -> VPCInfo:
-        subs = {r.system_id: r for r in self._store.list(self._c.name, "subnet", owner=rec.name_id)}
+    def _user_view(self, info: VPCInfo, name: str, known: dict[str, str] | None = None) -> VPCInfo:
+        subs = {r.system_id: r for r in self._store.list(self._c.name, "subnet", owner=name)}
         subnets = []
         for sn in info.subnets:
             row = subs.get(sn.iid.system_id)
             subnets.append(sn.model_copy(update={
                 "iid": IID(name_id=row.name_id if row else sn.iid.name_id, system_id=sn.iid.system_id)}))
-        return info.model_copy(update={"iid": IID(name_id=rec.name_id, system_id=rec.system_id),
-                                       "subnets": subnets})
+        return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "subnets": subnets})
 
     def delete(self, name: str, *, force: bool = False) -> None:
         name = v.name(name)
@@ -78,17 +78,20 @@ class VPCManager(ResourceManager[VPCInfo]):
             for sn in self._store.list(self._c.name, "subnet", owner=name):
                 self._check_unused(sn.name_id, "subnet", f"{name}/{sn.name_id}")
             self._delete_at_csp(rec, force)
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
 
     def add_subnet(self, vpc: str, subnet: SubnetReq | dict[str, Any]) -> VPCInfo:
         vpc = v.name(vpc, "vpc")
         req = v.build(SubnetReq, "subnet", subnet)
         with self._locks(writes=[self._key(vpc)]):
             rec = self._row(vpc)
-            current = self._call("get", vpc, self.handler.get, self._iid(rec), idempotent=True)
-            existing = [SubnetReq(name=f"existing-{i}", cidr=s.cidr) for i, s in enumerate(current.subnets)]
+            # checked against what the store knows, so bad input never reaches the CSP
+            subnets = self._store.list(self._c.name, "subnet", owner=vpc)
+            if any(s.name_id == req.name for s in subnets):
+                raise AlreadyExists(f"subnet {req.name!r} already exists in {self._label(vpc)}")
+            existing = [SubnetReq(name=s.name_id, cidr=s.extra["cidr"]) for s in subnets if "cidr" in s.extra]
             try:
-                check_subnets_fit(current.cidr, [*existing, req])
+                check_subnets_fit(rec.extra.get("cidr") or req.cidr, [*existing, req])
             except ValueError as exc:
                 raise InvalidRequest(str(exc), field="subnet") from None
             req = req.model_copy(update={"zone": req.zone or self._c.zone})
@@ -100,11 +103,11 @@ class VPCManager(ResourceManager[VPCInfo]):
                 made = next((s for s in info.subnets if s.iid.name_id == cname), None)
                 if made is None:
                     raise NotFound(f"the CSP did not report the new subnet {req.name!r} ({cname})")
-                self._store.finish(row_id, made.iid.system_id, zone=made.zone or req.zone)
+                self._store.finish(row_id, made.iid.system_id, zone=made.zone or req.zone, extra={"cidr": made.cidr})
             except BaseException:
                 self._store.drop(row_id)
                 raise
-            return self._user_view(info, rec)
+            return self._user_view(info, vpc)
 
     def remove_subnet(self, vpc: str, subnet: str) -> None:
         vpc, subnet = v.name(vpc, "vpc"), v.name(subnet, "subnet")
@@ -112,11 +115,9 @@ class VPCManager(ResourceManager[VPCInfo]):
             rec = self._row(vpc)
             sn = self._row(subnet, "subnet", owner=vpc)
             self._check_unused(subnet, "subnet", f"{vpc}/{subnet}")
-            try:
+            with contextlib.suppress(NotFound):  # already gone at the CSP: forget it
                 self._call("remove_subnet", vpc, self.handler.remove_subnet, self._iid(rec), self._iid(sn))
-            except NotFound:
-                pass  # already gone at the CSP: forget it
-            self._store.drop(sn.id)
+            self._store.drop(sn.id, sn)
 
     def subnet(self, vpc: str, subnet: str) -> SubnetInfo:
         """One subnet of a VPC."""
@@ -126,10 +127,13 @@ class VPCManager(ResourceManager[VPCInfo]):
                 return sn
         raise NotFound(f"subnet {subnet!r} of VPC {vpc!r} in connection {self._c.name!r} does not exist")
 
+    def _register_extra(self, info: VPCInfo) -> dict[str, Any]:
+        return {"cidr": info.cidr}
+
     def _after_register(self, name: str, info: VPCInfo) -> None:
         # as CB-Spider: the VPC's subnets come along as "<vpc>-subnet-<n>"
         rows = [{"name_id": f"{name}-subnet-{i}", "system_id": sn.iid.system_id, "csp_name": sn.iid.name_id
-                 or sn.iid.system_id, "owner": name, "zone": sn.zone or self._c.zone}
+                 or sn.iid.system_id, "owner": name, "zone": sn.zone or self._c.zone, "extra": {"cidr": sn.cidr}}
                 for i, sn in enumerate(info.subnets, start=1)]
         self._store.add_ready(self._c.name, "subnet", rows)
 
@@ -138,9 +142,9 @@ class VPCManager(ResourceManager[VPCInfo]):
         found = next((i for i in self._call("list", "*", self.handler.list, idempotent=True)
                       if i.iid.name_id == rec.csp_name), None)
         if found is None:
-            self._store.drop(rec.id)
+            self._store.drop(rec.id, rec)
             return False
-        self._store.finish(rec.id, found.iid.system_id)
+        self._store.finish(rec.id, found.iid.system_id, extra={"cidr": found.cidr})
         self._add_subnet_rows(rec.name_id, found, rec.extra.get("subnets", []))
         return True
 
@@ -150,7 +154,7 @@ class VPCManager(ResourceManager[VPCInfo]):
             info = self._call("get", rec.owner, self.handler.get, self._iid(vpc), idempotent=True)
             made = next((s for s in info.subnets if s.iid.name_id == rec.csp_name), None)
             if made is not None:
-                self._store.finish(rec.id, made.iid.system_id, zone=made.zone or rec.zone)
+                self._store.finish(rec.id, made.iid.system_id, zone=made.zone or rec.zone, extra={"cidr": made.cidr})
                 return True
-        self._store.drop(rec.id)
+        self._store.drop(rec.id, rec)
         return False

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mcinfra.core.errors import CloudError, InvalidRequest, NotFound
+from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import (
     Capabilities,
     CloudConnection,
@@ -100,8 +100,18 @@ class MockHandler:
         return rec
 
     @staticmethod
-    def name_taken(data: Data, kind: str, name: str) -> bool:
-        return any(r["iid"]["name_id"] == name for r in data[kind].values())
+    def add(data: Data, kind: str, record: dict[str, Any], label: str) -> None:
+        """Keep a new resource; its CSP name must be free (as most CSPs require)."""
+        name, sid = record["iid"]["name_id"], record["iid"]["system_id"]
+        if name in data["names"][kind]:
+            raise AlreadyExists(f"{label} name {name!r} is taken")
+        data["names"][kind][name] = sid
+        data[kind][sid] = record
+
+    @staticmethod
+    def remove(data: Data, kind: str, system_id: str) -> None:
+        rec = data[kind].pop(system_id)
+        data["names"][kind].pop(rec["iid"]["name_id"], None)
 
 
 class MockConnection(CloudConnection):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from mcinfra.core.errors import AlreadyExists
 from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.keys import fingerprint, generate_ssh_keypair
 from mcinfra.core.models import IID, KeyPairInfo, KeyPairReq
@@ -11,11 +10,9 @@ class MockKeyPairs(MockHandler, KeyPairHandler):
     def create(self, req: KeyPairReq) -> KeyPairInfo:
         private, public = (None, req.public_key) if req.public_key else generate_ssh_keypair(req.name)
         with self.write("CreateKeyPair") as data:
-            if self.name_taken(data, "keypair", req.name):
-                raise AlreadyExists(f"key pair name {req.name!r} is taken")
             info = KeyPairInfo(iid=IID(name_id=req.name, system_id=self.b.new_id("key")),
                                public_key=public or "", fingerprint=fingerprint(public or ""))
-            data["keypair"][info.iid.system_id] = info.model_dump(mode="json")  # the private key is not kept
+            self.add(data, "keypair", info.model_dump(mode="json"), "key pair")  # the private key is not kept
             return info.model_copy(update={"private_key": private})
 
     def get(self, iid: IID) -> KeyPairInfo:
@@ -29,4 +26,4 @@ class MockKeyPairs(MockHandler, KeyPairHandler):
     def delete(self, iid: IID) -> None:
         with self.write("DeleteKeyPair") as data:
             self.record(data, "keypair", iid.system_id, "key pair")
-            del data["keypair"][iid.system_id]
+            self.remove(data, "keypair", iid.system_id)

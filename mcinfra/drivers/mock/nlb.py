@@ -24,8 +24,6 @@ class MockNLBs(MockHandler, NLBHandler):
         with self.write("CreateLoadBalancer") as data:
             self.record(data, "vpc", req.vpc, "VPC")
             self._check_vms(data, req.vpc, req.vm_group.vms)
-            if self.name_taken(data, "nlb", req.name):
-                raise AlreadyExists(f"NLB name {req.name!r} is taken")
             ip = MockVMs(self.conn)._public_ip(data)
             info = NLBInfo(
                 iid=IID(name_id=req.name, system_id=self.b.new_id("nlb")), vpc=req.vpc, type=req.type,
@@ -33,7 +31,7 @@ class MockNLBs(MockHandler, NLBHandler):
                 listener=req.listener.model_copy(update={"ip": ip, "dns_name": f"{req.name}.{self.region}.mock"}),
                 vm_group=req.vm_group, health_checker=req.health_checker, created_at=datetime.now(UTC),
             )
-            data["nlb"][info.iid.system_id] = info.model_dump(mode="json")
+            self.add(data, "nlb", info.model_dump(mode="json"), "NLB")
             return info
 
     def _get(self, data: Data, iid: IID) -> NLBInfo:
@@ -53,7 +51,7 @@ class MockNLBs(MockHandler, NLBHandler):
     def delete(self, iid: IID) -> None:
         with self.write("DeleteLoadBalancer") as data:
             self._get(data, iid)
-            del data["nlb"][iid.system_id]
+            self.remove(data, "nlb", iid.system_id)
 
     def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         with self.write("RegisterTargets") as data:

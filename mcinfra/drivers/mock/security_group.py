@@ -1,25 +1,27 @@
 from __future__ import annotations
 
+import time
+
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule
 from mcinfra.drivers.mock.driver import MockHandler
+from mcinfra.drivers.mock.vm import drop_terminated
 
 
 class MockSecurityGroups(MockHandler, SecurityGroupHandler):
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         with self.write("CreateSecurityGroup") as data:
             self.record(data, "vpc", req.vpc, "VPC")
-            if self.name_taken(data, "security_group", req.name):
-                raise AlreadyExists(f"security group name {req.name!r} is taken")
             info = SecurityGroupInfo(iid=IID(name_id=req.name, system_id=self.b.new_id("sg")), vpc=req.vpc,
                                      rules=req.rules)
-            data["security_group"][info.iid.system_id] = info.model_dump(mode="json")
+            self.add(data, "security_group", info.model_dump(mode="json"), "security group")
             return info
 
     def get(self, iid: IID) -> SecurityGroupInfo:
         with self.read() as data:
-            return SecurityGroupInfo.model_validate(self.record(data, "security_group", iid.system_id, "security group"))
+            rec = self.record(data, "security_group", iid.system_id, "security group")
+            return SecurityGroupInfo.model_validate(rec)
 
     def list(self) -> list[SecurityGroupInfo]:
         with self.read() as data:
@@ -28,9 +30,10 @@ class MockSecurityGroups(MockHandler, SecurityGroupHandler):
     def delete(self, iid: IID) -> None:
         with self.write("DeleteSecurityGroup") as data:
             self.record(data, "security_group", iid.system_id, "security group")
+            drop_terminated(data, time.time())  # a VM whose termination finished no longer holds the group
             if any(iid.system_id in r.get("security_groups", []) for r in data["vm"].values()):
                 raise InUse(f"security group {iid.system_id} is used by VMs")
-            del data["security_group"][iid.system_id]
+            self.remove(data, "security_group", iid.system_id)
 
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         with self.write("AuthorizeSecurityGroup") as data:

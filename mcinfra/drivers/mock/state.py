@@ -21,7 +21,8 @@ Data = dict[str, Any]
 
 
 def empty() -> Data:
-    return {**{k: {} for k in KINDS}, "ips": {"public_next": 0}}
+    # "names": kind -> {CSP name: system id}, so a name check costs O(1) at 10,000s of resources
+    return {**{k: {} for k in KINDS}, "names": {k: {} for k in KINDS}, "ips": {"public_next": 0}}
 
 
 class MemoryCloud:

@@ -1,5 +1,5 @@
 """Mock VMs with CSP-like timing: with latency > 0 a VM passes through the in-between states
-(Creating, Suspending, Resuming, Rebooting, Terminating) for that long."""
+(Creating, Suspending, Resuming, Rebooting, Terminating) for a few calls' latency."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from mcinfra.drivers.mock.state import Data
 PUBLIC_BASE = ipaddress.IPv4Address("198.18.0.0")
 PUBLIC_PER_REGION = 32768
 _INTERNAL = ("_target", "_until", "_gone_at")
+#: a state change lasts this many API calls' latency, so callers can observe the in-between state
+TRANSITION_CALLS = 4
 
 
 def effective(rec: dict[str, Any], now: float) -> VMStatus:
@@ -28,18 +30,27 @@ def effective(rec: dict[str, Any], now: float) -> VMStatus:
     return VMStatus(rec["status"])
 
 
-def purge(data: Data, now: float) -> None:
-    """Drop VMs whose termination has finished; settle finished transitions."""
-    for sid, rec in list(data["vm"].items()):
-        if effective(rec, now) == VMStatus.NOT_EXIST:
-            del data["vm"][sid]
-        elif rec.get("_until") is not None and now >= rec["_until"]:
-            rec["status"], rec["_target"], rec["_until"] = rec["_target"], None, None
+def settle(data: Data, system_id: str, now: float) -> None:
+    """Write down a VM's finished transition (or drop it once its termination has finished)."""
+    rec = data["vm"].get(system_id)
+    if rec is None:
+        return
+    if effective(rec, now) == VMStatus.NOT_EXIST:
+        del data["vm"][system_id]
+    elif rec.get("_until") is not None and now >= rec["_until"]:
+        rec["status"], rec["_target"], rec["_until"] = rec["_target"], None, None
+
+
+def drop_terminated(data: Data, now: float) -> None:
+    """Drop every VM whose termination has finished: the store forgot it, so no later call on
+    that VM would settle it, and it must not keep its SG, subnet or VPC in use."""
+    for sid in [sid for sid, rec in data["vm"].items() if effective(rec, now) == VMStatus.NOT_EXIST]:
+        del data["vm"][sid]
 
 
 class MockVMs(MockHandler, VMHandler):
     def _transition(self, rec: dict[str, Any], via: VMStatus, to: VMStatus) -> VMStatus:
-        span = self.b.latency[1]
+        span = self.b.latency[1] * TRANSITION_CALLS
         if span > 0:
             rec["status"], rec["_target"], rec["_until"] = via.value, to.value, time.time() + span
             return via
@@ -70,8 +81,6 @@ class MockVMs(MockHandler, VMHandler):
         if req.spec not in SPECS:
             raise NotFound(f"spec {req.spec!r} not found in the mock catalog")
         with self.write("RunInstances") as data:
-            now = time.time()
-            purge(data, now)
             vpc = self.record(data, "vpc", req.vpc, "VPC")
             subnet = next((s for s in vpc["subnets"] if s["iid"]["system_id"] == req.subnet), None)
             if subnet is None:
@@ -80,7 +89,7 @@ class MockVMs(MockHandler, VMHandler):
                 if self.record(data, "security_group", sg, "security group")["vpc"] != req.vpc:
                     raise InvalidRequest(f"security group {sg} is not in VPC {req.vpc}", field="security_groups")
             self.record(data, "keypair", req.keypair, "key pair")
-            if self.name_taken(data, "vm", req.name):
+            if req.name in data["names"]["vm"]:
                 raise CloudError("mock", "DuplicateName", f"VM name {req.name!r} is taken")
             zone = subnet["zone"]
             if any(z.name == zone and z.status == ZoneStatus.UNAVAILABLE for z in zones_of(self.region)):
@@ -97,7 +106,7 @@ class MockVMs(MockHandler, VMHandler):
             )
             rec = info.model_dump(mode="json")
             status = self._transition(rec, VMStatus.CREATING, VMStatus.RUNNING)
-            data["vm"][info.iid.system_id] = rec
+            self.add(data, "vm", rec, "VM")
             return info.model_copy(update={"status": status if self.b.latency[1] > 0 else VMStatus.RUNNING})
 
     def get(self, iid: IID) -> VMInfo:
@@ -126,7 +135,7 @@ class MockVMs(MockHandler, VMHandler):
     def _control(self, iid: IID, op: str, needs: VMStatus, via: VMStatus, to: VMStatus) -> VMStatus:
         with self.write(op) as data:
             now = time.time()
-            purge(data, now)
+            settle(data, iid.system_id, now)
             rec = self.record(data, "vm", iid.system_id, "VM")
             current = effective(rec, now)
             if current != needs:
@@ -145,10 +154,11 @@ class MockVMs(MockHandler, VMHandler):
     def terminate(self, iid: IID) -> VMStatus:
         with self.write("TerminateInstances") as data:
             now = time.time()
-            purge(data, now)
-            self.record(data, "vm", iid.system_id, "VM")
+            settle(data, iid.system_id, now)
+            rec = self.record(data, "vm", iid.system_id, "VM")
+            data["names"]["vm"].pop(rec["iid"]["name_id"], None)  # a terminating VM's name is free again
             if self.b.latency[1] > 0:
-                data["vm"][iid.system_id]["_gone_at"] = now + self.b.latency[1]
+                rec["_gone_at"] = now + self.b.latency[1] * TRANSITION_CALLS
             else:
                 del data["vm"][iid.system_id]
             return VMStatus.TERMINATING

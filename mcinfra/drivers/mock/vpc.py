@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import time
+
 from mcinfra.core.errors import AlreadyExists, InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
 from mcinfra.drivers.mock.catalog import zones_of
 from mcinfra.drivers.mock.driver import MockHandler
+from mcinfra.drivers.mock.vm import drop_terminated
 
 
 class MockVPCs(MockHandler, VPCHandler):
@@ -16,11 +19,9 @@ class MockVPCs(MockHandler, VPCHandler):
 
     def create(self, req: VPCReq) -> VPCInfo:
         with self.write("CreateVpc") as data:
-            if self.name_taken(data, "vpc", req.name):
-                raise AlreadyExists(f"VPC name {req.name!r} is taken")
             info = VPCInfo(iid=IID(name_id=req.name, system_id=self.b.new_id("vpc")), cidr=req.cidr,
                            subnets=[self._subnet(s) for s in req.subnets])
-            data["vpc"][info.iid.system_id] = info.model_dump(mode="json")
+            self.add(data, "vpc", info.model_dump(mode="json"), "VPC")
             return info
 
     def get(self, iid: IID) -> VPCInfo:
@@ -34,11 +35,12 @@ class MockVPCs(MockHandler, VPCHandler):
     def delete(self, iid: IID) -> None:
         with self.write("DeleteVpc") as data:
             self.record(data, "vpc", iid.system_id, "VPC")
+            drop_terminated(data, time.time())  # VMs whose termination finished are gone
             users = [r["iid"]["system_id"] for k in ("security_group", "vm", "nlb") for r in data[k].values()
                      if r.get("vpc") == iid.system_id]
             if users:
                 raise InUse(f"VPC {iid.system_id} has dependencies: {users[:5]}")
-            del data["vpc"][iid.system_id]
+            self.remove(data, "vpc", iid.system_id)
 
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
         with self.write("CreateSubnet") as data:
@@ -54,6 +56,7 @@ class MockVPCs(MockHandler, VPCHandler):
             keep = [s for s in rec["subnets"] if s["iid"]["system_id"] != subnet.system_id]
             if len(keep) == len(rec["subnets"]):
                 raise NotFound(f"subnet {subnet.system_id!r} not found in VPC {vpc.system_id}")
+            drop_terminated(data, time.time())
             if any(r.get("subnet") == subnet.system_id for r in data["vm"].values()):
                 raise InUse(f"subnet {subnet.system_id} has VMs")
             rec["subnets"] = keep

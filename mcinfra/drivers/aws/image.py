@@ -1,0 +1,87 @@
+"""Public machine images: get by AMI id; list a bounded, filtered set (by default Amazon's own
+x86_64/arm64 machine images), because an unfiltered region lists well over 100,000 AMIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.handlers import ImageHandler
+from mcinfra.core.models import IID, ImageInfo
+from mcinfra.drivers.aws.client import AwsClient
+
+DEFAULT_OWNERS = ("amazon",)
+DEFAULT_LIMIT = 1000
+_ARCH = {
+    "x86_64": "x86_64",
+    "arm64": "arm64",
+    "i386": "x86_32",
+    "x86_64_mac": "x86_64_mac",
+    "arm64_mac": "arm64_mac",
+}
+
+
+def image_info(img: dict[str, Any]) -> ImageInfo:
+    root = next(
+        (b for b in img.get("BlockDeviceMappings", []) if b.get("DeviceName") == img.get("RootDeviceName")),
+        {},
+    )
+    platform = img.get("PlatformDetails") or ("Windows" if img.get("Platform") == "windows" else "Linux/UNIX")
+    return ImageInfo(
+        iid=IID(name_id=img["ImageId"], system_id=img["ImageId"]),
+        name=img.get("Name") or img["ImageId"],
+        os_architecture=_ARCH.get(img.get("Architecture", ""), "NA"),
+        os_platform="Windows" if "windows" in platform.lower() else "Linux/UNIX",
+        os_distribution=img.get("Description") or img.get("Name") or "",
+        os_disk_type=root.get("Ebs", {}).get("VolumeType") or img.get("RootDeviceType") or "NA",
+        os_disk_size_gb=root.get("Ebs", {}).get("VolumeSize"),
+        status="Available" if img.get("State", "available") == "available" else "Unavailable",
+        extra={
+            "owner_id": img.get("OwnerId"),
+            "root_device_name": img.get("RootDeviceName"),
+            "creation_date": img.get("CreationDate"),
+            "virtualization": img.get("VirtualizationType"),
+        },
+    )
+
+
+class AwsImageHandler(ImageHandler):
+    """Options: ``image_owners`` (list, default ["amazon"]), ``image_filters`` (EC2 filters as
+    {name: [values]}, added to state=available and image-type=machine), ``image_list_limit``."""
+
+    def __init__(self, client: AwsClient) -> None:
+        self.c = client
+        opts = client.info.options
+        self.owners = list(opts.get("image_owners") or DEFAULT_OWNERS)
+        self.limit = int(opts.get("image_list_limit", DEFAULT_LIMIT))
+        extra = opts.get("image_filters") or {}
+        if not isinstance(extra, dict):
+            raise InvalidRequest("image_filters must map filter names to value lists", field="image_filters")
+        filters = {"state": ["available"], "image-type": ["machine"]}
+        filters.update(
+            {str(k): [str(v) for v in (vals if isinstance(vals, list) else [vals])] for k, vals in extra.items()}
+        )
+        self.filters = [{"Name": k, "Values": v} for k, v in filters.items()]
+
+    def list(self) -> list[ImageInfo]:
+        return [
+            image_info(i)
+            for i in self.c.pages(
+                "ec2",
+                "describe_images",
+                "Images",
+                limit=self.limit,
+                what="images",
+                Owners=self.owners,
+                Filters=self.filters,
+                MaxResults=min(max(self.limit, 5), 1000),
+            )
+        ]
+
+    def get(self, name: str) -> ImageInfo:
+        if not name.startswith("ami-"):
+            raise NotFound(f"[aws] image {name!r} not found (AWS image ids start with 'ami-')")
+        out = self.c.call("ec2", "describe_images", what=f"image {name}", ImageIds=[name])["Images"]
+        if not out:
+            raise NotFound(f"[aws] image {name!r} not found")
+        return image_info(out[0])

@@ -1,0 +1,67 @@
+"""Instance types as VM specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcinfra.core.errors import CloudError, NotFound
+from mcinfra.core.handlers import SpecHandler
+from mcinfra.core.models import GpuInfo, SpecInfo
+from mcinfra.drivers.aws.client import AwsClient
+
+
+def spec_info(t: dict[str, Any], region: str) -> SpecInfo:
+    proc = t.get("ProcessorInfo", {})
+    archs = proc.get("SupportedArchitectures") or ["x86_64"]
+    gpus = [
+        GpuInfo(
+            count=g.get("Count", 0),
+            manufacturer=g.get("Manufacturer", ""),
+            model=g.get("Name", ""),
+            memory_gb=round(g.get("MemoryInfo", {}).get("SizeInMiB", 0) / 1024, 2) or None,
+        )
+        for g in t.get("GpuInfo", {}).get("Gpus", [])
+    ]
+    return SpecInfo(
+        name=t["InstanceType"],
+        region=region,
+        vcpus=t.get("VCpuInfo", {}).get("DefaultVCpus", 0),
+        clock_ghz=proc.get("SustainedClockSpeedInGhz"),
+        memory_mib=t.get("MemoryInfo", {}).get("SizeInMiB", 0),
+        disk_gb=t.get("InstanceStorageInfo", {}).get("TotalSizeInGB"),
+        gpus=gpus,
+        architecture="x86_32" if archs[0] == "i386" else archs[0],
+        extra={
+            "architectures": archs,
+            "current_generation": t.get("CurrentGeneration"),
+            "hibernation_supported": t.get("HibernationSupported"),
+            "network_performance": t.get("NetworkInfo", {}).get("NetworkPerformance"),
+        },
+    )
+
+
+class AwsSpecHandler(SpecHandler):
+    def __init__(self, client: AwsClient) -> None:
+        self.c = client
+
+    def list(self) -> list[SpecInfo]:
+        return [
+            spec_info(t, self.c.region)
+            for t in self.c.pages(
+                "ec2", "describe_instance_types", "InstanceTypes", what="instance types", MaxResults=100
+            )
+        ]
+
+    def get(self, name: str) -> SpecInfo:
+        try:
+            out = self.c.call("ec2", "describe_instance_types", what=f"spec {name}", InstanceTypes=[name])[
+                "InstanceTypes"
+            ]
+        except CloudError as exc:
+            # An unknown type is a validation error at AWS, not a NotFound code.
+            if exc.code in ("InvalidInstanceType", "InvalidParameterValue"):
+                raise NotFound(f"[aws] spec {name!r} not found") from exc
+            raise
+        if not out:
+            raise NotFound(f"[aws] spec {name!r} not found")
+        return spec_info(out[0], self.c.region)

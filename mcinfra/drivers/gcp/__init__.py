@@ -1,0 +1,1 @@
+"""GCP driver (google-cloud-compute). Importing this package does not import the SDK."""

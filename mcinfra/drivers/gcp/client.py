@@ -1,0 +1,250 @@
+"""The GCP session: credentials, SDK clients, and the one choke point every API call goes through.
+
+Mutations use the SDK's ``*_unary`` calls and are waited for here with Zone/Region/Global
+operations clients built with the same ``client_options``: the SDK's own ExtendedOperation
+polling builds its operations client without them and would call compute.googleapis.com
+even when ``api_endpoint`` points elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError
+from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.drivers.gcp.errors import PROVIDER, is_retryable, map_exception, map_operation_error
+
+log = logging.getLogger("mcinfra.drivers.gcp")
+
+SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+#: GCP resource names: lowercase letter, then letters, digits and '-', not ending with '-'.
+NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+#: Keys of a service-account JSON key file.
+SA_KEYS = (
+    "type",
+    "project_id",
+    "private_key_id",
+    "private_key",
+    "client_email",
+    "client_id",
+    "auth_uri",
+    "token_uri",
+    "auth_provider_x509_cert_url",
+    "client_x509_cert_url",
+    "universe_domain",
+)
+
+
+def check_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise InvalidRequest(
+            f"GCP {what} name {name!r} is invalid: 1-63 characters, a lowercase letter, then lowercase "
+            "letters, digits or '-', not ending with '-'",
+            field="name",
+        )
+    return name
+
+
+def last(link: str) -> str:
+    """The last segment of a resource URL (its name)."""
+    return link.rstrip("/").rsplit("/", 1)[-1] if link else ""
+
+
+def best_effort(step: Callable[[], Any], what: str) -> None:
+    """Run a clean-up step whose own failure must not hide the error being raised."""
+    try:
+        step()
+    except Exception as exc:
+        log.warning("clean-up %s failed: %s", what, type(exc).__name__)
+
+
+def _opt_float(options: dict[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(f"gcp option {key!r} must be a number", field=key) from exc
+    if out < 0:
+        raise InvalidRequest(f"gcp option {key!r} must be >= 0", field=key)
+    return out
+
+
+class GcpClient:
+    """One connection's session. Options: ``api_endpoint``, ``anonymous``, ``project``,
+    ``operation_timeout`` (s, default 600), ``request_timeout`` (s per HTTP call, default 60),
+    ``retries`` (default 4), ``retry_base`` (s, default 0.5), ``image_projects`` (public image
+    projects searched by images.list/get)."""
+
+    def __init__(self, info: ConnectionInfo) -> None:
+        from google.cloud import compute_v1
+
+        self.compute = compute_v1
+        opts = dict(info.options)
+        if not info.region:
+            raise InvalidRequest("a gcp connection needs a region (e.g. us-central1)", field="region")
+        self.region: str = info.region
+        self._zone: str | None = info.zone
+        self.credentials, cred_project = self._credentials(info, bool(opts.get("anonymous")))
+        project = opts.get("project") or cred_project
+        if not project:
+            raise InvalidRequest("gcp needs a project: credential 'project_id' or option 'project'", field="project")
+        self.project: str = str(project)
+        endpoint = opts.get("api_endpoint")
+        self.client_options: dict[str, Any] | None = {"api_endpoint": str(endpoint)} if endpoint else None
+        self.op_timeout = _opt_float(opts, "operation_timeout", 600.0)
+        self.retries = int(_opt_float(opts, "retries", 4))
+        self.retry_base = _opt_float(opts, "retry_base", 0.5)
+        self.request_timeout = _opt_float(opts, "request_timeout", 60.0)
+        projects = opts.get("image_projects") or ["debian-cloud", "ubuntu-os-cloud"]
+        self.image_projects: list[str] = [str(p) for p in projects]
+        self._clients: dict[str, Any] = {}
+        #: calls made through this session (operation -> count), for figures and tests
+        self.calls: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ set-up
+    @staticmethod
+    def _credentials(info: ConnectionInfo, anonymous: bool) -> tuple[Any, str | None]:
+        project = info.secret("project_id")
+        if anonymous:
+            from google.auth.credentials import AnonymousCredentials
+
+            return AnonymousCredentials(), project
+        values = {k: info.secret(k) for k in SA_KEYS}
+        sa = {k: v for k, v in values.items() if v}
+        sa.setdefault("type", "service_account")
+        sa.setdefault("token_uri", "https://oauth2.googleapis.com/token")
+        missing = [k for k in ("client_email", "private_key") if k not in sa]
+        if missing:
+            raise InvalidRequest(
+                f"gcp credentials need the service-account key values {', '.join(missing)} "
+                "(or option anonymous=True for a test endpoint)",
+                field="credentials",
+            )
+        from google.oauth2 import service_account
+
+        try:
+            creds = service_account.Credentials.from_service_account_info(sa, scopes=SCOPES)
+        except (ValueError, TypeError, KeyError) as exc:
+            # The parser's message may quote key material: say only what kind of failure it was.
+            raise InvalidRequest(
+                f"gcp service-account key is malformed ({type(exc).__name__}); check private_key",
+                field="credentials",
+            ) from None
+        return creds, project
+
+    def client(self, name: str) -> Any:
+        """An SDK client (e.g. 'InstancesClient'), made once per session."""
+        cli = self._clients.get(name)
+        if cli is None:
+            cls = getattr(self.compute, name)
+            cli = cls(credentials=self.credentials, transport="rest", client_options=self.client_options)
+            self._clients[name] = cli
+        return cli
+
+    def close(self) -> None:
+        for cli in self._clients.values():
+            try:
+                cli.transport.close()
+            except Exception:  # closing is best effort: a dead session must not mask the caller's error
+                log.debug("closing %s failed", type(cli).__name__, exc_info=True)
+        self._clients.clear()
+
+    @property
+    def zone(self) -> str:
+        """The connection's zone; without one, the region's first zone that is UP."""
+        if self._zone is None:
+            region = self.call("RegionsClient", "get", idempotent=True, project=self.project, region=self.region)
+            zones = sorted(last(z) for z in region.zones)
+            if not zones:
+                raise InvalidRequest(f"gcp region {self.region!r} has no zones", field="zone")
+            self._zone = zones[0]
+        return self._zone
+
+    # ------------------------------------------------------------------ the choke point
+    def call(
+        self, client: str, method: str, *, idempotent: bool = False, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
+        """Call ``client.method(**kwargs)``, retrying throttling (and, for idempotent calls, server
+        errors) with exponential backoff; every SDK exception leaves as an mcinfra error. Lists
+        come back as lists (every page fetched)."""
+        what = f"{client.removesuffix('Client')}.{method.removesuffix('_unary')}"
+        timeout = self.request_timeout if timeout is None else timeout
+        fn: Callable[..., Any] = getattr(self.client(client), method)
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                # retry=None: the SDK would retry some calls on its own; this loop is the one retry policy
+                out = fn(retry=None, timeout=timeout, **kwargs)
+                if hasattr(out, "pages"):
+                    # A pager fetches later pages while iterated: fetch them here, inside the choke point.
+                    out = list(out)
+            except McInfraError:
+                raise
+            except Exception as exc:
+                elapsed = (time.monotonic() - started) * 1000
+                if attempt < self.retries and is_retryable(exc, idempotent=idempotent):
+                    delay = self.retry_base * (2**attempt)
+                    log.info("%s failed (%s), retry %d in %.2fs", what, type(exc).__name__, attempt + 1, delay)
+                    attempt += 1
+                    time.sleep(delay)
+                    continue
+                log.info("%s failed after %.1f ms: %s", what, elapsed, type(exc).__name__)
+                raise map_exception(exc, what) from exc
+            self.calls[what] = self.calls.get(what, 0) + 1
+            log.debug("%s ok in %.1f ms", what, (time.monotonic() - started) * 1000)
+            return out
+
+    def mutate(self, client: str, method: str, **kwargs: Any) -> Any:
+        """A ``*_unary`` mutation, waited for until its operation is DONE."""
+        op = self.call(client, method, **kwargs)
+        return self.wait(op, f"{client.removesuffix('Client')}.{method.removesuffix('_unary')}")
+
+    def wait(self, op: Any, what: str) -> Any:
+        done = self.compute.Operation.Status.DONE
+        # GCP's operations.wait holds the request up to ~2 minutes before answering RUNNING.
+        wait_timeout = max(self.request_timeout, 150.0)
+        deadline = time.monotonic() + self.op_timeout
+        pause = 0.02
+        while op.status != done:
+            if time.monotonic() > deadline:
+                raise CloudError(PROVIDER, "OperationTimeout", f"{what}: operation {op.name} not done in time")
+            if op.zone:
+                ops, scope = "ZoneOperationsClient", {"zone": last(op.zone)}
+            elif op.region:
+                ops, scope = "RegionOperationsClient", {"region": last(op.region)}
+            else:
+                ops, scope = "GlobalOperationsClient", {}
+            op = self.call(
+                ops,
+                "wait",
+                idempotent=True,
+                timeout=min(wait_timeout, max(deadline - time.monotonic(), 1.0)),
+                project=self.project,
+                operation=op.name,
+                **scope,
+            )
+            if op.status != done:
+                # wait() returns early (at most ~2 min on GCP); don't spin on an endpoint that answers at once
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+        if op.error and list(op.error.errors):
+            raise map_operation_error(op, what)
+        return op
+
+    # ------------------------------------------------------------------ links
+    def network_link(self, name: str) -> str:
+        return f"projects/{self.project}/global/networks/{name}"
+
+    def subnet_link(self, name: str, region: str | None = None) -> str:
+        return f"projects/{self.project}/regions/{region or self.region}/subnetworks/{name}"
+
+    def instance_link(self, zone: str, name: str) -> str:
+        return f"projects/{self.project}/zones/{zone}/instances/{name}"
+
+
+__all__ = ["PROVIDER", "GcpClient", "best_effort", "check_name", "last"]

@@ -1,0 +1,95 @@
+"""The AWS target: the real boto3 code path against moto's server on 127.0.0.1.
+
+moto is put in its strict mode, so that an unknown AMI, instance type or key pair is refused
+at run_instances as AWS refuses it (moto accepts anything by default).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from tests.conformance.targets import Target
+
+#: Amazon Linux 2 (x86_64), one of the AMIs moto loads into every region.
+IMAGE = "ami-04681a1dbd79675a5"
+SPEC = "t2.micro"
+REGION = "us-east-1"
+
+#: moto's switches for AWS-like validation of run_instances (read by moto.settings).
+STRICT_ENV = {
+    "MOTO_ENABLE_AMI_VALIDATION": "true",
+    "MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION": "true",
+    "MOTO_ENABLE_KEYPAIR_VALIDATION": "true",
+}
+
+_lock = threading.Lock()
+_server: Any = None
+_url = ""
+
+
+def _strict() -> None:
+    os.environ.update(STRICT_ENV)
+    from moto import settings
+
+    # moto reads these at import; set them too in case moto was imported before us.
+    settings.ENABLE_AMI_VALIDATION = True
+    settings.EC2_ENABLE_INSTANCE_TYPE_VALIDATION = True
+    settings.ENABLE_KEYPAIR_VALIDATION = True
+
+
+def server_url() -> str:
+    """Start moto's server once per process (loading its AMI/instance-type catalog takes seconds)."""
+    global _server, _url
+    with _lock:
+        if _server is None:
+            for mod in ("moto", "flask", "flask_cors", "boto3"):
+                pytest.importorskip(mod, reason=f"aws target needs {mod} (pip install 'mcinfra[dev]')")
+            _strict()
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            from moto.server import ThreadedMotoServer
+
+            srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            srv.start()
+            host, port = srv.get_host_and_port()
+            _server, _url = srv, f"http://{host}:{port}"
+            atexit.register(srv.stop)
+        return _url
+
+
+def reset(url: str | None = None) -> None:
+    """Drop every resource moto holds (POST /moto-api/reset)."""
+    req = urllib.request.Request((url or server_url()) + "/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        resp.read()
+
+
+def make_target(url: str) -> Target:
+    return Target(
+        provider="aws",
+        credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
+        region=REGION,
+        zone=f"{REGION}a",
+        options={"endpoint_url": url, "poll_interval": 0.05},
+        image=IMAGE,
+        spec=SPEC,
+        other_zone=f"{REGION}b",
+        state_timeout=30.0,
+        reset=lambda: reset(url),
+        unsupported={},
+    )
+
+
+@contextmanager
+def target() -> Iterator[Target]:
+    url = server_url()
+    reset(url)
+    yield make_target(url)

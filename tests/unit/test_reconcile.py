@@ -1,0 +1,58 @@
+"""A crash between the CSP call and the store write is recovered by reconcile()."""
+
+from __future__ import annotations
+
+import pytest
+
+import mcinfra
+from mcinfra import SubnetReq
+from mcinfra.drivers.mock import reset
+
+
+@pytest.fixture
+def infra():
+    reset("venus")
+    with mcinfra.Infra("sqlite:///:memory:") as i:
+        i.regions.add("r", provider="mock", region="venus")
+        i.connections.add("c", provider="mock", region="r")
+        yield i
+    reset("venus")
+
+
+def crash_after_csp_call(monkeypatch: pytest.MonkeyPatch, infra: mcinfra.Infra) -> None:
+    """Make the store write after the CSP call fail the way a killed process would: never."""
+    class Crash(BaseException):
+        pass
+
+    def finish(*a, **k):
+        raise Crash
+
+    monkeypatch.setattr(infra.store, "finish", finish)
+    monkeypatch.setattr(infra.store, "drop", lambda *a, **k: None)  # a dead process cleans nothing up
+    return Crash
+
+
+def test_pending_row_with_csp_resource_is_finished(infra, monkeypatch) -> None:
+    cloud = infra.connect("c")
+    crash = crash_after_csp_call(monkeypatch, infra)
+    handler = cloud.handler("vpc")
+    monkeypatch.setattr(handler, "delete", lambda iid: None)  # the rollback delete never ran either
+    with pytest.raises(crash):
+        cloud.vpcs.create("vpc-01", cidr="10.0.0.0/16", subnets=[SubnetReq(name="sn", cidr="10.0.1.0/24")])
+    monkeypatch.undo()
+    assert [r.state for r in infra.store.list("c", "vpc")] == ["pending"]
+    with pytest.raises(mcinfra.NotFound, match="still being created"):
+        cloud.vpcs.get("vpc-01")
+    report = infra.reconcile()
+    assert report.finished == ["c/vpc/vpc-01"] and report.rolled_back == []
+    vpc = cloud.vpcs.get("vpc-01")
+    assert [s.iid.name_id for s in vpc.subnets] == ["sn"]
+    assert cloud.vpcs.list_all().only_csp == []
+
+
+def test_pending_row_without_csp_resource_is_rolled_back(infra) -> None:
+    infra.connect("c")
+    infra.store.reserve("c", "security_group", "sg-lost", "sg-lost-abcdefgh")
+    report = infra.reconcile()
+    assert report.rolled_back == ["c/security_group/sg-lost"]
+    assert infra.store.list("c", state="pending") == []
