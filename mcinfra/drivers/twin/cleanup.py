@@ -90,9 +90,7 @@ def leftovers(prefix: str) -> CleanupReport:
     report.namespaces = [ns for ns in netns.netns_list() if ns.startswith(f"{prefix}-")]
     cg_root = netns.cgroup_path("")
     if cg_root.is_dir():
-        report.cgroups = [
-            cg.name for cg in cg_root.iterdir() if cg.is_dir() and cg.name.startswith(f"{prefix}-")
-        ]
+        report.cgroups = [cg.name for cg in cg_root.iterdir() if cg.is_dir() and cg.name.startswith(f"{prefix}-")]
         report.processes = sum(len(netns.cgroup_pids(c)) for c in report.cgroups)
     if netns.netns_exists(internet.INET_NS):
         out = netns.ip("-o", "link", "show", ns=internet.INET_NS, check=False)

@@ -39,8 +39,7 @@ class TwinConnection(CloudConnection):
         unknown = set(info.options) - KNOWN_OPTIONS
         if unknown:
             raise InvalidRequest(
-                f"unknown twin options: {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(KNOWN_OPTIONS))}",
+                f"unknown twin options: {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_OPTIONS))}",
                 field="options",
             )
         state_dir: Any = info.options.get("state_dir")

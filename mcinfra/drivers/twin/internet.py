@@ -9,6 +9,8 @@ so programs on the host reach every public address directly.
 from __future__ import annotations
 
 import contextlib
+import re
+from pathlib import Path
 
 from mcinfra.drivers.twin import netns
 from mcinfra.drivers.twin.state import HOST_PUBLIC_IP, PUBLIC_RANGE, REGISTRY, file_lock
@@ -17,9 +19,29 @@ INET_NS = "mctwin-inet"
 BRIDGE = "br0"
 HOST_LINK = "mctwin0"
 INET_LINK = "mctwin1"
+ROUTER_NS = re.compile(r"^t[a-z2-7]{4}-r\d+$")
+
+
+#: The kernel's ARP table is one table for every namespace, capped by init_net's gc_thresh3
+#: (1024 by default). Each twin namespace holds a few entries (neighbours plus multicast), so
+#: a few hundred VMs fill it and new neighbours fail ("neighbor table overflow"): packets to a
+#: fresh VM vanish for many seconds. The twin raises the caps (never lowers them).
+ARP_LIMITS = {"gc_thresh1": 4096, "gc_thresh2": 16384, "gc_thresh3": 32768}
+
+
+def raise_arp_limits() -> None:
+    for family in ("ipv4", "ipv6"):
+        for key, want in ARP_LIMITS.items():
+            path = Path(f"/proc/sys/net/{family}/neigh/default") / key
+            try:
+                if int(path.read_text()) < want:
+                    path.write_text(str(want))
+            except (OSError, ValueError):
+                continue
 
 
 def ensure() -> None:
+    raise_arp_limits()
     with file_lock(REGISTRY / "registry.lock"):
         if netns.netns_exists(INET_NS) and netns.link_exists(HOST_LINK):
             return
@@ -52,6 +74,19 @@ def remove_if_unused() -> bool:
         with contextlib.suppress(OSError):
             (REGISTRY / "regions").rmdir()
     return True
+
+
+def forget_neighbors(prefix: str) -> None:
+    """Drop ARP entries for ``prefix`` on the host and on every router of the internet.
+
+    Public blocks and addresses get reused by later regions; an entry still pointing at a
+    deleted router's MAC would blackhole the new owner for several seconds (until the kernel
+    gives up on the stale entry), so a region flushes its block when it starts using it.
+    """
+    netns.run(["ip", "neigh", "flush", "to", prefix, "dev", HOST_LINK], check=False)
+    for ns in netns.netns_list():
+        if ROUTER_NS.match(ns):
+            netns.run(["ip", "-n", ns, "neigh", "flush", "to", prefix], check=False)
 
 
 def attach(link: str) -> None:

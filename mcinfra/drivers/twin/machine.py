@@ -183,9 +183,7 @@ def boot(vm: dict[str, Any], vm_dir: Path) -> int:
             pid = int(text) if text.isdigit() else 0
         if pid:
             if not netns.pid_alive(pid):
-                raise netns.TwinCommandError(
-                    "BootFailed", f"VM {vm['name']}: sshd exited: {console_tail(vm_dir)}"
-                )
+                raise netns.TwinCommandError("BootFailed", f"VM {vm['name']}: sshd exited: {console_tail(vm_dir)}")
             if _listening(pid, SSH_PORT):
                 return pid
         time.sleep(0.02)
@@ -206,8 +204,12 @@ def halt(vm: dict[str, Any], *, remove_cgroup: bool = False) -> None:
     netns.cgroup_kill(vm["ns"], remove=remove_cgroup)
 
 
-def exec_argv(vm: dict[str, Any], argv: list[str]) -> list[str]:
-    """The command line that runs ``argv`` inside the VM (its namespaces and cgroup), as root."""
+def exec_argv(vm: dict[str, Any], argv: list[str], *, host_view: bool = False) -> list[str]:
+    """The command line that runs ``argv`` inside the VM (its namespaces and cgroup), as root.
+
+    ``host_view``: keep the host's files (enter only the VM's network and hostname), for host
+    programs that live where the VM's private /home or /tmp would hide them (a venv's python).
+    """
     cg = netns.cgroup_path(vm["ns"])
     wrapper = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
     return [
@@ -219,9 +221,7 @@ def exec_argv(vm: dict[str, Any], argv: list[str]) -> list[str]:
         "nsenter",
         "-t",
         str(vm["pid"]),
-        "-m",
-        "-u",
-        "-n",
+        *(["-u", "-n"] if host_view else ["-m", "-u", "-n"]),
         "--",
         "sh",
         "-c",
@@ -232,15 +232,21 @@ def exec_argv(vm: dict[str, Any], argv: list[str]) -> list[str]:
 
 
 def exec_in(
-    vm: dict[str, Any], argv: list[str], *, timeout: float = 60, check: bool = True, input: str | None = None
+    vm: dict[str, Any],
+    argv: list[str],
+    *,
+    timeout: float = 60,
+    check: bool = True,
+    input: str | None = None,
+    host_view: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    return netns.run(exec_argv(vm, argv), timeout=timeout, check=check, input=input)
+    return netns.run(exec_argv(vm, argv, host_view=host_view), timeout=timeout, check=check, input=input)
 
 
-def spawn_in(vm: dict[str, Any], argv: list[str]) -> None:
+def spawn_in(vm: dict[str, Any], argv: list[str], *, host_view: bool = False) -> None:
     """Start a long-lived process in the VM, detached (it dies with the VM)."""
     subprocess.run(
-        ["setsid", "-f", *exec_argv(vm, argv)],
+        ["setsid", "-f", *exec_argv(vm, argv, host_view=host_view)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -45,9 +45,7 @@ def run(
     head = " ".join(cmd[:6])
     start = time.monotonic()
     try:
-        proc = subprocess.run(
-            list(cmd), input=input, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        proc = subprocess.run(list(cmd), input=input, capture_output=True, text=True, timeout=timeout, check=False)
     except FileNotFoundError as exc:
         HISTORY.append((head, time.monotonic() - start, False))
         raise TwinCommandError("MissingTool", f"{cmd[0]} is not installed") from exc
@@ -236,3 +234,16 @@ def missing_tools() -> list[str]:
 
 def sshd_path() -> str:
     return shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+def unavailable() -> str | None:
+    """Why the twin cannot run on this host (missing tools, no netns), or None."""
+    missing = missing_tools()
+    if missing:
+        return f"the twin needs {', '.join(missing)}"
+    probe = f"mctwin-probe-{os.getpid()}"
+    done = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return f"cannot create a network namespace: {done.stderr.strip()}"
+    subprocess.run(["ip", "netns", "delete", probe], capture_output=True, check=False)
+    return None

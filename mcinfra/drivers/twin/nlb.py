@@ -75,7 +75,7 @@ def render(st: dict[str, Any], lb: dict[str, Any]) -> str:
         "table ip twin_lb {",
         "  chain pre { type nat hook prerouting priority dstnat; policy accept;",
     ]
-    if targets and lb["vm_group"]["protocol"] == lb["listener"]["protocol"]:
+    if targets:
         elems = ", ".join(f"{i} : {ip}" for i, ip in enumerate(targets))
         lines.append(
             f"    meta l4proto {lproto} th dport {lb['listener']['port']} "
@@ -100,6 +100,11 @@ def sync_vpc_nlbs(st: dict[str, Any], vpc_id: str) -> None:
     for lb in st["nlbs"].values():
         if lb["vpc"] == vpc_id:
             sync_nlb(st, lb)
+
+
+def _check_protocols(listener: str, group: str) -> None:
+    if listener != group:
+        raise InvalidRequest(f"the twin NLB forwards {listener} to {listener} only; the VM group protocol is {group}")
 
 
 class TwinNLBHandler(NLBHandler):
@@ -134,6 +139,7 @@ class TwinNLBHandler(NLBHandler):
                 raise InvalidRequest(f"VM {vm['name']!r} is not in the NLB's VPC")
 
     def create(self, req: NLBReq) -> NLBInfo:
+        _check_protocols(req.listener.protocol, req.vm_group.protocol)
         with self.region.locked() as st:
             vpc = get_vpc(st, req.vpc)
             if any(lb["name"] == req.name for lb in st["nlbs"].values()):
@@ -227,7 +233,8 @@ class TwinNLBHandler(NLBHandler):
             sync_nlb(st, lb)
             return VMGroup(**lb["vm_group"])
 
-    def _probe(self, st: dict[str, Any], lb: dict[str, Any]) -> dict[str, bool]:
+    def _probe(self, st: dict[str, Any], lb: dict[str, Any]) -> tuple[dict[str, bool], set[str]]:
+        """(vm id -> healthy for the whole group, the ids actually probed: running VMs)."""
         hc = lb["health_checker"]
         port = hc["port"] if hc["port"] != -1 else lb["vm_group"]["port"]
         targets = {
@@ -237,7 +244,7 @@ class TwinNLBHandler(NLBHandler):
         }
         result = dict.fromkeys(lb["vm_group"]["vms"], False)
         if not targets or not netns.netns_exists(lb["ns"]):
-            return result
+            return result, set(targets)
         timeout = min(float(hc["timeout"]) if hc["timeout"] > 0 else PROBE_TIMEOUT_CAP, PROBE_TIMEOUT_CAP)
         ips = [vm["private_ip"] for vm in targets.values()]
         out = netns.ns_exec(
@@ -254,15 +261,17 @@ class TwinNLBHandler(NLBHandler):
         by_ip = json.loads(out)
         for vm_id, vm in targets.items():
             result[vm_id] = bool(by_ip.get(vm["private_ip"]))
-        return result
+        return result, set(targets)
 
     def health(self, iid: IID) -> HealthInfo:
         st = self.region.read()
         lb = self._get(st, iid.system_id)
-        result = self._probe(st, lb)
+        result, probed = self._probe(st, lb)
         with self.region.locked() as st:
             lb = self._get(st, iid.system_id)
-            unhealthy = [v for v, ok in result.items() if not ok and v in lb["vm_group"]["vms"]]
+            # only a running VM that failed its probe is kept out; a suspended one is out anyway
+            # and rejoins on resume
+            unhealthy = [v for v, ok in result.items() if not ok and v in probed and v in lb["vm_group"]["vms"]]
             if unhealthy != lb["unhealthy"]:
                 lb["unhealthy"] = unhealthy
                 sync_nlb(st, lb)
@@ -276,6 +285,7 @@ class TwinNLBHandler(NLBHandler):
     def change_listener(self, iid: IID, listener: Listener) -> Listener:
         with self.region.locked() as st:
             lb = self._get(st, iid.system_id)
+            _check_protocols(listener.protocol, lb["vm_group"]["protocol"])
             lb["listener"] = {
                 **listener.model_dump(),
                 "ip": lb["listener"]["ip"],
@@ -287,6 +297,7 @@ class TwinNLBHandler(NLBHandler):
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
         with self.region.locked() as st:
             lb = self._get(st, iid.system_id)
+            _check_protocols(lb["listener"]["protocol"], vm_group.protocol)
             lb["vm_group"].update(protocol=vm_group.protocol, port=vm_group.port)
             sync_nlb(st, lb)
             return VMGroup(**lb["vm_group"])

@@ -23,10 +23,7 @@ def _rule_match(rule: SecurityRule) -> str:
     net = ipaddress.ip_network(rule.cidr)
     family = "ip" if net.version == 4 else "ip6"
     peer = "saddr" if rule.direction == "inbound" else "daddr"
-    if net.prefixlen == 0:
-        addr = f"meta nfproto {'ipv4' if net.version == 4 else 'ipv6'}"
-    else:
-        addr = f"{family} {peer} {net}"
+    addr = f"meta nfproto {'ipv4' if net.version == 4 else 'ipv6'}" if net.prefixlen == 0 else f"{family} {peer} {net}"
     if rule.protocol == "ALL":
         return addr
     if rule.protocol == "ICMP":

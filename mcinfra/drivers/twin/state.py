@@ -20,6 +20,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,15 +177,16 @@ def allocate_block(prefix: str, region: str, state_dir: Path) -> str:
         if prefix in entries:
             return str(entries[prefix]["block"])
         used = {e.get("block") for e in entries.values()}
-        blocks = PUBLIC_RANGE.subnets(new_prefix=BLOCK_PREFIX)
-        next(blocks)  # the internet's own block
-        for blk in blocks:
-            if str(blk) not in used:
-                (REGISTRY / "regions").mkdir(parents=True, exist_ok=True)
-                entry = {"block": str(blk), "region": region, "state_dir": str(state_dir.resolve())}
-                (REGISTRY / "regions" / f"{prefix}.json").write_text(json.dumps(entry))
-                return str(blk)
-    raise CloudError("twin", "NoPublicBlock", "every public block of 198.18.0.0/15 is in use")
+        blocks = list(PUBLIC_RANGE.subnets(new_prefix=BLOCK_PREFIX))[1:]  # [0] is the internet's own
+        free = [b for b in blocks if str(b) not in used]
+        if not free:
+            raise CloudError("twin", "NoPublicBlock", "every public block of 198.18.0.0/15 is in use")
+        # a random free block: a block (and its addresses) is rarely reused right after a region left
+        blk = random.choice(free)
+        (REGISTRY / "regions").mkdir(parents=True, exist_ok=True)
+        entry = {"block": str(blk), "region": region, "state_dir": str(state_dir.resolve())}
+        (REGISTRY / "regions" / f"{prefix}.json").write_text(json.dumps(entry))
+        return str(blk)
 
 
 def registered_regions() -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ import ipaddress
 from datetime import datetime
 from typing import Any
 
-from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
+from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
 from mcinfra.drivers.twin import catalog, machine, netns
@@ -39,9 +39,7 @@ def _private_ip(subnet: dict[str, Any], st: dict[str, Any]) -> str:
     for host in hosts[3:] if len(hosts) > 8 else hosts[1:]:
         if str(host) not in taken:
             return str(host)
-    raise CloudError(
-        "twin", "SubnetFull", f"subnet {subnet['name']!r} ({subnet['cidr']}) has no free address"
-    )
+    raise CloudError("twin", "SubnetFull", f"subnet {subnet['name']!r} ({subnet['cidr']}) has no free address")
 
 
 class TwinVMHandler(VMHandler):
@@ -57,7 +55,10 @@ class TwinVMHandler(VMHandler):
             return VMStatus.CREATING
         if state == "suspended":
             return VMStatus.SUSPENDED
-        if not netns.netns_exists(vm["ns"]) or not netns.pid_alive(vm.get("pid")):
+        if not netns.netns_exists(vm["ns"]):
+            # the kernel is the truth: the state dir outlived the namespaces (host reboot, cleanup)
+            return VMStatus.NOT_EXIST
+        if not netns.pid_alive(vm.get("pid")):
             return VMStatus.FAILED
         return VMStatus.RUNNING
 
@@ -177,11 +178,10 @@ class TwinVMHandler(VMHandler):
                 self._teardown(vm_id, vm, vpc["ns"] if vpc else None)
                 st["vms"].pop(vm_id, None)
                 self.region.release_public_ip(st, vm.get("public_ip"))
-            if isinstance(exc, CloudError):
-                raise CloudError(
-                    "twin", exc.code, f"VM {req.name!r} failed to start and was torn down: {exc.message}"
-                ) from exc
-            raise
+            if isinstance(exc, McInfraError) and not isinstance(exc, CloudError):
+                raise
+            code, why = (exc.code, exc.message) if isinstance(exc, CloudError) else (type(exc).__name__, str(exc))
+            raise CloudError("twin", code, f"VM {req.name!r} failed to start and was torn down: {why}") from exc
 
     # ---------------------------------------------------------------- read
     def get(self, iid: IID) -> VMInfo:
@@ -220,9 +220,7 @@ class TwinVMHandler(VMHandler):
         with self.region.locked() as st:
             vm = get_vm(st, iid.system_id)
             if vm["state"] != "suspended":
-                raise CloudError(
-                    "twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended"
-                )
+                raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended")
             netns.cgroup_freeze(vm["ns"], False)
             netns.ip("link", "set", vm["router_link"], "up", ns=self._router_ns(st, vm))
             if self.resume_changes_public_ip:
@@ -257,13 +255,16 @@ class TwinVMHandler(VMHandler):
         return VMStatus.TERMINATING
 
     # ---------------------------------------------------------------- for tests and tools
-    def exec(self, iid: IID, argv: list[str], *, timeout: float = 60, check: bool = True) -> str:
-        """Run a command inside a running VM as root and return its stdout."""
+    def exec(
+        self, iid: IID, argv: list[str], *, timeout: float = 60, check: bool = True, host_view: bool = False
+    ) -> str:
+        """Run a command inside a running VM as root and return its stdout (``host_view``: with
+        the host's files instead of the VM's /etc, /home, /run, /tmp views)."""
         st = self.region.read()
         vm = get_vm(st, iid.system_id)
-        return machine.exec_in(vm, argv, timeout=timeout, check=check).stdout
+        return machine.exec_in(vm, argv, timeout=timeout, check=check, host_view=host_view).stdout
 
-    def spawn(self, iid: IID, argv: list[str]) -> None:
+    def spawn(self, iid: IID, argv: list[str], *, host_view: bool = False) -> None:
         """Start a long-running process inside the VM (it lives and dies with the VM)."""
         st = self.region.read()
-        machine.spawn_in(get_vm(st, iid.system_id), argv)
+        machine.spawn_in(get_vm(st, iid.system_id), argv, host_view=host_view)

@@ -47,23 +47,27 @@ def sync_router(st: dict[str, Any], vpc_id: str) -> None:
         if lb["vpc"] == vpc_id and lb.get("public_ip"):
             pairs.append((lb["public_ip"], lb["link_ip"]))
     wanted = {pub for pub, _ in pairs}
-    current = _uplink_extra_addrs(ns, vpc["public_ip"])
+    current, mac = _uplink_state(ns, vpc["public_ip"])
     for addr in current - wanted:
         netns.ip("addr", "del", f"{addr}/32", "dev", UPLINK, ns=ns, check=False)
+        netns.run(["ip", "neigh", "del", addr, "dev", internet.HOST_LINK], check=False)
     for addr in wanted - current:
         netns.ip("addr", "add", f"{addr}/32", "dev", UPLINK, ns=ns)
+        # tell the host where the address lives now instead of waiting on ARP: an entry left by
+        # the address's previous owner would otherwise blackhole it for seconds
+        if mac:
+            netns.run(
+                ["ip", "neigh", "replace", addr, "lladdr", mac, "dev", internet.HOST_LINK, "nud", "reachable"],
+                check=False,
+            )
     dnat = ", ".join(f"{pub} : {priv}" for pub, priv in pairs)
     snat = ", ".join(f"{priv} : {pub}" for pub, priv in pairs)
     script = [
         "table ip twin_nat {}",
         "delete table ip twin_nat",
         "table ip twin_nat {",
-        "  map dnat_map { type ipv4_addr : ipv4_addr;"
-        + (f" elements = {{ {dnat} }};" if pairs else "")
-        + " }",
-        "  map snat_map { type ipv4_addr : ipv4_addr;"
-        + (f" elements = {{ {snat} }};" if pairs else "")
-        + " }",
+        "  map dnat_map { type ipv4_addr : ipv4_addr;" + (f" elements = {{ {dnat} }};" if pairs else "") + " }",
+        "  map snat_map { type ipv4_addr : ipv4_addr;" + (f" elements = {{ {snat} }};" if pairs else "") + " }",
         "  chain pre { type nat hook prerouting priority dstnat; policy accept;",
         "    dnat to ip daddr map @dnat_map",
         "  }",
@@ -79,14 +83,17 @@ def sync_router(st: dict[str, Any], vpc_id: str) -> None:
     netns.nft(ns, "\n".join(script) + "\n")
 
 
-def _uplink_extra_addrs(ns: str, router_ip: str) -> set[str]:
+def _uplink_state(ns: str, router_ip: str) -> tuple[set[str], str]:
+    """(the uplink's public addresses besides the router's own, the uplink's MAC)."""
     out = netns.ip("-j", "addr", "show", "dev", UPLINK, ns=ns)
-    addrs = set()
+    addrs: set[str] = set()
+    mac = ""
     for link in json.loads(out or "[]"):
+        mac = link.get("address", mac)
         for a in link.get("addr_info", []):
             if a.get("family") == "inet" and a.get("local") != router_ip:
                 addrs.add(a["local"])
-    return addrs
+    return addrs, mac
 
 
 class TwinVPCHandler(VPCHandler):
@@ -154,10 +161,13 @@ class TwinVPCHandler(VPCHandler):
             check_subnets_fit(req.cidr, req.subnets)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from exc
-        internet.ensure()
         with self.region.locked() as st:
             if any(v["name"] == req.name for v in st["vpcs"].values()):
                 raise AlreadyExists(f"twin VPC {req.name!r} already exists")
+            # register the region's block first: cleanup keeps the internet while a region is registered
+            block = self.region.block(st)
+            internet.ensure()
+            internet.forget_neighbors(str(block))
             index = self.region.new_index(st)
             vpc_id = self.region.system_id("vpc", index)
             ns = self.region.ns_name("r", index)

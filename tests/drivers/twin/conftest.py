@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,17 +27,9 @@ from mcinfra.core.models import (
 
 def twin_unavailable() -> str | None:
     """Why the twin cannot run here, or None."""
-    from mcinfra.drivers.twin.netns import missing_tools
+    from mcinfra.drivers.twin.netns import unavailable
 
-    missing = missing_tools()
-    if missing:
-        return f"the twin needs {', '.join(missing)}"
-    name = f"mctwin-probe-{os.getpid()}"
-    probe = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
-    if probe.returncode != 0:
-        return f"cannot create a network namespace: {probe.stderr.strip()}"
-    subprocess.run(["ip", "netns", "delete", name], capture_output=True)
-    return None
+    return unavailable()
 
 
 @dataclass
@@ -96,9 +86,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
     region = f"test-{uuid.uuid4().hex[:8]}"
     state_dir = tmp_path_factory.mktemp("twin")
     conn = TwinDriver().connect(
-        ConnectionInfo(
-            name="twin-test", provider="twin", region=region, options={"state_dir": str(state_dir)}
-        )
+        ConnectionInfo(name="twin-test", provider="twin", region=region, options={"state_dir": str(state_dir)})
     )
     try:
         yield Twin(conn, region, state_dir)

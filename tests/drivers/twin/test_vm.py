@@ -137,3 +137,48 @@ def test_terminate(twin: Twin, setup: dict) -> None:
     with pytest.raises(NotFound):
         vms.get(vm2.iid)
     assert ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+
+
+def test_wireguard_tunnel_between_vms_over_public_ips(twin: Twin) -> None:
+    """What CLADNet does on the twin: wg-quick (falling back to wireguard-go) over public IPs."""
+    from mcinfra.core.models import DEFAULT_OUTBOUND_RULE, SecurityRule
+
+    key = twin.key("key-wg")
+    rules = [
+        DEFAULT_OUTBOUND_RULE,
+        SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22),
+        SecurityRule(direction="inbound", protocol="UDP", from_port=51820, to_port=51820),
+        SecurityRule(direction="inbound", protocol="ICMP", cidr="10.99.0.0/24"),
+    ]
+    a_vpc, b_vpc = (
+        twin.vpc("vpc-wga", "10.61.0.0/16", "10.61.1.0/24"),
+        twin.vpc("vpc-wgb", "10.62.0.0/16", "10.62.1.0/24"),
+    )
+    a = twin.vm("wg-a", a_vpc, [twin.sg("sg-wga", a_vpc, rules)], key)
+    b = twin.vm("wg-b", b_vpc, [twin.sg("sg-wgb", b_vpc, rules)], key)
+    pk = key.private_key
+    pubs = {}
+    for vm in (a, b):
+        pubs[vm.iid.name_id] = ssh(
+            vm.public_ip,
+            pk,
+            "umask 077; wg genkey | sudo tee /etc/wireguard/priv >/dev/null; sudo cat /etc/wireguard/priv | wg pubkey",
+        ).strip()
+    for vm, peer, me, other in ((a, b, "10.99.0.1", "10.99.0.2"), (b, a, "10.99.0.2", "10.99.0.1")):
+        conf = (
+            f"[Interface]\nAddress = {me}/24\nListenPort = 51820\n"
+            "PostUp = wg set %i private-key /etc/wireguard/priv\n\n"
+            f"[Peer]\nPublicKey = {pubs[peer.iid.name_id]}\nEndpoint = {peer.public_ip}:51820\n"
+            f"AllowedIPs = {other}/32\n"
+        )
+        ssh(
+            vm.public_ip,
+            pk,
+            f"printf '%s' '{conf}' | sudo tee /etc/wireguard/wg0.conf >/dev/null && "
+            "sudo env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wg-quick up wg0 >/dev/null 2>&1; "
+            "sudo wg show wg0 listen-port",
+        )
+    out = ssh(
+        a.public_ip, pk, "ping -c2 -W2 10.99.0.2 >/dev/null && echo overlay-ok; sudo wg show wg0 latest-handshakes"
+    )
+    assert "overlay-ok" in out
