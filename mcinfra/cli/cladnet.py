@@ -21,39 +21,29 @@ app = typer.Typer(help="CLADNet: a WireGuard full-mesh overlay over VMs of any c
 console = Console()
 err = Console(stderr=True)
 
-#: How the CLI opens the store; the main CLI may replace it (it is called with the --db value).
-infra_factory: Callable[[str | None], Any] | None = None
-_state: dict[str, Any] = {"db": None}
-
 SSHKeyOpt = Annotated[list[str], typer.Option(
     "--ssh-key", "-k", help="<connection>/<key pair>=<private key file> (repeatable)")]
 SpaceOpt = Annotated[str | None, typer.Option("--space", "-s", help="overlay CIDR (default: recommended)")]
 ConcOpt = Annotated[int, typer.Option("--concurrency", "-j", help="VMs worked on at once")]
 
 
-@app.callback()
-def _main(db: Annotated[str | None, typer.Option(
-        "--db", envvar="MCINFRA_DB", help="store URL (default: $MCINFRA_HOME/mcinfra.db)")] = None) -> None:
-    _state["db"] = db
-
-
 def _infra() -> Any:
-    if infra_factory is not None:
-        return infra_factory(_state["db"])
-    import mcinfra
+    """The Infra of this command line: the root's ``--db`` (or $MCINFRA_DB, or the embedded store)."""
+    from mcinfra.cli import context
 
-    return mcinfra.Infra(_state["db"])
+    return context.infra()
 
 
 @contextmanager
 def _errors() -> Iterator[None]:
+    from mcinfra.cli.context import exit_code
     from mcinfra.errors import McInfraError
 
     try:
         yield
     except McInfraError as exc:
         err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise typer.Exit(exit_code(exc)) from None
 
 
 def _keys(specs: list[str]) -> dict[str, str]:
@@ -145,7 +135,7 @@ def create(
             space = cladnet.recommend_address_space(avoid, peers=max(len(vm), 8)).recommended
             if space is None:
                 err.print("[red]error:[/red] no free private address space")
-                raise typer.Exit(2)
+                raise typer.Exit(3)
         net = cladnet.create(infra, name, space, description=description, rule_type=rule_type,
                              port=port, mtu=mtu, avoid=avoid)
     console.print(f"cladnet {net.name}: {net.address_space}, {net.rule_type}, UDP {net.port}, MTU {net.mtu}")

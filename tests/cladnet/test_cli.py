@@ -27,6 +27,9 @@ def db(tmp_path, monkeypatch):
                 keypair="key-01")
     infra.store.close()
     monkeypatch.setenv("MCINFRA_DB", url)
+    from mcinfra.cli import context
+
+    monkeypatch.setattr(context, "_current", None)
     monkeypatch.setattr(cli.console, "width", 200)
     monkeypatch.setattr(cli.err, "width", 200)
     yield url
@@ -38,7 +41,7 @@ def test_recommend_create_show_deploy_failure(db):
     assert r.exit_code == 0, r.output
     assert "recommended for 1 peers" in r.output
     r = runner.invoke(cli.app, ["create", "mesh", "--space", "10.0.9.0/24", "--vm", "m1/vm-0"])
-    assert r.exit_code == 2 and "overlaps 10.0.0.0/16" in r.output
+    assert r.exit_code == 3 and "overlaps 10.0.0.0/16" in r.output  # InvalidRequest
     r = runner.invoke(cli.app, ["create", "mesh", "--vm", "m1/vm-0", "--rule-type", "cost-prioritized"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli.app, ["show"])
@@ -53,3 +56,13 @@ def test_recommend_create_show_deploy_failure(db):
     r = runner.invoke(cli.app, ["delete", "mesh", "--force"])
     assert r.exit_code == 1 and "failed" in r.output
     assert "mesh" not in runner.invoke(cli.app, ["show"]).output
+    r = runner.invoke(cli.app, ["show", "mesh"])
+    assert r.exit_code == 4  # NotFound
+
+
+def test_mounted_under_the_main_cli(db):
+    from mcinfra.cli.main import app
+
+    r = runner.invoke(app, ["cladnet", "recommend", "--cidr", "10.0.0.0/8", "--peers", "3"])
+    assert r.exit_code == 0, r.output
+    assert "172." in r.output
