@@ -197,8 +197,7 @@ mv -f {conf}.new {conf}
 {{ echo '[Interface]'; printf 'PrivateKey = '; cat {key}; {strip}; }} > {sync}
 wg syncconf {i} {sync} || {{ rm -f {sync}; echo "wg syncconf failed" >&2; exit 6; }}
 rm -f {sync}
-ip -4 address replace {_q(address)} dev {i}
-ip link set dev {i} mtu {int(mtu)} up
+printf 'address replace %s dev %s\nlink set dev %s mtu %s up\n' {_q(address)} {i} {i} {int(mtu)} | ip -4 -batch -
 wg show {i} public-key
 """
 
@@ -235,7 +234,7 @@ def warm_script(ips: list[str], wait: int = 6) -> str:
 
 def _python_or(args: str, fallback: list[str]) -> str:
     return f"""if command -v python3 >/dev/null 2>&1; then
-python3 - {args} <<'CLADNET_PY'
+python3 -I -S - {args} <<'CLADNET_PY'
 {_PINGER.rstrip()}
 CLADNET_PY
 else
