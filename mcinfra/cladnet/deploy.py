@@ -66,26 +66,26 @@ class DeployReport:
         return not self.failed
 
 
+_LOOP: asyncio.AbstractEventLoop | None = None
+_LOOP_LOCK = threading.Lock()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """One event loop in a daemon thread for all CLADNet SSH work: SSH connections stay
+    usable from one call to the next (``deploy`` then ``check`` reuse them, see
+    ``remote.POOL_IDLE``), and callers inside a running loop (notebooks) are served too."""
+    global _LOOP
+    with _LOOP_LOCK:
+        if _LOOP is None or _LOOP.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="cladnet-ssh", daemon=True).start()
+            _LOOP = loop
+        return _LOOP
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion, also from inside a running loop (notebooks)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
-
-    t = threading.Thread(target=worker, name="cladnet")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    """Run ``coro`` on the CLADNet loop and wait for its result."""
+    return asyncio.run_coroutine_threadsafe(coro, _loop()).result()
 
 
 def parse_vm_refs(vms: Iterable[str | tuple[str, str]]) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,13 +65,40 @@ def check_ifname(name: str) -> str:
     return name
 
 
+#: Seconds an SSH connection is kept open after a call for the next one to reuse. Short on
+#: purpose: a connection to a VM that stopped since would only fail by timing out.
+POOL_IDLE = 10.0
+_POOL: dict[tuple[str, int, str, str], list[tuple[Any, str, float]]] = {}
+
+
+def _same_key(a: str, b: str) -> bool:
+    return a.split()[:2] == b.split()[:2]
+
+
+def _reap() -> None:
+    now = time.monotonic()
+    for key in list(_POOL):
+        keep = []
+        for conn, host_key, since in _POOL[key]:
+            if now - since >= POOL_IDLE or conn.is_closed():
+                conn.close()
+            else:
+                keep.append((conn, host_key, since))
+        if keep:
+            _POOL[key] = keep
+        else:
+            del _POOL[key]
+
+
 class Session:
     """One SSH connection to one VM, counting the bytes sent to it."""
 
-    def __init__(self, target: Target, conn: Any, host_key: str) -> None:
+    def __init__(self, target: Target, conn: Any, host_key: str,
+                 pool_key: tuple[str, int, str, str] | None = None) -> None:
         self.target = target
         self.conn = conn
         self.host_key = host_key
+        self.pool_key = pool_key
         self.bytes_sent = 0
 
     async def run(self, script: str, *, timeout: float = 60.0) -> str:
@@ -88,7 +116,14 @@ class Session:
         return str(result.stdout or "")
 
     def close(self) -> None:
-        self.conn.close()
+        """Back to the pool for ``POOL_IDLE`` seconds (closed after)."""
+        if self.pool_key is None or self.conn.is_closed():
+            self.conn.close()
+            return
+        import asyncio
+
+        _POOL.setdefault(self.pool_key, []).append((self.conn, self.host_key, time.monotonic()))
+        asyncio.get_running_loop().call_later(POOL_IDLE + 0.5, _reap)
 
 
 async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Session:
@@ -99,6 +134,16 @@ async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Sess
         client_key = asyncssh.import_private_key(target.private_key)
     except (asyncssh.KeyImportError, ValueError, TypeError) as exc:
         raise RemoteError(f"{target.key}: the SSH private key given cannot be read") from exc
+    pool_key = (target.host, target.port, target.user, client_key.get_fingerprint())
+    _reap()
+    while _POOL.get(pool_key):
+        conn, host_key, _ = _POOL[pool_key].pop()
+        if conn.is_closed():
+            continue
+        if target.pinned_host_key and not _same_key(host_key, target.pinned_host_key):
+            conn.close()
+            raise RemoteError(_mismatch(target))
+        return Session(target, conn, host_key, pool_key)
     if target.pinned_host_key:
         known: Any = ([asyncssh.import_public_key(target.pinned_host_key)], [], [])
     else:
@@ -116,7 +161,12 @@ async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Sess
                                   f"timed out twice after {connect_timeout:.0f} s") from None
     server_key = conn.get_server_host_key()
     host_key = server_key.export_public_key("openssh").decode().strip() if server_key else ""
-    return Session(target, conn, host_key)
+    return Session(target, conn, host_key, pool_key)
+
+
+def _mismatch(target: Target) -> str:
+    return (f"{target.key}: host key of {target.host} does not match the key pinned at first "
+            "deploy (VM replaced, or a man in the middle); after checking, cladnet.repin() clears it")
 
 
 async def _connect(target: Target, client_key: Any, known: Any, connect_timeout: float) -> Any:
@@ -131,10 +181,7 @@ async def _connect(target: Target, client_key: Any, known: Any, connect_timeout:
     except TimeoutError:
         raise
     except asyncssh.HostKeyNotVerifiable as exc:
-        raise RemoteError(
-            f"{target.key}: host key of {target.host} does not match the key pinned at first "
-            "deploy (VM replaced, or a man in the middle); after checking, cladnet.repin() clears it"
-        ) from exc
+        raise RemoteError(_mismatch(target)) from exc
     except (asyncssh.Error, OSError) as exc:
         why = str(exc) or type(exc).__name__
         raise RemoteError(f"{target.key}: cannot SSH to {target.host}:{target.port}: {why}") from exc

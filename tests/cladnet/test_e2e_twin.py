@@ -1,12 +1,12 @@
 """CLADNet end to end on the twin: two regions whose VPCs share 10.0.0.0/16, five VMs."""
 
-import asyncio
 import time
 
 import pytest
 
 from mcinfra import cladnet
 from mcinfra.cladnet import remote
+from mcinfra.cladnet.deploy import run_sync
 from mcinfra.store.cladnet_tables import CLADNetPeerRow
 from tests.cladnet.twinlab import missing_requirements, twin_lab
 
@@ -35,7 +35,7 @@ def sh(lab, vm_ref, script):
         finally:
             s.close()
 
-    return asyncio.run(go())
+    return run_sync(go())
 
 
 def private_ip(lab, ref):
