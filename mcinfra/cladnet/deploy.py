@@ -168,6 +168,7 @@ class _Run:
                 f"(never reused); {len(new)} VMs were asked to join"
             )
         self._check_vpcs(space, new_vms)
+        self._check_other_nets(space, new)
         with self.infra.store.session() as s:
             row = state.load(s, self.name)
             for conn, vm in new:
@@ -196,6 +197,34 @@ class _Run:
                     p.fail = f"cannot read VM {p.key}: {exc}"
             p.vm = vm
         return peers
+
+    def _check_other_nets(self, space: ipaddress.IPv4Network, new: list[tuple[str, str]]) -> None:
+        """A VM in two nets needs two UDP ports and two address spaces that do not overlap."""
+        if not new:
+            return
+        from sqlalchemy import select
+
+        from mcinfra.store.cladnet_tables import CLADNetRow
+
+        with self.infra.store.session() as s:
+            rows = s.execute(
+                select(CLADNetPeerRow.connection, CLADNetPeerRow.vm, CLADNetRow.name, CLADNetRow.port,
+                       CLADNetRow.address_space)
+                .join(CLADNetRow, CLADNetRow.id == CLADNetPeerRow.cladnet_id)
+                .where(CLADNetRow.name != self.name)
+            ).all()
+        wanted = set(new)
+        for conn, vm, other, port, other_space in rows:
+            if (conn, vm) not in wanted:
+                continue
+            if port == self.spec.port:
+                raise InvalidRequest(
+                    f"VM {conn}/{vm} is already in cladnet {other!r} on UDP port {port}; "
+                    f"give cladnet {self.name!r} another port", field="vms")
+            if ipaddress.IPv4Network(other_space).overlaps(space):
+                raise InvalidRequest(
+                    f"VM {conn}/{vm} is already in cladnet {other!r} whose space {other_space} "
+                    f"overlaps {space}", field="vms")
 
     def _check_vpcs(self, space: ipaddress.IPv4Network, vms: dict[tuple[str, str], VMInfo]) -> None:
         cidrs: set[str] = set()

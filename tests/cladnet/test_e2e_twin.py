@@ -146,6 +146,21 @@ def test_full_lifecycle(lab, tmp_path):
         assert out.strip() == "", (ref, out)
 
 
+def test_two_nets_on_the_same_vms_shared_host_names(lab):
+    infra, keys = lab.infra, lab.ssh_keys
+    two = ["tw0/vm-00", "tw1/vm-00"]
+    for name, space, port in (("net-a", "10.201.0.0/24", 51830), ("net-b", "10.202.0.0/24", 51831)):
+        cladnet.create(infra, name, space, port=port)
+        report = cladnet.deploy(infra, name, two, ssh_keys=keys, shared_host=True, open_ports=True)
+        assert report.ok, report.failed
+    ifaces = {p.interface for n in ("net-a", "net-b") for p in cladnet.get(infra, n).peers}
+    assert len(ifaces) == 4  # one interface name per (net, peer): safe where VMs share /run
+    for name in ("net-a", "net-b"):
+        assert cladnet.check(infra, name, ssh_keys=keys).full_mesh
+    for name in ("net-a", "net-b"):
+        assert cladnet.delete(infra, name, ssh_keys=keys).ok
+
+
 def _other_host_key() -> str:
     import asyncssh
 

@@ -107,3 +107,15 @@ def test_unreachable_peers_fail_with_reason_and_addresses_stay(infra):
     cladnet.delete(infra, "mesh", ssh_keys=no_keys, force=True)
     with pytest.raises(mcinfra.NotFound):
         cladnet.get(infra, "mesh")
+
+
+def test_a_vm_in_two_nets_needs_another_port_and_space(infra):
+    cladnet.create(infra, "one", "10.77.0.0/24")
+    cladnet.deploy(infra, "one", VMS[:2], ssh_keys=no_keys)
+    cladnet.create(infra, "two", "10.78.0.0/24")
+    with pytest.raises(mcinfra.InvalidRequest, match="another port"):
+        cladnet.deploy(infra, "two", VMS[:1], ssh_keys=no_keys)
+    cladnet.create(infra, "three", "10.77.0.0/25", port=51821)
+    with pytest.raises(mcinfra.InvalidRequest, match=r"overlaps 10\.77\.0\.0/25"):
+        cladnet.deploy(infra, "three", VMS[:1], ssh_keys=no_keys)
+    assert cladnet.get(infra, "two").peers == [] and cladnet.get(infra, "three").peers == []
