@@ -161,9 +161,10 @@ def check(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, count: int = 3, con
 
     async def all_() -> None:
         try:
+            live = run.reachable(peers)
             if warmup:
-                await run.each([p for p in peers if not p.fail], warm, "warm")
-            await run.each([p for p in peers if not p.fail], measure, "checked")
+                await run.each(live, warm, "warm")
+            await run.each([p for p in live if not p.fail], measure, "checked")
         finally:
             await run.close()
 
@@ -198,7 +199,7 @@ def wg_status(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, concurrency: in
 
     async def all_() -> None:
         try:
-            await run.each([p for p in peers if not p.fail], one, "status")
+            await run.each(run.reachable(peers), one, "status")
         finally:
             await run.close()
 

@@ -308,12 +308,16 @@ class _Run:
                 p.endpoints = {r.peer: r.endpoint for r in rules[p.key]}
         return rules
 
-    async def converge(self, peers: list[_Peer], force: set[str]) -> None:
-        live = [p for p in peers if not p.gone and not p.fail]
-        for p in live:
-            if p.vm is not None and p.vm.status != VMStatus.RUNNING:
+    @staticmethod
+    def reachable(peers: list[_Peer]) -> list[_Peer]:
+        """The peers worth an SSH attempt; a VM that is not running fails here, with the reason."""
+        for p in peers:
+            if not p.gone and not p.fail and p.vm is not None and p.vm.status != VMStatus.RUNNING:
                 p.fail = f"{p.key}: the VM is {p.vm.status.value}"
-        live = [p for p in live if not p.fail]
+        return [p for p in peers if not p.gone and not p.fail and p.vm is not None]
+
+    async def converge(self, peers: list[_Peer], force: set[str]) -> None:
+        live = self.reachable(peers)
         try:
             need_keys = [p for p in live if not p.public_key or p.key in force]
             await self.each(need_keys, self.keys, "keys")

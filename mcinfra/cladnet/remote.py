@@ -94,11 +94,14 @@ class Session:
     """One SSH connection to one VM, counting the bytes sent to it."""
 
     def __init__(self, target: Target, conn: Any, host_key: str,
-                 pool_key: tuple[str, int, str, str] | None = None) -> None:
+                 pool_key: tuple[str, int, str, str] | None = None, *, reused: bool = False,
+                 connect_timeout: float = 15.0) -> None:
         self.target = target
         self.conn = conn
         self.host_key = host_key
         self.pool_key = pool_key
+        self.reused = reused
+        self.connect_timeout = connect_timeout
         self.bytes_sent = 0
 
     async def run(self, script: str, *, timeout: float = 60.0) -> str:
@@ -108,6 +111,13 @@ class Session:
         try:
             result = await self.conn.run(ROOT_SHELL, input=script, check=False, timeout=timeout)
         except (asyncssh.Error, OSError, TimeoutError) as exc:
+            if self.reused and not isinstance(exc, TimeoutError):
+                # a pooled connection the VM dropped meanwhile (reboot...): one fresh try
+                self.reused = False
+                self.conn.close()
+                fresh = await open_session(self.target, connect_timeout=self.connect_timeout, pooled=False)
+                self.conn, self.host_key = fresh.conn, fresh.host_key
+                return await self.run(script, timeout=timeout)
             raise RemoteError(f"{self.target.key}: {type(exc).__name__}: {exc}") from exc
         if result.exit_status != 0:
             err = str(result.stderr or "").strip().splitlines()
@@ -126,7 +136,7 @@ class Session:
         asyncio.get_running_loop().call_later(POOL_IDLE + 0.5, _reap)
 
 
-async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Session:
+async def open_session(target: Target, *, connect_timeout: float = 15.0, pooled: bool = True) -> Session:
     """Connect, pinning the host key on first use and enforcing the pin after."""
     import asyncssh
 
@@ -136,14 +146,14 @@ async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Sess
         raise RemoteError(f"{target.key}: the SSH private key given cannot be read") from exc
     pool_key = (target.host, target.port, target.user, client_key.get_fingerprint())
     _reap()
-    while _POOL.get(pool_key):
+    while pooled and _POOL.get(pool_key):
         conn, host_key, _ = _POOL[pool_key].pop()
         if conn.is_closed():
             continue
         if target.pinned_host_key and not _same_key(host_key, target.pinned_host_key):
             conn.close()
             raise RemoteError(_mismatch(target))
-        return Session(target, conn, host_key, pool_key)
+        return Session(target, conn, host_key, pool_key, reused=True, connect_timeout=connect_timeout)
     if target.pinned_host_key:
         known: Any = ([asyncssh.import_public_key(target.pinned_host_key)], [], [])
     else:
@@ -161,7 +171,7 @@ async def open_session(target: Target, *, connect_timeout: float = 15.0) -> Sess
                                   f"timed out twice after {connect_timeout:.0f} s") from None
     server_key = conn.get_server_host_key()
     host_key = server_key.export_public_key("openssh").decode().strip() if server_key else ""
-    return Session(target, conn, host_key, pool_key)
+    return Session(target, conn, host_key, pool_key, connect_timeout=connect_timeout)
 
 
 def _mismatch(target: Target) -> str:

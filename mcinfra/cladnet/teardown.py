@@ -14,8 +14,7 @@ async def _down_all(run: _Run, peers: list[_Peer], purge: bool) -> None:
         await sess.run(remote.down_script(p.interface, purge=purge))
 
     try:
-        await run.each([p for p in peers if p.vm is not None and not p.gone and not p.fail], one,
-                       "deleted" if purge else "down")
+        await run.each(run.reachable(peers), one, "deleted" if purge else "down")
     finally:
         await run.close()
 

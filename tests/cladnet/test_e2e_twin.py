@@ -157,6 +157,13 @@ def test_two_nets_on_the_same_vms_shared_host_names(lab):
     assert len(ifaces) == 4  # one interface name per (net, peer): safe where VMs share /run
     for name in ("net-a", "net-b"):
         assert cladnet.check(infra, name, ssh_keys=keys).full_mesh
+    # a reboot drops the interface (and the pooled SSH connection): deploy restores the mesh
+    infra.connect("tw1").vms.reboot("vm-00")
+    for name in ("net-a", "net-b"):
+        report = cladnet.deploy(infra, name, [], ssh_keys=keys)
+        assert report.ok, report.failed
+        # every pair answers again (an echo may still be lost while the new process rekeys)
+        assert cladnet.check(infra, name, ssh_keys=keys).unreachable() == []
     for name in ("net-a", "net-b"):
         assert cladnet.delete(infra, name, ssh_keys=keys).ok
 
