@@ -36,13 +36,14 @@ class Unsupported(McInfraError):
 
 
 class DriverNotInstalled(McInfraError, ImportError):
-    """The provider's SDK extra is not installed; the message says what to install."""
+    """The provider's driver cannot run here; the message says what to install."""
 
     def __init__(self, provider: str, extra: str | None = None, detail: str = "") -> None:
-        extra = extra or provider
-        msg = f"driver '{provider}' needs its SDK: pip install 'mcinfra[{extra}]'"
-        if detail:
-            msg += f" ({detail})"
+        if extra:
+            msg = f"driver '{provider}' needs its SDK: pip install 'mcinfra[{extra}]'"
+            msg += f" ({detail})" if detail else ""
+        else:
+            msg = f"driver '{provider}' cannot run here: {detail or 'not installed'}"
         super().__init__(msg)
         self.provider = provider
         self.extra = extra

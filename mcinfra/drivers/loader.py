@@ -85,7 +85,7 @@ class DriverRegistry:
             )
         missing = driver.check_installed()
         if missing:
-            raise DriverNotInstalled(provider, driver.extra or provider, missing)
+            raise DriverNotInstalled(provider, driver.extra, missing)
         return driver
 
     def providers_names(self) -> set[str]:

@@ -113,8 +113,10 @@ def test_planned_provider_says_what_is_missing() -> None:
         assert set(statuses) == {"alibaba", "aws", "azure", "gcp", "mock", "openstack", "tencent", "twin"}
         assert statuses["mock"].installed
         infra.connections.add("az", provider="azure")
-        with pytest.raises(mcinfra.DriverNotInstalled, match="mcinfra\\[azure\\]"):
+        with pytest.raises(mcinfra.DriverNotInstalled, match="no driver for it yet"):
             infra.connect("az")
+    assert "pip install 'mcinfra[gcp]'" in str(mcinfra.DriverNotInstalled("gcp", "gcp", "no module google"))
+    assert "cannot run here: needs root" in str(mcinfra.DriverNotInstalled("twin", "", "needs root"))
 
 
 def test_store_unreachable_is_typed(tmp_path: Path) -> None:

@@ -66,6 +66,8 @@ def cleanup_prefix(prefix: str, state_dir: Path | None = None) -> CleanupReport:
                 netns.link_delete(name, internet.INET_NS)
                 report.links.append(name)
     entry = registered_regions().get(prefix)
+    if entry and entry.get("block") and netns.link_exists(internet.HOST_LINK):
+        internet.forget_neighbors(str(entry["block"]))
     dirs = [state_dir] if state_dir else []
     if entry and entry.get("state_dir"):
         dirs.append(Path(entry["state_dir"]))

@@ -89,7 +89,7 @@ class TwinConnection(CloudConnection):
 
 class TwinDriver(CloudDriver):
     provider = "twin"
-    extra = "twin"
+    extra = ""  # no pip extra: it needs root and Debian's iproute2, nftables, openssh-server
 
     def capabilities(self) -> Capabilities:
         # interface names (15 chars) carry only a prefix and an index, so names are free-form

@@ -19,7 +19,7 @@ from tests.drivers.twin.conftest import OPEN_RULES, Twin
 pytestmark = pytest.mark.root
 
 
-def ssh(host: str, private_key: str, command: str, timeout: float = 10) -> str:
+def ssh(host: str, private_key: str, command: str, timeout: float = 30) -> str:
     import asyncssh
 
     async def go() -> str:
@@ -182,3 +182,51 @@ def test_wireguard_tunnel_between_vms_over_public_ips(twin: Twin) -> None:
         a.public_ip, pk, "ping -c2 -W2 10.99.0.2 >/dev/null && echo overlay-ok; sudo wg show wg0 latest-handshakes"
     )
     assert "overlay-ok" in out
+
+
+def test_processes_share_a_region_safely(twin: Twin, setup: dict) -> None:
+    """Two processes start VMs in the same region at once: all get distinct addresses and NAT."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from mcinfra.core.handlers import ConnectionInfo
+        from mcinfra.core.models import VMReq
+        from mcinfra.drivers.twin.driver import TwinDriver
+        c = TwinDriver().connect(ConnectionInfo(name="x", provider="twin", region={twin.region!r},
+                                 options={{"state_dir": {str(twin.state_dir)!r}}}))
+        for i in range(3):
+            c.vms().start(VMReq(name=f"par-{{sys.argv[1]}}-{{i}}", image="ubuntu-22.04", spec="twin.nano",
+                                vpc={setup["vpc"].iid.system_id!r}, subnet={setup["vpc"].subnets[0].iid.system_id!r},
+                                security_groups=[{setup["sg"].iid.system_id!r}],
+                                keypair={setup["key"].iid.system_id!r}))
+        """
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, tag], stderr=subprocess.PIPE, text=True) for tag in "ab"]
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read() if p.stderr else ""
+    vms = [v for v in twin.conn.vms().list() if v.iid.name_id.startswith("par-")]
+    assert len(vms) == 6
+    assert len({v.private_ip for v in vms}) == 6 and len({v.public_ip for v in vms}) == 6
+    for v in vms:
+        assert ssh(v.public_ip, setup["key"].private_key, "hostname").strip() == v.iid.name_id
+        twin.conn.vms().terminate(v.iid)
+
+
+def test_resume_can_keep_the_public_ip(twin: Twin, setup: dict) -> None:
+    from mcinfra.core.handlers import ConnectionInfo
+    from mcinfra.drivers.twin.driver import TwinDriver
+
+    keep = TwinDriver().connect(
+        ConnectionInfo(
+            name="keep",
+            provider="twin",
+            region=twin.region,
+            options={"state_dir": str(twin.state_dir), "resume_changes_public_ip": False},
+        )
+    )
+    vm = twin.vm("vm-keep", setup["vpc"], [setup["sg"]], setup["key"])
+    keep.vms().suspend(vm.iid)
+    keep.vms().resume(vm.iid)
+    assert keep.vms().get(vm.iid).public_ip == vm.public_ip
+    assert ssh(vm.public_ip, setup["key"].private_key, "echo same").strip() == "same"
+    keep.vms().terminate(vm.iid)
