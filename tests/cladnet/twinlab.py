@@ -76,10 +76,8 @@ def twin_lab(vms_per_region: tuple[int, ...] = (3, 2), *, rule_ssh_only: bool = 
             cloud = infra.connect(conn)
             cloud.vpcs.create("vpc-01", cidr="10.0.0.0/16",
                               subnets=[SubnetReq(name="sn-01", cidr="10.0.1.0/24")])
-            # ICMP open as many clouds' defaults do: the twin's SG filters every interface of the
-            # VM's namespace (the overlay too), where a cloud's SG sees only the NIC's traffic.
-            rules = [SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22),
-                     SecurityRule(direction="inbound", protocol="ICMP")]
+            # SSH only: the overlay (wg0) is not behind the SG, as on a real cloud
+            rules = [SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22)]
             if not rule_ssh_only:
                 rules.append(SecurityRule(direction="inbound", protocol="ALL"))
             cloud.security_groups.create("sg-01", vpc="vpc-01", rules=rules)

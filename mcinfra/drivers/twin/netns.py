@@ -26,6 +26,9 @@ CGROUP_DIR = "mcinfra-twin"
 #: Last calls made to the kernel: (command head, seconds, ok). Never holds secrets (keys go by file).
 HISTORY: collections.deque[tuple[str, float, bool]] = collections.deque(maxlen=500)
 
+#: the VM's NIC inside its namespace (its security groups filter this link only)
+VM_LINK = "eth0"
+
 
 class TwinCommandError(CloudError):
     def __init__(self, code: str, message: str, *, returncode: int = 0, stderr: str = "") -> None:

@@ -1,6 +1,7 @@
 """Security group = nft rules in each member VM's namespace, with the unified semantics.
 
-A VM's filter is the union of its groups' rules: inbound is denied unless a rule allows it,
+A VM's filter is the union of its groups' rules, applied to its NIC (eth0) only, as a cloud's
+SG is: inbound is denied unless a rule allows it,
 outbound likewise (a new group carries the core's default "outbound ALL 0.0.0.0/0" rule as
 an ordinary rule), and replies of allowed connections pass through conntrack. Any change to
 a group rewrites the filter of every VM that uses it, in one nft transaction per VM.
@@ -42,12 +43,13 @@ def render_filter(rules: list[SecurityRule]) -> str:
         "table inet twin_sg {",
         "  chain inbound { type filter hook input priority filter; policy drop;",
         "    ct state established,related accept",
-        '    iifname "lo" accept',
+        # as a cloud's SG, it sees only the NIC: loopback and overlays inside the VM (wg0) pass
+        f'    iifname != "{netns.VM_LINK}" accept',
         *inbound,
         "  }",
         "  chain outbound { type filter hook output priority filter; policy drop;",
         "    ct state established,related accept",
-        '    oifname "lo" accept',
+        f'    oifname != "{netns.VM_LINK}" accept',
         *outbound,
         "  }",
         "}",

@@ -16,12 +16,11 @@ from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, McInf
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
 from mcinfra.drivers.twin import catalog, machine, netns
+from mcinfra.drivers.twin.netns import VM_LINK
 from mcinfra.drivers.twin.nlb import sync_vpc_nlbs
 from mcinfra.drivers.twin.security_group import apply_vm_filter
 from mcinfra.drivers.twin.state import Region, now
 from mcinfra.drivers.twin.vpc import find_subnet, get_vpc, sync_router
-
-VM_LINK = "eth0"
 
 
 def get_vm(st: dict[str, Any], vm_id: str) -> dict[str, Any]:
