@@ -42,13 +42,13 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        url = f"sqlite:///{d}/bench.db"
-        fine = run(False, args.n, args.latency, url)
-        coarse = run(True, args.n, args.latency, url)
-    print(f"{args.n} concurrent SG creates, mock latency {args.latency:.3f}s, SQLite file store")
-    print(f"  SP-Lock : {fine:8.3f} s  ({fine / args.latency:.2f} x latency)")
-    print(f"  coarse  : {coarse:8.3f} s  ({coarse / args.latency:.2f} x latency)")
-    print(f"  SP-Lock is {coarse / fine:.1f}x faster")
+        for label, url in (("SQLite file (WAL)", f"sqlite:///{d}/bench.db"), ("SQLite in memory", "sqlite:///:memory:")):
+            fine = run(False, args.n, args.latency, url)
+            coarse = run(True, args.n, args.latency, url)
+            print(f"{args.n} concurrent SG creates, mock latency {args.latency:.3f}s, store: {label}")
+            print(f"  SP-Lock : {fine:8.3f} s  ({fine / args.latency:.2f} x latency)")
+            print(f"  coarse  : {coarse:8.3f} s  ({coarse / args.latency:.2f} x latency)")
+            print(f"  SP-Lock is {coarse / fine:.1f}x faster")
 
 
 if __name__ == "__main__":

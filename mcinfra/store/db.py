@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound, StoreError
+from mcinfra.store.executors import Executor, SAExecutor, SQLiteRaw
 from mcinfra.store.secrets import SecretBox, load_key
 from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, RefRow, RegionRow, utcnow
 
@@ -110,6 +111,7 @@ _GET_IID = select(*_IID_COLS).where(and_(
 _GET_IID_BY_ID = select(*_IID_COLS).where(T_IID.c.id == _P("row_id"))
 _INSERT_IID = insert(T_IID)
 _INSERT_REF = insert(T_REF)
+_INSERT_CALL = insert(T_CALL)
 _FINISH = update(T_IID).where(T_IID.c.id == _P("row_id")).values(
     system_id=_P("system_id"), state="ready", zone=func.coalesce(_P("zone"), T_IID.c.zone))
 _FINISH_EXTRA = _FINISH.values(extra=_P("extra"))
@@ -150,6 +152,7 @@ class Store:
         try:
             self.engine = self._make_engine()
             self._migrate()
+            self._raw = SQLiteRaw(self.engine) if self.is_sqlite else None
         except (OSError, DBAPIError, SATimeoutError) as exc:
             raise StoreError(f"cannot open the metadata store {self!r}: {exc}") from exc
         if self.is_memory:
@@ -185,12 +188,16 @@ class Store:
             return create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         if self.is_memory:
             engine = create_engine(
-                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False},
+                pool_reset_on_return=None,
             )
         else:
             Path(self.url.database or "").parent.mkdir(parents=True, exist_ok=True)
+            # transactions are always explicit (the DBAPI runs in autocommit mode), so the pool
+            # need not roll back every connection it gets back
             engine = create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=8
+                self.url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=8,
+                pool_reset_on_return=None,
             )
 
         @event.listens_for(engine, "connect")
@@ -246,6 +253,25 @@ class Store:
                 conn.info["write"] = write
                 with conn.begin():
                     yield conn
+        except IntegrityError:
+            raise
+        except (DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _hot(self, write: bool = False) -> Iterator[Executor]:
+        """A transaction for the managers' per-call statements (see executors.py)."""
+        guard = self._guard() if (write or self.is_memory) else nullcontext()
+        try:
+            with guard:
+                if self._raw is not None:
+                    with self._raw.tx(write) as x:
+                        yield x
+                else:
+                    with self.engine.connect() as conn:
+                        conn.info["write"] = write
+                        with conn.begin():
+                            yield SAExecutor(conn)
         except IntegrityError:
             raise
         except (DBAPIError, SATimeoutError) as exc:
@@ -364,26 +390,26 @@ class Store:
     ) -> int:
         """Write a pending row (and its references) for a name, or raise AlreadyExists."""
         try:
-            with self._tx(write=True) as c:
-                row_id = c.execute(_INSERT_IID, {
+            with self._hot(write=True) as x:
+                row_id = x.insert(_INSERT_IID, {
                     "connection": connection, "kind": kind, "owner": owner, "name_id": name, "system_id": "",
                     "csp_name": csp_name, "state": "pending", "zone": zone, "created_at": utcnow(),
                     "extra": extra or {},
-                }).inserted_primary_key[0]
-                self._add_refs(c, connection, kind, name, refs)
+                })
+                self._add_refs(x, connection, kind, name, refs)
         except IntegrityError as exc:
             where = f" in VPC {owner!r}" if owner else ""
             raise AlreadyExists(f"{kind} {name!r} already exists{where} in connection {connection!r}") from exc
-        return int(row_id)
+        return row_id
 
     def finish(self, row_id: int, system_id: str, *, zone: str | None = None,
                extra: dict[str, Any] | None = None) -> None:
         params = {"row_id": row_id, "system_id": system_id, "zone": zone}
-        with self._tx(write=True) as c:
+        with self._hot(write=True) as x:
             if extra is None:
-                c.execute(_FINISH, params)
+                x.run(_FINISH, params)
             else:
-                c.execute(_FINISH_EXTRA, {**params, "extra": extra})
+                x.run(_FINISH_EXTRA, {**params, "extra": extra})
 
     def add_ready(self, connection: str, kind: str, rows: list[dict[str, Any]], *,
                   refs: dict[str, list[tuple[str, str]]] | None = None) -> None:
@@ -391,37 +417,34 @@ class Store:
         if not rows:
             return
         try:
-            with self._tx(write=True) as c:
-                c.execute(
-                    _INSERT_IID,
-                    [
-                        {"connection": connection, "kind": kind, "owner": "", "zone": None, "extra": {},
-                         "state": "ready", "created_at": utcnow(), **r}
-                        for r in rows
-                    ],
-                )
+            with self._hot(write=True) as x:
+                x.run(_INSERT_IID, [
+                    {"connection": connection, "kind": kind, "owner": "", "zone": None, "extra": {},
+                     "state": "ready", "created_at": utcnow(), **r}
+                    for r in rows
+                ])
                 for name, r in (refs or {}).items():
-                    self._add_refs(c, connection, kind, name, r)
+                    self._add_refs(x, connection, kind, name, r)
         except IntegrityError as exc:
             raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} already exists in {connection!r}") from exc
 
     def drop(self, row_id: int, record: IIDRecord | None = None) -> None:
         """Delete a row and the references it holds (and, for a VPC, its subnets)."""
-        with self._tx(write=True) as c:
+        with self._hot(write=True) as x:
             if record is None:
-                row = c.execute(_GET_IID_BY_ID, {"row_id": row_id}).first()
+                row = x.one(_GET_IID_BY_ID, {"row_id": row_id})
                 if row is None:
                     return
                 record = _record(row)
             r = record
-            c.execute(_DELETE_IID, {"row_id": row_id})
-            self._drop_refs(c, r.connection, r.kind, r.name_id if r.kind != "subnet" else f"{r.owner}/{r.name_id}")
+            x.run(_DELETE_IID, {"row_id": row_id})
+            self._drop_refs(x, r.connection, r.kind, r.name_id if r.kind != "subnet" else f"{r.owner}/{r.name_id}")
             if r.kind == "vpc":
-                c.execute(_DELETE_SUBNETS, {"connection": r.connection, "owner": r.name_id})
+                x.run(_DELETE_SUBNETS, {"connection": r.connection, "owner": r.name_id})
 
     def get(self, connection: str, kind: str, name: str, owner: str = "") -> IIDRecord | None:
-        with self._tx() as c:
-            row = c.execute(_GET_IID, {"connection": connection, "kind": kind, "owner": owner, "name_id": name}).first()
+        with self._hot() as x:
+            row = x.one(_GET_IID, {"connection": connection, "kind": kind, "owner": owner, "name_id": name})
         return _record(row) if row else None
 
     def list(self, connection: str | None, kind: str | None = None, *, owner: str | None = None,
@@ -443,12 +466,14 @@ class Store:
         ids = list({s for s in system_ids if s})
         if not ids:
             return {}
-        with self._tx() as c:
-            if len(ids) == 1:
-                rows = c.execute(_NAME_OF_ID, {"connection": connection, "kind": kind, "system_id": ids[0]})
-            else:
-                rows = c.execute(_NAMES_OF_IDS, {"connection": connection, "kind": kind, "system_ids": ids})
-            return {sid: name for sid, name in rows}
+        if len(ids) == 1:
+            with self._hot() as x:
+                rows = x.all(_NAME_OF_ID, {"connection": connection, "kind": kind, "system_id": ids[0]})
+        else:
+            with self._tx() as c:  # an expanding IN: SQLAlchemy renders it per call
+                rows = [tuple(r) for r in c.execute(
+                    _NAMES_OF_IDS, {"connection": connection, "kind": kind, "system_ids": ids})]
+        return {sid: name for sid, name in rows}
 
     def count(self, connection: str, kind: str) -> int:
         with self._tx() as c:
@@ -462,25 +487,24 @@ class Store:
     # ------------------------------------------------------------------ references
     def referrers(self, connection: str, kind: str, name: str) -> list[tuple[str, str]]:
         """(kind, name) of every resource that references this one."""
-        with self._tx() as c:
-            rows = c.execute(_REFERRERS, {"connection": connection, "kind": kind, "name": name})
-            return [(k, n) for k, n in rows]
+        with self._hot() as x:
+            return [(k, n) for k, n in x.all(_REFERRERS, {"connection": connection, "kind": kind, "name": name})]
 
     def set_refs(self, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
-        with self._tx(write=True) as c:
-            self._drop_refs(c, connection, kind, name)
-            self._add_refs(c, connection, kind, name, refs)
+        with self._hot(write=True) as x:
+            self._drop_refs(x, connection, kind, name)
+            self._add_refs(x, connection, kind, name, refs)
 
     @staticmethod
-    def _add_refs(c: Connection, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
+    def _add_refs(x: Executor, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
         rows = [{"connection": connection, "from_kind": kind, "from_name": name, "to_kind": k, "to_name": n}
                 for k, n in dict.fromkeys(refs)]
         if rows:
-            c.execute(_INSERT_REF, rows)
+            x.run(_INSERT_REF, rows)
 
     @staticmethod
-    def _drop_refs(c: Connection, connection: str, kind: str, name: str) -> None:
-        c.execute(_DROP_REFS, {"connection": connection, "kind": kind, "name": name})
+    def _drop_refs(x: Executor, connection: str, kind: str, name: str) -> None:
+        x.run(_DROP_REFS, {"connection": connection, "kind": kind, "name": name})
 
     # ------------------------------------------------------------------ call history
     def record_call(self, **row: Any) -> None:
@@ -494,8 +518,8 @@ class Store:
         with self._calls_lock:
             rows, self._calls = self._calls, []
         if rows:
-            with self._tx(write=True) as c:
-                c.execute(insert(T_CALL), rows)
+            with self._hot(write=True) as x:
+                x.run(_INSERT_CALL, rows)
 
     def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,
                 since: datetime | None = None, ok: bool | None = None, limit: int = 100) -> list[dict[str, Any]]:
