@@ -26,7 +26,8 @@ debian_packages() {
 case "${1:-}" in
   demo)
     $PY -m pip install -q .
-    exec mcinfra demo
+    # the console script, or the same program by module where the new script is not on PATH yet
+    if command -v mcinfra >/dev/null; then exec mcinfra demo; else exec $PY -m mcinfra.cli.main demo; fi
     ;;
   test)
     debian_packages
