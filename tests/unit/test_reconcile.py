@@ -56,3 +56,34 @@ def test_pending_row_without_csp_resource_is_rolled_back(infra) -> None:
     report = infra.reconcile()
     assert report.rolled_back == ["c/security_group/sg-lost"]
     assert infra.store.list("c", state="pending") == []
+
+
+def test_store_failure_after_csp_call_takes_the_resource_back(infra, monkeypatch) -> None:
+    cloud = infra.connect("c")
+
+    def finish(*a, **k):
+        raise mcinfra.StoreError("disk full")
+
+    monkeypatch.setattr(infra.store, "finish", finish)
+    with pytest.raises(mcinfra.StoreError, match="disk full"):
+        cloud.keypairs.create("key-01")
+    monkeypatch.undo()
+    assert infra.store.list("c") == []
+    assert cloud.keypairs.list_all().only_csp == []  # deleted at the CSP, not leaked
+
+
+def test_failed_take_back_keeps_the_pending_row_for_reconcile(infra, monkeypatch) -> None:
+    cloud = infra.connect("c")
+    monkeypatch.setattr(infra.store, "finish", lambda *a, **k: (_ for _ in ()).throw(mcinfra.StoreError("gone")))
+    handler = cloud.handler("keypair")
+
+    def refuse(iid):
+        raise mcinfra.CloudError("mock", "Throttled", "try later")
+
+    monkeypatch.setattr(handler, "delete", refuse)
+    with pytest.raises(mcinfra.StoreError, match="gone"):  # the first failure, not the undo's
+        cloud.keypairs.create("key-01")
+    monkeypatch.undo()
+    assert [r.state for r in infra.store.list("c")] == ["pending"]
+    assert infra.reconcile().finished == ["c/keypair/key-01"]
+    assert cloud.keypairs.get("key-01").iid.name_id == "key-01"

@@ -102,7 +102,10 @@ class ResourceManager(Generic[I]):
             log.error("store write failed after creating %s; deleting it at the CSP", self._label(name))
             try:
                 self._call(self.delete_op, name, getattr(self.handler, self.delete_op), info.iid)  # type: ignore[attr-defined]
-            finally:
+            except McInfraError as undo:  # the caller must see the first failure; the pending row stays
+                log.error("could not delete %s at the CSP (%s): reconcile() will finish its row",
+                          self._label(name), undo)
+            else:
                 self._store.drop(row_id)
             raise
         return info
