@@ -180,20 +180,20 @@ class ResourceManager(Generic[I]):
                 raise AlreadyExists(f"CSP id {system_id!r} is already mapped as {mapped[system_id]!r}")
             info = self._call("get", name, self.handler.get, IID(name_id=system_id, system_id=system_id),
                               idempotent=True)
+            extra, refs = self._adopted_links(info)
             self._store.add_ready(
                 self._c.name, self.kind,
                 [{"name_id": name, "system_id": info.iid.system_id, "csp_name": info.iid.name_id or system_id,
-                  "zone": getattr(info, "zone", None), "extra": self._register_extra(info)}],
-                refs={name: self._register_refs(info)},
+                  "zone": getattr(info, "zone", None), "extra": extra}],
+                refs={name: refs},
             )
             self._after_register(name, info)
             return self._user_view(info, name)
 
-    def _register_extra(self, info: I) -> dict[str, Any]:
-        return {}
-
-    def _register_refs(self, info: I) -> list[tuple[str, str]]:
-        return []
+    def _adopted_links(self, info: I) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """For a registered resource: its row's extra, and the references it holds (only to
+        resources the store maps)."""
+        return {}, []
 
     def _after_register(self, name: str, info: I) -> None:
         """Kind-specific follow-up (a VPC registers its subnets)."""

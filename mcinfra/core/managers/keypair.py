@@ -34,13 +34,17 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
                 return self._call("create", name, self.handler.create, KeyPairReq(name=cname, public_key=public_key))
 
             def finish(row_id: int, info: KeyPairInfo) -> None:
-                self._store.finish(row_id, info.iid.system_id, extra=self._register_extra(info))
+                self._store.finish(row_id, info.iid.system_id, extra=self._key_extra(info))
 
             info = self._create(name, call, finish=finish)
             return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id)})
 
-    def _register_extra(self, info: KeyPairInfo) -> dict[str, Any]:
+    @staticmethod
+    def _key_extra(info: KeyPairInfo) -> dict[str, Any]:
         return {"public_key": info.public_key, "fingerprint": info.fingerprint, "vm_user": info.vm_user}
+
+    def _adopted_links(self, info: KeyPairInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return self._key_extra(info), []
 
     def _user_view(self, info: KeyPairInfo, name: str, known: dict[str, str] | None = None) -> KeyPairInfo:
         return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "private_key": None})

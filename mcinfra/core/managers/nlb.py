@@ -66,14 +66,10 @@ class NLBManager(ResourceManager[NLBInfo]):
         return view.model_copy(update={"vpc": self._name_of("vpc", [info.vpc], known)(info.vpc),
                                        "vm_group": self._group_view(info.vm_group, known)})
 
-    def _register_extra(self, info: NLBInfo) -> dict[str, Any]:
+    def _adopted_links(self, info: NLBInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)
-        return {"vpc": vpc} if vpc else {}
-
-    def _register_refs(self, info: NLBInfo) -> list[tuple[str, str]]:
-        extra = self._register_extra(info)
-        refs = [("vpc", extra["vpc"])] if extra else []
-        return refs + [("vm", n) for n in self._store.names_for(self._c.name, "vm", info.vm_group.vms).values()]
+        vms = [("vm", n) for n in self._store.names_for(self._c.name, "vm", info.vm_group.vms).values()]
+        return ({"vpc": vpc}, [("vpc", vpc), *vms]) if vpc else ({}, vms)
 
     # ------------------------------------------------------------------ VM group
     def add_vms(self, name: str, vms: list[str]) -> VMGroup:

@@ -76,10 +76,6 @@ class SecurityGroupManager(ResourceManager[SecurityGroupInfo]):
                 info = self._call("remove_rules", name, self.handler.remove_rules, self._iid(rec), reqs)
             return self._user_view(info, name, rec.extra.get("ids"))
 
-    def _register_extra(self, info: SecurityGroupInfo) -> dict[str, Any]:
+    def _adopted_links(self, info: SecurityGroupInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)
-        return {"vpc": vpc, "ids": {info.vpc: vpc}} if vpc else {}
-
-    def _register_refs(self, info: SecurityGroupInfo) -> list[tuple[str, str]]:
-        vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)
-        return [("vpc", vpc)] if vpc else []
+        return ({"vpc": vpc, "ids": {info.vpc: vpc}}, [("vpc", vpc)]) if vpc else ({}, [])

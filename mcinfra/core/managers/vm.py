@@ -89,28 +89,23 @@ class VMManager(ResourceManager[VMInfo]):
             "keypair": self._name_of("keypair", [info.keypair], known)(info.keypair),
         })
 
-    def _register_extra(self, info: VMInfo) -> dict[str, Any]:
+    def _adopted_links(self, info: VMInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         c = self._c.name
-        ids = {**self._store.names_for(c, "vpc", [info.vpc]), **self._store.names_for(c, "subnet", [info.subnet]),
-               **self._store.names_for(c, "security_group", info.security_groups),
-               **self._store.names_for(c, "keypair", [info.keypair])}
-        return {"vpc": ids.get(info.vpc), "subnet": ids.get(info.subnet), "keypair": ids.get(info.keypair),
-                "security_groups": [ids[s] for s in info.security_groups if s in ids], "ids": ids}
-
-    def _register_refs(self, info: VMInfo) -> list[tuple[str, str]]:
-        refs: list[tuple[str, str]] = []
-        vpc = self._store.names_for(self._c.name, "vpc", [info.vpc]).get(info.vpc)
+        vpc = self._store.names_for(c, "vpc", [info.vpc]).get(info.vpc)
+        subnet = self._store.names_for(c, "subnet", [info.subnet]).get(info.subnet) if vpc else None
+        key = self._store.names_for(c, "keypair", [info.keypair]).get(info.keypair)
+        sgs = self._store.names_for(c, "security_group", info.security_groups)
+        refs = [("security_group", n) for n in sgs.values()]
         if vpc:
             refs.append(("vpc", vpc))
-            sn = self._store.names_for(self._c.name, "subnet", [info.subnet]).get(info.subnet)
-            if sn:
-                refs.append(("subnet", f"{vpc}/{sn}"))
-        refs += [("security_group", n) for n in
-                 self._store.names_for(self._c.name, "security_group", info.security_groups).values()]
-        key = self._store.names_for(self._c.name, "keypair", [info.keypair]).get(info.keypair)
+        if subnet:
+            refs.append(("subnet", f"{vpc}/{subnet}"))
         if key:
             refs.append(("keypair", key))
-        return refs
+        ids = {**sgs, **{sid: n for sid, n in ((info.vpc, vpc), (info.subnet, subnet), (info.keypair, key)) if n}}
+        extra = {"vpc": vpc, "subnet": subnet, "keypair": key, "ids": ids,
+                 "security_groups": [sgs[s] for s in info.security_groups if s in sgs]}
+        return extra, refs
 
     # ------------------------------------------------------------------ status and control
     def status(self, name: str) -> VMStatus:

@@ -127,8 +127,8 @@ class VPCManager(ResourceManager[VPCInfo]):
                 return sn
         raise NotFound(f"subnet {subnet!r} of VPC {vpc!r} in connection {self._c.name!r} does not exist")
 
-    def _register_extra(self, info: VPCInfo) -> dict[str, Any]:
-        return {"cidr": info.cidr}
+    def _adopted_links(self, info: VPCInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return {"cidr": info.cidr}, []
 
     def _after_register(self, name: str, info: VPCInfo) -> None:
         # as CB-Spider: the VPC's subnets come along as "<vpc>-subnet-<n>"
