@@ -22,6 +22,7 @@ from mcinfra.core.errors import (
     StoreError,
     Unsupported,
 )
+from mcinfra.core.validation import invalid
 
 if TYPE_CHECKING:
     from mcinfra.core.connection import Connection
@@ -135,8 +136,7 @@ def build(model: type[M], label: str, field_name: str, **fields: Any) -> M:
     try:
         return model(**fields)
     except ValidationError as exc:
-        why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise InvalidRequest(f"{label}: {why}", field=field_name) from None
+        raise invalid(exc, label, field=field_name) from None
 
 
 def parse_pairs(items: list[str] | None, field_name: str, *, json_values: bool = False) -> dict[str, Any]:

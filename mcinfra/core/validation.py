@@ -22,14 +22,16 @@ def build(model: type[M], what: str, value: Any = None, /, **fields: Any) -> M:
         raise invalid(exc, what) from None
 
 
-def invalid(exc: ValidationError, what: str) -> InvalidRequest:
+def invalid(exc: ValidationError, what: str, *, field: str | None = None) -> InvalidRequest:
+    """One InvalidRequest for a pydantic failure: every error with its location; ``field`` names
+    the input as the caller knows it (default: the first error's location)."""
     parts, first = [], None
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or what
         first = first or loc
         msg = err["msg"].removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}")
-    return InvalidRequest(f"invalid {what}: " + "; ".join(parts), field=first)
+    return InvalidRequest(f"invalid {what}: " + "; ".join(parts), field=field or first)
 
 
 def name(value: Any, field: str = "name") -> str:
@@ -47,6 +49,3 @@ def names(values: Any, field: str) -> list[str]:
         raise InvalidRequest(f"{field} lists a name twice: {out}", field=field)
     return out
 
-
-def optional_name(value: Any, field: str) -> str | None:
-    return None if value is None else name(value, field)

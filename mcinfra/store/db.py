@@ -245,51 +245,43 @@ class Store:
     def _guard(self) -> Any:
         return self._serial if self._serial is not None else nullcontext()
 
+    def _guard_for(self, write: bool) -> Any:
+        return self._guard() if (write or self.is_memory) else nullcontext()
+
     @contextmanager
-    def _tx(self, write: bool = False) -> Iterator[Connection]:
-        guard = self._guard() if (write or self.is_memory) else nullcontext()
+    def _typed_errors(self) -> Iterator[None]:
+        """A database failure leaves the store as StoreError; a unique-key clash stays
+        IntegrityError for the caller to turn into AlreadyExists."""
         try:
-            with guard, self.engine.connect() as conn:
-                conn.info["write"] = write
-                with conn.begin():
-                    yield conn
+            yield
         except IntegrityError:
             raise
         except (DBAPIError, SATimeoutError) as exc:
             raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _tx(self, write: bool = False) -> Iterator[Connection]:
+        with self._typed_errors(), self._guard_for(write), self.engine.connect() as conn:
+            conn.info["write"] = write
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def _hot(self, write: bool = False) -> Iterator[Executor]:
         """A transaction for the managers' per-call statements (see executors.py)."""
-        guard = self._guard() if (write or self.is_memory) else nullcontext()
-        try:
-            with guard:
-                if self._raw is not None:
-                    with self._raw.tx(write) as x:
-                        yield x
-                else:
-                    with self.engine.connect() as conn:
-                        conn.info["write"] = write
-                        with conn.begin():
-                            yield SAExecutor(conn)
-        except IntegrityError:
-            raise
-        except (DBAPIError, SATimeoutError) as exc:
-            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
+        if self._raw is None:
+            with self._tx(write) as conn:
+                yield SAExecutor(conn)
+            return
+        with self._typed_errors(), self._guard_for(write), self._raw.tx(write) as x:
+            yield x
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """An ORM session in one write transaction, committed on success (for CLADNet and other add-ons)."""
-        try:
-            with self._guard(), self.engine.connect() as conn:
-                conn.info["write"] = True
-                with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
-                    yield session
-                    session.flush()
-        except IntegrityError:
-            raise
-        except (DBAPIError, SATimeoutError) as exc:
-            raise StoreError(f"metadata store {self.url.get_backend_name()} failed: {_reason(exc)}") from exc
+        with self._tx(write=True) as conn, Session(bind=conn, expire_on_commit=False) as session:
+            yield session
+            session.flush()
 
     def close(self) -> None:
         self.flush_history()
@@ -474,15 +466,6 @@ class Store:
                 rows = [tuple(r) for r in c.execute(
                     _NAMES_OF_IDS, {"connection": connection, "kind": kind, "system_ids": ids})]
         return {sid: name for sid, name in rows}
-
-    def count(self, connection: str, kind: str) -> int:
-        with self._tx() as c:
-            return int(c.execute(select(func.count()).select_from(T_IID).where(and_(
-                T_IID.c.connection == connection, T_IID.c.kind == kind))).scalar_one())
-
-    def update_extra(self, row_id: int, extra: dict[str, Any]) -> None:
-        with self._tx(write=True) as c:
-            c.execute(update(T_IID).where(T_IID.c.id == row_id).values(extra=extra))
 
     # ------------------------------------------------------------------ references
     def referrers(self, connection: str, kind: str, name: str) -> list[tuple[str, str]]:

@@ -70,16 +70,6 @@ class VPCManager(ResourceManager[VPCInfo]):
                 "iid": IID(name_id=row.name_id if row else sn.iid.name_id, system_id=sn.iid.system_id)}))
         return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id), "subnets": subnets})
 
-    def delete(self, name: str, *, force: bool = False) -> None:
-        name = v.name(name)
-        with self._locks(writes=[self._key(name)]):
-            rec = self._row(name)
-            self._check_unused(name)
-            for sn in self._store.list(self._c.name, "subnet", owner=name):
-                self._check_unused(sn.name_id, "subnet", f"{name}/{sn.name_id}")
-            self._delete_at_csp(rec, force)
-            self._store.drop(rec.id, rec)
-
     def add_subnet(self, vpc: str, subnet: SubnetReq | dict[str, Any]) -> VPCInfo:
         vpc = v.name(vpc, "vpc")
         req = v.build(SubnetReq, "subnet", subnet)

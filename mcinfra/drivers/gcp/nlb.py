@@ -106,18 +106,18 @@ class GcpNLBHandler(NLBHandler):
         )
         return [last(i.instance) for i in items]
 
-    def _add_members(self, zone: str, name: str, vms: list[str]) -> None:
+    def _change_members(self, zone: str, name: str, vms: list[str], *, add: bool) -> None:
         c = self.c
-        body = c.compute.InstanceGroupsAddInstancesRequest(
-            instances=[c.compute.InstanceReference(instance=c.instance_link(zone, vm)) for vm in vms]
-        )
+        verb, request = ("add", c.compute.InstanceGroupsAddInstancesRequest) if add else \
+            ("remove", c.compute.InstanceGroupsRemoveInstancesRequest)
+        body = request(instances=[c.compute.InstanceReference(instance=c.instance_link(zone, vm)) for vm in vms])
         c.mutate(
             "InstanceGroupsClient",
-            "add_instances_unary",
+            f"{verb}_instances_unary",
             project=c.project,
             zone=zone,
             instance_group=name,
-            instance_groups_add_instances_request_resource=body,
+            **{f"instance_groups_{verb}_instances_request_resource": body},
         )
 
     def _insert_group(self, zone: str, name: str, vpc: str) -> None:
@@ -216,7 +216,7 @@ class GcpNLBHandler(NLBHandler):
                     )
                 )
                 if vms:
-                    self._add_members(zone, name, vms)
+                    self._change_members(zone, name, vms, add=True)
             bs = c.compute.BackendService(
                 name=name,
                 protocol=req.vm_group.protocol,
@@ -278,7 +278,7 @@ class GcpNLBHandler(NLBHandler):
             have = set(self._members(zone, groups[zone]))
             todo = [n for n in names if n not in have]
             if todo:
-                self._add_members(zone, groups[zone], todo)
+                self._change_members(zone, groups[zone], todo, add=True)
         if new_backends:
             patch = c.compute.BackendService(backends=[*bs.backends, *new_backends])
             self._regional(
@@ -291,7 +291,6 @@ class GcpNLBHandler(NLBHandler):
         return self._vm_group(bs)
 
     def remove_vms(self, iid: IID, vms: list[str]) -> VMGroup:
-        c = self.c
         _, bs, _ = self._parts(iid.system_id)
         members = {zone: (g, self._members(zone, g)) for zone, g in self._groups(bs)}
         by_group: dict[tuple[str, str], list[str]] = {}
@@ -301,17 +300,7 @@ class GcpNLBHandler(NLBHandler):
                 raise NotFound(f"VM {vm!r} is not in NLB {iid.system_id!r}'s VM group")
             by_group.setdefault(where, []).append(vm)
         for (zone, group), names in by_group.items():
-            body = c.compute.InstanceGroupsRemoveInstancesRequest(
-                instances=[c.compute.InstanceReference(instance=c.instance_link(zone, n)) for n in names]
-            )
-            c.mutate(
-                "InstanceGroupsClient",
-                "remove_instances_unary",
-                project=c.project,
-                zone=zone,
-                instance_group=group,
-                instance_groups_remove_instances_request_resource=body,
-            )
+            self._change_members(zone, group, names, add=False)
         return self._vm_group(bs)
 
     def health(self, iid: IID) -> HealthInfo:

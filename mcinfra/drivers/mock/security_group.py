@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import time
-
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule
 from mcinfra.drivers.mock.driver import MockHandler
-from mcinfra.drivers.mock.vm import drop_terminated
+from mcinfra.drivers.mock.vm import live_vms
 
 
 class MockSecurityGroups(MockHandler, SecurityGroupHandler):
@@ -30,8 +28,7 @@ class MockSecurityGroups(MockHandler, SecurityGroupHandler):
     def delete(self, iid: IID) -> None:
         with self.write("DeleteSecurityGroup") as data:
             self.record(data, "security_group", iid.system_id, "security group")
-            drop_terminated(data, time.time())  # a VM whose termination finished no longer holds the group
-            if any(iid.system_id in r.get("security_groups", []) for r in data["vm"].values()):
+            if any(iid.system_id in r.get("security_groups", []) for r in live_vms(data)):
                 raise InUse(f"security group {iid.system_id} is used by VMs")
             self.remove(data, "security_group", iid.system_id)
 

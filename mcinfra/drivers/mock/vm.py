@@ -41,11 +41,13 @@ def settle(data: Data, system_id: str, now: float) -> None:
         rec["status"], rec["_target"], rec["_until"] = rec["_target"], None, None
 
 
-def drop_terminated(data: Data, now: float) -> None:
-    """Drop every VM whose termination has finished: the store forgot it, so no later call on
-    that VM would settle it, and it must not keep its SG, subnet or VPC in use."""
+def live_vms(data: Data) -> list[dict[str, Any]]:
+    """The VMs that still exist, dropping those whose termination has finished (the store forgot
+    them, so no later call on them would settle them, and they must not keep anything in use)."""
+    now = time.time()
     for sid in [sid for sid, rec in data["vm"].items() if effective(rec, now) == VMStatus.NOT_EXIST]:
         del data["vm"][sid]
+    return list(data["vm"].values())
 
 
 class MockVMs(MockHandler, VMHandler):

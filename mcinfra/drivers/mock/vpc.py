@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import time
-
 from mcinfra.core.errors import AlreadyExists, InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
 from mcinfra.drivers.mock.catalog import zones_of
 from mcinfra.drivers.mock.driver import MockHandler
-from mcinfra.drivers.mock.vm import drop_terminated
+from mcinfra.drivers.mock.vm import live_vms
 
 
 class MockVPCs(MockHandler, VPCHandler):
@@ -35,9 +33,8 @@ class MockVPCs(MockHandler, VPCHandler):
     def delete(self, iid: IID) -> None:
         with self.write("DeleteVpc") as data:
             self.record(data, "vpc", iid.system_id, "VPC")
-            drop_terminated(data, time.time())  # VMs whose termination finished are gone
-            users = [r["iid"]["system_id"] for k in ("security_group", "vm", "nlb") for r in data[k].values()
-                     if r.get("vpc") == iid.system_id]
+            records = [*data["security_group"].values(), *live_vms(data), *data["nlb"].values()]
+            users = [r["iid"]["system_id"] for r in records if r.get("vpc") == iid.system_id]
             if users:
                 raise InUse(f"VPC {iid.system_id} has dependencies: {users[:5]}")
             self.remove(data, "vpc", iid.system_id)
@@ -56,7 +53,6 @@ class MockVPCs(MockHandler, VPCHandler):
             keep = [s for s in rec["subnets"] if s["iid"]["system_id"] != subnet.system_id]
             if len(keep) == len(rec["subnets"]):
                 raise NotFound(f"subnet {subnet.system_id!r} not found in VPC {vpc.system_id}")
-            drop_terminated(data, time.time())
-            if any(r.get("subnet") == subnet.system_id for r in data["vm"].values()):
+            if any(r.get("subnet") == subnet.system_id for r in live_vms(data)):
                 raise InUse(f"subnet {subnet.system_id} has VMs")
             rec["subnets"] = keep

@@ -128,6 +128,19 @@ class TwinSecurityGroupHandler(SecurityGroupHandler):
                 raise InUse(f"twin security group {sg['name']!r} is used by VMs {', '.join(sorted(users))}")
             del st["sgs"][iid.system_id]
 
+    def _replace_rules(self, st: dict[str, Any], sg_id: str, sg: dict[str, Any],
+                       rules: list[SecurityRule]) -> SecurityGroupInfo:
+        """Give the group these rules on every member VM, or leave every VM as it was."""
+        old = sg["rules"]
+        sg["rules"] = _dump(rules)
+        try:
+            self._reapply(st, sg_id)
+        except Exception:
+            sg["rules"] = old
+            self._reapply(st, sg_id)
+            raise
+        return self._info(sg_id, sg)
+
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         with self.region.locked() as st:
             sg = self._get(st, iid.system_id)
@@ -135,15 +148,7 @@ class TwinSecurityGroupHandler(SecurityGroupHandler):
             dup = [str(r) for r in rules if r in have]
             if dup:
                 raise AlreadyExists(f"twin security group {sg['name']!r} already has rules: {'; '.join(dup)}")
-            old = sg["rules"]
-            sg["rules"] = _dump(dedupe_rules([*have, *rules]))
-            try:
-                self._reapply(st, iid.system_id)
-            except Exception:
-                sg["rules"] = old
-                self._reapply(st, iid.system_id)
-                raise
-            return self._info(iid.system_id, sg)
+            return self._replace_rules(st, iid.system_id, sg, dedupe_rules([*have, *rules]))
 
     def remove_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         with self.region.locked() as st:
@@ -152,12 +157,4 @@ class TwinSecurityGroupHandler(SecurityGroupHandler):
             missing = [str(r) for r in rules if r not in have]
             if missing:
                 raise NotFound(f"twin security group {sg['name']!r} has no rules: {'; '.join(missing)}")
-            old = sg["rules"]
-            sg["rules"] = _dump([r for r in have if r not in rules])
-            try:
-                self._reapply(st, iid.system_id)
-            except Exception:
-                sg["rules"] = old
-                self._reapply(st, iid.system_id)
-                raise
-            return self._info(iid.system_id, sg)
+            return self._replace_rules(st, iid.system_id, sg, [r for r in have if r not in rules])
