@@ -1,0 +1,53 @@
+"""The fake's validator against Alibaba's own published material (not against the fake)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes.alibaba import validator
+
+EXAMPLES = [(key, i, body) for key, entry in sorted(validator.actions().items())
+            for i, body in enumerate(entry["examples"])]
+
+
+def test_every_action_the_fake_serves_has_published_examples() -> None:
+    assert len(EXAMPLES) >= 60
+    served = {key for key, _, _ in EXAMPLES}
+    for action in ("ecs/DescribeInstances", "vpc/DescribeVSwitches", "nlb/GetListenerHealthStatus", "nlb/GetJobStatus"):
+        assert action in served
+
+
+@pytest.mark.parametrize(("action", "index", "body"), EXAMPLES, ids=[f"{k}#{i}" for k, i, _ in EXAMPLES])
+def test_published_examples_pass_the_strict_validator(action: str, index: int, body: dict) -> None:
+    validator.check_body(action, body)  # the validator accepts real traffic: it is not over-strict
+
+
+def test_quirky_spellings_are_the_published_ones() -> None:
+    create = validator.actions()["nlb/CreateLoadBalancer"]["examples"][0]
+    assert "LoadbalancerId" in create and "LoadBalancerId" not in create
+    health = validator.actions()["nlb/GetListenerHealthStatus"]["examples"][0]
+    assert "HeathCheckEnabled" in health["ListenerHealthStatus"][0]["ServerGroupInfos"][0]
+    with pytest.raises(validator.SchemaViolation):
+        validator.check_body("nlb/CreateLoadBalancer", {"RequestId": "r", "LoadBalancerId": "nlb-1"})
+
+
+@pytest.mark.parametrize("body", [
+    {"Instances": {"Instance": [{"InstanceID": "i-1"}]}},          # misspelt key
+    {"Instances": {"Instance": {"InstanceId": "i-1"}}},            # array unwrapped
+    {"TotalCount": "3"},                                           # string for integer
+    {"Instances": [{"InstanceId": "i-1"}]},                        # wrapper dropped
+])
+def test_strict_validator_rejects_wrong_shapes(body: dict) -> None:
+    with pytest.raises(validator.SchemaViolation):
+        validator.check_body("ecs/DescribeInstances", body)
+
+
+def test_error_codes_must_be_documented() -> None:
+    validator.check_error("ecs/DeleteSecurityGroup", 403, "DependencyViolation")
+    validator.check_error("ecs/StopInstance", 404, "InvalidInstanceId.NotFound")
+    validator.check_error("ecs/DescribeInstances", 400, "Throttling")  # product-wide list
+    validator.check_error("nlb/CreateLoadBalancer", 400, "QuotaExceeded.Listener")  # a %s pattern
+    with pytest.raises(validator.SchemaViolation):
+        validator.check_error("ecs/StopInstance", 404, "InstanceNotFound")
+    with pytest.raises(validator.SchemaViolation):
+        validator.check_error("nlb/GetJobStatus", 500, "SystemBusy")  # documented as 400 only
