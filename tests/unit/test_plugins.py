@@ -104,7 +104,7 @@ def _plugin(provider: str, *, overrides: bool = False) -> object:
 def test_a_plugin_naming_a_taken_provider_is_an_error() -> None:
     reg = DriverRegistry(entry_points=False)
     reg.register(_plugin("mock"), name="impostor")
-    with pytest.raises(mcinfra.DriverConflict, match="'mock' is claimed by .*impostor.*overrides = True"):
+    with pytest.raises(mcinfra.DriverConflict, match=r"'mock' is claimed by .*impostor.*overrides = True"):
         reg.get("mock")
 
 
