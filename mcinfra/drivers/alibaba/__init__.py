@@ -1,0 +1,1 @@
+"""Alibaba Cloud driver: ECS, VPC and NLB through the official alibabacloud-* SDKs."""

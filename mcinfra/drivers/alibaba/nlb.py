@@ -1,0 +1,439 @@
+"""Network load balancers: an NLB (2022-04-30) instance, one server group (the VM group, with its
+health check inline) and one listener.
+
+- An NLB needs vSwitches in at least two zones (``ZoneMappings``: 2 to 10). It gets one vSwitch
+  per zone of its VPC; when the VPC spans one zone only, the handler makes a small vSwitch
+  (``mcinfra-nlb-<name>``, the last free /28 of the VPC) in another zone of the region and
+  deletes it with the NLB.
+- Writes are asynchronous: each returns a ``JobId``, polled with ``GetJobStatus`` until
+  ``Succeeded``; ``CreateLoadBalancer`` returns ``LoadbalancerId`` (sic) and the NLB is
+  ``Provisioning`` until ``Active`` (``CreateFailed`` if it fails after acceptance).
+- Alibaba has no VM-group port apart from each server's port: the listener's description keeps
+  it (``mcinfra-vmport-<port>``) so an empty group still has one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from mcinfra.core.errors import CloudError, InvalidRequest
+from mcinfra.core.handlers import NLBHandler
+from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
+from mcinfra.drivers.alibaba.client import PROVIDER, AliClient
+from mcinfra.drivers.alibaba.vpc import NLB_VSWITCH_PREFIX
+from mcinfra.drivers.kit import Rollback, describe_one
+
+_VM_PORT = re.compile(r"mcinfra-vmport-(\d+)")
+
+
+def helper_vswitch_name(lb_name: str) -> str:
+    return (NLB_VSWITCH_PREFIX + lb_name)[:128]
+
+
+def free_cidr(vpc_cidr: str, taken: list[str], prefix: int = 28) -> str:
+    """The last /28 of the VPC's block that overlaps no vSwitch."""
+    used = [ipaddress.ip_network(c) for c in taken]
+    vpc = ipaddress.ip_network(vpc_cidr)
+    for block in reversed(list(vpc.subnets(new_prefix=prefix))):
+        if not any(block.overlaps(u) for u in used):
+            return str(block)
+    raise CloudError(PROVIDER, "NoFreeCidr", f"vpc {vpc_cidr} has no free /{prefix} for the NLB's second zone")
+
+
+def health_config(hc: HealthChecker) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "health_check_enabled": True,
+        "health_check_type": hc.protocol,
+        "health_check_connect_port": hc.port,
+        "health_check_interval": hc.interval,
+        "health_check_connect_timeout": hc.timeout,
+        "healthy_threshold": hc.threshold,
+        "unhealthy_threshold": hc.threshold,
+    }
+    if hc.protocol == "HTTP":
+        out.update(health_check_url="/", http_check_method="GET")
+    return out
+
+
+def check_health(hc: HealthChecker) -> None:
+    """Alibaba's bounds (CreateServerGroup HealthCheckConfig), checked before any call."""
+    for field, value, low, high in (
+        ("interval", hc.interval, 1, 50),
+        ("timeout", hc.timeout, 1, 300),
+        ("threshold", hc.threshold, 2, 10),
+    ):
+        if not low <= value <= high:
+            raise InvalidRequest(
+                f"health checker {field} {value} is outside Alibaba NLB's {low}..{high}",
+                field=f"health_checker.{field}",
+            )
+
+
+class AliNLBHandler(NLBHandler):
+    def __init__(self, client: AliClient) -> None:
+        self.c = client
+
+    # ------------------------------------------------------------------ reads
+    def _lb(self, lb_id: str) -> Any:
+        return self.c.read("nlb", "GetLoadBalancerAttribute", region_id=self.c.region, load_balancer_id=lb_id)
+
+    def _listener(self, lb_id: str) -> Any | None:
+        found = list(
+            self.c.token_pages(
+                "nlb", "ListListeners", lambda b: b.listeners, region_id=self.c.region, load_balancer_ids=[lb_id]
+            )
+        )
+        return found[0] if found else None
+
+    def _group(self, lb: Any, listener: Any | None) -> Any | None:
+        fields: dict[str, Any] = {"region_id": self.c.region}
+        if listener is not None:
+            fields["server_group_ids"] = [listener.server_group_id]
+        else:
+            fields["server_group_names"] = [lb.load_balancer_name]
+        found = list(self.c.token_pages("nlb", "ListServerGroups", lambda b: b.server_groups, **fields))
+        return found[0] if found else None
+
+    def _servers(self, group_id: str) -> list[Any]:
+        return list(
+            self.c.token_pages(
+                "nlb", "ListServerGroupServers", lambda b: b.servers, region_id=self.c.region, server_group_id=group_id
+            )
+        )
+
+    def _parts(self, lb_id: str) -> tuple[Any, Any, Any]:
+        lb = self._lb(lb_id)
+        listener = self._listener(lb_id)
+        group = self._group(lb, listener)
+        if listener is None or group is None:
+            raise CloudError(PROVIDER, "IncompleteNLB", f"nlb {lb_id} has no mcinfra listener/server group")
+        return lb, listener, group
+
+    @staticmethod
+    def _vm_port(listener: Any, servers: list[Any]) -> int:
+        match = _VM_PORT.search(listener.listener_description or "")
+        if match:
+            return int(match.group(1))
+        return servers[0].port if servers else listener.listener_port
+
+    def _info(self, lb: Any, listener: Any, group: Any, servers: list[Any]) -> NLBInfo:
+        addresses = [a for z in (lb.zone_mappings or []) for a in (z.load_balancer_addresses or [])]
+        public = next((a.public_ipv_4address for a in addresses if a.public_ipv_4address), None)
+        private = next((a.private_ipv_4address for a in addresses if a.private_ipv_4address), None)
+        vm_port = self._vm_port(listener, servers)
+        hc = group.health_check
+        return NLBInfo(
+            iid=IID(name_id=lb.load_balancer_name or lb.load_balancer_id, system_id=lb.load_balancer_id),
+            vpc=lb.vpc_id or "",
+            type="PUBLIC" if lb.address_type == "Internet" else "INTERNAL",
+            listener=Listener(
+                protocol=listener.listener_protocol,
+                port=listener.listener_port,
+                ip=public or private,
+                dns_name=lb.dnsname or None,
+            ),
+            vm_group=VMGroup(protocol=group.protocol, port=vm_port, vms=[s.server_id for s in servers]),
+            health_checker=HealthChecker(
+                protocol=hc.health_check_type or "TCP",
+                port=hc.health_check_connect_port or vm_port,
+                interval=hc.health_check_interval,
+                timeout=hc.health_check_connect_timeout,
+                threshold=hc.healthy_threshold,
+            ),
+            extra={
+                "status": lb.load_balancer_status,
+                "listener_id": listener.listener_id,
+                "server_group_id": group.server_group_id,
+                "zones": [z.zone_id for z in lb.zone_mappings or []],
+            },
+        )
+
+    def get(self, iid: IID) -> NLBInfo:
+        lb, listener, group = self._parts(iid.system_id)
+        return self._info(lb, listener, group, self._servers(group.server_group_id))
+
+    def _all(self) -> list[Any]:
+        return list(self.c.token_pages("nlb", "ListLoadBalancers", lambda b: b.load_balancers, region_id=self.c.region))
+
+    def list(self) -> list[NLBInfo]:
+        return [self.get(IID(name_id=lb.load_balancer_name, system_id=lb.load_balancer_id)) for lb in self._all()]
+
+    def list_iids(self) -> list[IID]:
+        return [
+            IID(name_id=lb.load_balancer_name or lb.load_balancer_id, system_id=lb.load_balancer_id)
+            for lb in self._all()
+        ]
+
+    # ------------------------------------------------------------------ create
+    def _zone_mappings(self, req: NLBReq, undo: Rollback) -> list[Any]:
+        vpc = describe_one(
+            self.c.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.c.region, vpc_id=req.vpc),
+            f"[{PROVIDER}] vpc {req.vpc}",
+        )
+        vswitches = list(
+            self.c.pages(
+                "vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, region_id=self.c.region, vpc_id=req.vpc
+            )
+        )
+        by_zone: dict[str, str] = {}
+        for v in sorted(vswitches, key=lambda v: (v.zone_id != self.c.zone, v.creation_time or "")):
+            by_zone.setdefault(v.zone_id, v.v_switch_id)
+        if len(by_zone) < 2:
+            zones = self.c.read("vpc", "DescribeZones", region_id=self.c.region).zones.zone or []
+            other = next((z.zone_id for z in zones if z.zone_id not in by_zone), None)
+            if other is None:
+                raise InvalidRequest(f"an Alibaba NLB needs two zones and region {self.c.region} has one", field="vpc")
+            name = helper_vswitch_name(req.name)
+            vsw_id = self.c.call(
+                "vpc",
+                "CreateVSwitch",
+                what=name,
+                region_id=self.c.region,
+                vpc_id=req.vpc,
+                zone_id=other,
+                v_switch_name=name,
+                cidr_block=free_cidr(vpc.cidr_block, [v.cidr_block for v in vswitches]),
+            ).v_switch_id
+            undo.push(
+                f"vswitch {vsw_id}",
+                lambda: self.c.call("vpc", "DeleteVSwitch", region_id=self.c.region, v_switch_id=vsw_id),
+            )
+            by_zone[other] = vsw_id
+        return [
+            self.c.model("nlb", "CreateLoadBalancerRequestZoneMappings", zone_id=z, v_switch_id=v)
+            for z, v in list(by_zone.items())[:10]
+        ]
+
+    def _wait_active(self, lb_id: str) -> Any:
+        lb = self.c.wait(
+            lambda: self._lb(lb_id),
+            lambda b: b.load_balancer_status != "Provisioning",
+            timeout=self.c.options.nlb_timeout,
+            what=f"nlb {lb_id} create",
+        )
+        if lb.load_balancer_status != "Active":
+            raise CloudError(PROVIDER, "CreateFailed", f"nlb {lb_id} ended {lb.load_balancer_status} after creation")
+        return lb
+
+    def _servers_param(self, product_model: str, vms: list[str], port: int) -> list[Any]:
+        return [self.c.model("nlb", product_model, server_id=vm, server_type="Ecs", port=port) for vm in vms]
+
+    def _create_listener(self, lb_id: str, group_id: str, listener: Listener, vm_port: int) -> str:
+        return self.c.nlb_job(
+            "CreateListener",
+            what=lb_id,
+            load_balancer_id=lb_id,
+            server_group_id=group_id,
+            listener_protocol=listener.protocol,
+            listener_port=listener.port,
+            listener_description=f"mcinfra-vmport-{vm_port}",
+        ).listener_id
+
+    def create(self, req: NLBReq) -> NLBInfo:
+        check_health(req.health_checker)
+        if req.listener.protocol != req.vm_group.protocol:
+            raise InvalidRequest(
+                "an Alibaba NLB listener forwards only to a server group of its own protocol "
+                "(CreateListener: Mismatch.Protocol)",
+                field="vm_group.protocol",
+            )
+        with Rollback(f"nlb {req.name}") as undo:
+            mappings = self._zone_mappings(req, undo)
+            lb_id = self.c.call(
+                "nlb",
+                "CreateLoadBalancer",
+                what=req.name,
+                region_id=self.c.region,
+                load_balancer_type="Network",
+                load_balancer_name=req.name,
+                address_type="Internet" if req.type == "PUBLIC" else "Intranet",
+                address_ip_version="ipv4",
+                vpc_id=req.vpc,
+                zone_mappings=mappings,
+            ).loadbalancer_id
+            undo.push(f"nlb {lb_id}", lambda: self._delete_lb(lb_id))
+            self._wait_active(lb_id)
+            group_id = self.c.nlb_job(
+                "CreateServerGroup",
+                what=req.name,
+                server_group_name=req.name,
+                server_group_type="Instance",
+                protocol=req.vm_group.protocol,
+                vpc_id=req.vpc,
+                address_ipversion="ipv4",
+                health_check_config=self.c.model(
+                    "nlb", "CreateServerGroupRequestHealthCheckConfig", **health_config(req.health_checker)
+                ),
+            ).server_group_id
+            undo.push(f"server group {group_id}", lambda: self._delete_group(group_id))
+            if req.vm_group.vms:
+                self.c.nlb_job(
+                    "AddServersToServerGroup",
+                    what=group_id,
+                    server_group_id=group_id,
+                    servers=self._servers_param(
+                        "AddServersToServerGroupRequestServers", req.vm_group.vms, req.vm_group.port
+                    ),
+                )
+            self._create_listener(lb_id, group_id, req.listener, req.vm_group.port)
+            return self.get(IID(name_id=req.name, system_id=lb_id))
+
+    # ------------------------------------------------------------------ delete
+    def _delete_lb(self, lb_id: str) -> None:
+        self.c.nlb_job("DeleteLoadBalancer", what=lb_id, load_balancer_id=lb_id)
+
+    def _delete_group(self, group_id: str) -> None:
+        self.c.nlb_job("DeleteServerGroup", what=group_id, server_group_id=group_id)
+
+    def delete(self, iid: IID) -> None:
+        lb = self._lb(iid.system_id)
+        listener = self._listener(iid.system_id)
+        group = self._group(lb, listener)
+        self._delete_lb(iid.system_id)  # takes its listeners with it
+        if group is not None:
+            self._delete_group(group.server_group_id)
+        helper = helper_vswitch_name(lb.load_balancer_name or "")
+        for zone in lb.zone_mappings or []:
+            vsw = list(
+                self.c.pages(
+                    "vpc",
+                    "DescribeVSwitches",
+                    lambda b: b.v_switches.v_switch,
+                    region_id=self.c.region,
+                    v_switch_id=zone.v_switch_id,
+                )
+            )
+            if vsw and vsw[0].v_switch_name == helper:
+                self.c.call("vpc", "DeleteVSwitch", what=helper, region_id=self.c.region, v_switch_id=zone.v_switch_id)
+
+    # ------------------------------------------------------------------ members and health
+    def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
+        _, listener, group = self._parts(iid.system_id)
+        port = self._vm_port(listener, [])
+        self.c.nlb_job(
+            "AddServersToServerGroup",
+            what=group.server_group_id,
+            server_group_id=group.server_group_id,
+            servers=self._servers_param("AddServersToServerGroupRequestServers", vms, port),
+        )
+        return self.get(iid).vm_group
+
+    def remove_vms(self, iid: IID, vms: list[str]) -> VMGroup:
+        _, listener, group = self._parts(iid.system_id)
+        servers = {s.server_id: s for s in self._servers(group.server_group_id)}
+        params = [
+            self.c.model(
+                "nlb",
+                "RemoveServersFromServerGroupRequestServers",
+                server_id=vm,
+                server_type="Ecs",
+                port=servers[vm].port if vm in servers else self._vm_port(listener, []),
+            )
+            for vm in vms
+        ]
+        self.c.nlb_job(
+            "RemoveServersFromServerGroup",
+            what=group.server_group_id,
+            server_group_id=group.server_group_id,
+            servers=params,
+        )
+        return self.get(iid).vm_group
+
+    def health(self, iid: IID) -> HealthInfo:
+        _, listener, group = self._parts(iid.system_id)
+        members = [s.server_id for s in self._servers(group.server_group_id)]
+        body = self.c.read("nlb", "GetListenerHealthStatus", region_id=self.c.region, listener_id=listener.listener_id)
+        bad: set[str] = set()
+        for status in body.listener_health_status or []:
+            for info in status.server_group_infos or []:
+                # only servers that are not healthy are listed (NonNormalServers); note the
+                # published spelling HeathCheckEnabled: with health checks off, none is known healthy
+                if info.heath_check_enabled is False:
+                    bad.update(members)
+                bad.update(s.server_id for s in info.non_normal_servers or [])
+        return HealthInfo(
+            all=members, healthy=[m for m in members if m not in bad], unhealthy=[m for m in members if m in bad]
+        )
+
+    # ------------------------------------------------------------------ changes
+    def change_listener(self, iid: IID, listener: Listener) -> Listener:
+        _, old, group = self._parts(iid.system_id)
+        if listener.protocol != group.protocol:
+            raise InvalidRequest(
+                "an Alibaba NLB listener forwards only to a server group of its own protocol "
+                "(CreateListener: Mismatch.Protocol); change the VM group first",
+                field="listener.protocol",
+            )
+        if listener.port != old.listener_port:
+            # UpdateListenerAttribute cannot change the port: replace the listener
+            vm_port = self._vm_port(old, [])
+            self.c.nlb_job("DeleteListener", what=old.listener_id, listener_id=old.listener_id)
+            try:
+                self._create_listener(iid.system_id, group.server_group_id, listener, vm_port)
+            except Exception:
+                self._create_listener(
+                    iid.system_id,
+                    group.server_group_id,
+                    Listener(protocol=old.listener_protocol, port=old.listener_port),
+                    vm_port,
+                )
+                raise
+        return self.get(iid).listener
+
+    def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
+        _, listener, group = self._parts(iid.system_id)
+        if vm_group.protocol != group.protocol:
+            raise InvalidRequest(
+                "Alibaba NLB server groups cannot change protocol (UpdateServerGroupAttribute has "
+                "no Protocol) and must match the listener's",
+                field="vm_group.protocol",
+            )
+        servers = self._servers(group.server_group_id)
+        old_port = self._vm_port(listener, servers)
+        if vm_group.port != old_port:
+            # a server's port is part of its identity: re-add each member on the new port
+            vms = [s.server_id for s in servers]
+            if vms:
+                self.c.nlb_job(
+                    "RemoveServersFromServerGroup",
+                    what=group.server_group_id,
+                    server_group_id=group.server_group_id,
+                    servers=[
+                        self.c.model(
+                            "nlb",
+                            "RemoveServersFromServerGroupRequestServers",
+                            server_id=s.server_id,
+                            server_type="Ecs",
+                            port=s.port,
+                        )
+                        for s in servers
+                    ],
+                )
+                self.c.nlb_job(
+                    "AddServersToServerGroup",
+                    what=group.server_group_id,
+                    server_group_id=group.server_group_id,
+                    servers=self._servers_param("AddServersToServerGroupRequestServers", vms, vm_group.port),
+                )
+            self.c.nlb_job(
+                "UpdateListenerAttribute",
+                what=listener.listener_id,
+                listener_id=listener.listener_id,
+                listener_description=f"mcinfra-vmport-{vm_group.port}",
+            )
+        return self.get(iid).vm_group
+
+    def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker:
+        check_health(health_checker)
+        _, _, group = self._parts(iid.system_id)
+        self.c.nlb_job(
+            "UpdateServerGroupAttribute",
+            what=group.server_group_id,
+            server_group_id=group.server_group_id,
+            health_check_config=self.c.model(
+                "nlb", "UpdateServerGroupAttributeRequestHealthCheckConfig", **health_config(health_checker)
+            ),
+        )
+        return self.get(iid).health_checker
