@@ -57,6 +57,21 @@ def health_config(hc: HealthChecker) -> dict[str, Any]:
     return out
 
 
+def health_of(members: list[str], body: Any) -> HealthInfo:
+    """HealthInfo from a ``GetListenerHealthStatus`` answer. Only servers that are not healthy are
+    listed (``NonNormalServers``); with health checks off (the published spelling is
+    ``HeathCheckEnabled``) no member is known healthy."""
+    bad: set[str] = set()
+    for status in body.listener_health_status or []:
+        for info in status.server_group_infos or []:
+            if info.heath_check_enabled is False:
+                bad.update(members)
+            bad.update(s.server_id for s in info.non_normal_servers or [])
+    return HealthInfo(
+        all=members, healthy=[m for m in members if m not in bad], unhealthy=[m for m in members if m in bad]
+    )
+
+
 def check_health(hc: HealthChecker) -> None:
     """Alibaba's bounds (CreateServerGroup HealthCheckConfig), checked before any call."""
     for field, value, low, high in (
@@ -345,17 +360,7 @@ class AliNLBHandler(NLBHandler):
         _, listener, group = self._parts(iid.system_id)
         members = [s.server_id for s in self._servers(group.server_group_id)]
         body = self.c.read("nlb", "GetListenerHealthStatus", region_id=self.c.region, listener_id=listener.listener_id)
-        bad: set[str] = set()
-        for status in body.listener_health_status or []:
-            for info in status.server_group_infos or []:
-                # only servers that are not healthy are listed (NonNormalServers); note the
-                # published spelling HeathCheckEnabled: with health checks off, none is known healthy
-                if info.heath_check_enabled is False:
-                    bad.update(members)
-                bad.update(s.server_id for s in info.non_normal_servers or [])
-        return HealthInfo(
-            all=members, healthy=[m for m in members if m not in bad], unhealthy=[m for m in members if m in bad]
-        )
+        return health_of(members, body)
 
     # ------------------------------------------------------------------ changes
     def change_listener(self, iid: IID, listener: Listener) -> Listener:

@@ -214,7 +214,7 @@ class AliVMHandler(VMHandler):
             raise CloudError(PROVIDER, "NoInstance", f"RunInstances {req.name}: no instance id in the answer")
         instance_id = ids[0]
         with Rollback(f"vm {req.name}") as undo:
-            undo.push(f"instance {instance_id}", lambda: self._release(instance_id))
+            undo.push(f"instance {instance_id}", lambda: self._settle_and_release(instance_id))
             inst = self.c.wait(
                 lambda: self._find(instance_id),
                 lambda i: i is None or i.status not in ("Pending", "Starting"),
@@ -249,18 +249,24 @@ class AliVMHandler(VMHandler):
     def _release(self, instance_id: str) -> None:
         self.c.call("ecs", "DeleteInstance", what=instance_id, instance_id=instance_id, force=True)
 
-    def terminate(self, iid: IID) -> VMStatus:
-        inst = self._describe(iid.system_id)
-        if inst.status in ("Pending", "Starting", "Stopping"):
-            # DeleteInstance refuses an instance in a transition (IncorrectInstanceStatus): let it settle
-            self.c.wait(
-                lambda: self._find(iid.system_id),
-                lambda i: i is None or i.status not in ("Pending", "Starting", "Stopping"),
-                timeout=self.c.options.vm_start_timeout,
-                what=f"vm {iid.system_id} settle",
-            )
+    def _settle_and_release(self, instance_id: str) -> bool:
+        """Release an instance; False when ECS no longer has it. DeleteInstance refuses an instance
+        in a transition (IncorrectInstanceStatus), so wait for it to settle first."""
+        busy = ("Pending", "Starting", "Stopping")
+        inst = self.c.wait(
+            lambda: self._find(instance_id),
+            lambda i: i is None or i.status not in busy,
+            timeout=self.c.options.vm_start_timeout,
+            what=f"vm {instance_id} settle",
+        )
+        if inst is None:
+            return False
         try:
-            self._release(iid.system_id)
+            self._release(instance_id)
         except NotFound:
-            return VMStatus.NOT_EXIST
-        return VMStatus.TERMINATING
+            return False
+        return True
+
+    def terminate(self, iid: IID) -> VMStatus:
+        self._describe(iid.system_id)
+        return VMStatus.TERMINATING if self._settle_and_release(iid.system_id) else VMStatus.NOT_EXIST

@@ -27,8 +27,12 @@ def target() -> Iterator[Target]:
             other_zone="cn-hangzhou-i",
             image="ubuntu_22_04_x64_20G_alibase_20240130.vhd",
             spec="ecs.g7.large",
-            options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.005,
-                     "retry_base": 0.01},
+            options={
+                "endpoint": f"127.0.0.1:{fake.port}",
+                "protocol": "http",
+                "poll_interval": 0.005,
+                "retry_base": 0.01,
+            },
             reset=fake.reset,
         )
         assert not fake.schema_errors, f"the Alibaba fake broke Alibaba's published API: {fake.schema_errors}"

@@ -6,8 +6,9 @@ import pytest
 
 from tests.fakes.alibaba import validator
 
-EXAMPLES = [(key, i, body) for key, entry in sorted(validator.actions().items())
-            for i, body in enumerate(entry["examples"])]
+EXAMPLES = [
+    (key, i, body) for key, entry in sorted(validator.actions().items()) for i, body in enumerate(entry["examples"])
+]
 
 
 def test_every_action_the_fake_serves_has_published_examples() -> None:
@@ -31,12 +32,15 @@ def test_quirky_spellings_are_the_published_ones() -> None:
         validator.check_body("nlb/CreateLoadBalancer", {"RequestId": "r", "LoadBalancerId": "nlb-1"})
 
 
-@pytest.mark.parametrize("body", [
-    {"Instances": {"Instance": [{"InstanceID": "i-1"}]}},          # misspelt key
-    {"Instances": {"Instance": {"InstanceId": "i-1"}}},            # array unwrapped
-    {"TotalCount": "3"},                                           # string for integer
-    {"Instances": [{"InstanceId": "i-1"}]},                        # wrapper dropped
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"Instances": {"Instance": [{"InstanceID": "i-1"}]}},  # misspelt key
+        {"Instances": {"Instance": {"InstanceId": "i-1"}}},  # array unwrapped
+        {"TotalCount": "3"},  # string for integer
+        {"Instances": [{"InstanceId": "i-1"}]},  # wrapper dropped
+    ],
+)
 def test_strict_validator_rejects_wrong_shapes(body: dict) -> None:
     with pytest.raises(validator.SchemaViolation):
         validator.check_body("ecs/DescribeInstances", body)

@@ -117,6 +117,11 @@ class AliFake(LoopbackFake):
         with self._lock:
             self.state.fail_next_lb = True
 
+    def fail_next_instance(self) -> None:
+        """The next RunInstances is accepted, then the instance fails and ECS releases it."""
+        with self._lock:
+            self.state.fail_next_instance = True
+
     def calls(self, action: str) -> int:
         """How many requests of this action (``RunInstances`` or ``ecs/RunInstances``) were served."""
         suffix = "/" + action

@@ -9,7 +9,7 @@ import ipaddress
 from typing import Any
 
 from tests.fakes.alibaba import catalog
-from tests.fakes.alibaba.state import AliState, Params, as_bool, as_int, fail, items, need, now
+from tests.fakes.alibaba.state import RELEASED, AliState, Params, as_bool, as_int, fail, items, need, now
 from tests.fakes.server import RouteTable
 
 Handler = Any
@@ -509,7 +509,11 @@ def run_instances(state: AliState, p: Params) -> dict[str, Any]:
                 ]
             },
         }
-        state.move(instance_id, ["Pending", "Starting"], "Running")
+        if state.fail_next_instance:
+            state.fail_next_instance = False
+            state.move(instance_id, ["Pending"], RELEASED)
+        else:
+            state.move(instance_id, ["Pending", "Starting"], "Running")
         ids.append(instance_id)
     return {"InstanceIdSets": {"InstanceIdSet": ids}, "OrderId": "", "TradePrice": 0.0}
 
@@ -521,7 +525,7 @@ def _public(inst: dict[str, Any]) -> dict[str, Any]:
 def describe_instances(state: AliState, p: Params) -> dict[str, Any]:
     _region(state, p)
     ids = items(p, "InstanceIds")
-    found = [state.advance(i) for i in list(state.instances) if not ids or i in ids]
+    found = [i for i in (state.advance(i) for i in list(state.instances) if not ids or i in ids) if i is not None]
     for key, member in (
         ("VpcId", None),
         ("VSwitchId", None),
@@ -550,7 +554,7 @@ def describe_instances(state: AliState, p: Params) -> dict[str, Any]:
 def describe_instance_status(state: AliState, p: Params) -> dict[str, Any]:
     _region(state, p)
     ids = items(p, "InstanceId")
-    found = [state.advance(i) for i in list(state.instances) if not ids or i in ids]
+    found = [i for i in (state.advance(i) for i in list(state.instances) if not ids or i in ids) if i is not None]
     chunk, paging = state.page(
         p, [{"InstanceId": i["InstanceId"], "Status": i["Status"]} for i in found], default_size=10, max_size=50
     )

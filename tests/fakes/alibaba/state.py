@@ -17,6 +17,8 @@ from typing import Any
 from tests.fakes.server import HttpError
 
 Params = dict[str, str]
+#: pseudo-status of an instance that failed after acceptance: gone on the next read
+RELEASED = "_released"
 
 
 def now() -> str:
@@ -134,8 +136,10 @@ class AliState:
         self.listeners: dict[str, dict[str, Any]] = {}
         #: job id -> polls left before Succeeded
         self.jobs: dict[str, int] = {}
-        #: NLB ids whose creation fails after it was accepted (LoadBalancerStatus CreateFailed)
+        #: the next NLB fails after CreateLoadBalancer accepted it (LoadBalancerStatus CreateFailed)
         self.fail_next_lb = False
+        #: the next instance fails after RunInstances accepted it (ECS releases it)
+        self.fail_next_instance = False
         self._seq = itertools.count(1)
         self._public = ipaddress.ip_address("47.96.10.10")
 
@@ -181,14 +185,18 @@ class AliState:
         return chunk, {"NextToken": nxt, size_key: size, "TotalCount": len(entries)}
 
     # ------------------------------------------------------------ instances
-    def advance(self, instance_id: str) -> dict[str, Any]:
-        """One read of an instance: it moves one step along its pending statuses."""
+    def advance(self, instance_id: str) -> dict[str, Any] | None:
+        """One read of an instance: it moves one step along its pending statuses (None: the
+        instance failed after RunInstances accepted it and ECS released it)."""
         inst = self.instances[instance_id]
         todo = self.progress.get(instance_id)
         if todo:
             inst["Status"] = todo.pop(0)
             if not todo:
                 del self.progress[instance_id]
+        if inst["Status"] == RELEASED:
+            del self.instances[instance_id]
+            return None
         return inst
 
     def move(self, instance_id: str, via: list[str], final: str) -> None:
