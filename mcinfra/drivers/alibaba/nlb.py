@@ -57,6 +57,11 @@ def health_config(hc: HealthChecker) -> dict[str, Any]:
     return out
 
 
+def l4(protocol: str | None) -> str:
+    """mcinfra's protocol for an NLB one: TCPSSL (TLS ended at the NLB) is TCP at layer 4."""
+    return "UDP" if (protocol or "").upper() == "UDP" else "TCP"
+
+
 def health_of(members: list[str], body: Any) -> HealthInfo:
     """HealthInfo from a ``GetListenerHealthStatus`` answer. Only servers that are not healthy are
     listed (``NonNormalServers``); with health checks off (the published spelling is
@@ -144,12 +149,12 @@ class AliNLBHandler(NLBHandler):
             vpc=lb.vpc_id or "",
             type="PUBLIC" if lb.address_type == "Internet" else "INTERNAL",
             listener=Listener(
-                protocol=listener.listener_protocol,
+                protocol=l4(listener.listener_protocol),
                 port=listener.listener_port,
                 ip=public or private,
                 dns_name=lb.dnsname or None,
             ),
-            vm_group=VMGroup(protocol=group.protocol, port=vm_port, vms=[s.server_id for s in servers]),
+            vm_group=VMGroup(protocol=l4(group.protocol), port=vm_port, vms=[s.server_id for s in servers]),
             health_checker=HealthChecker(
                 protocol=hc.health_check_type or "TCP",
                 port=hc.health_check_connect_port or vm_port,
@@ -159,6 +164,7 @@ class AliNLBHandler(NLBHandler):
             ),
             extra={
                 "status": lb.load_balancer_status,
+                "listener_protocol": listener.listener_protocol,
                 "listener_id": listener.listener_id,
                 "server_group_id": group.server_group_id,
                 "zones": [z.zone_id for z in lb.zone_mappings or []],
