@@ -99,8 +99,19 @@ class AliClient:
             raise InvalidRequest("an alibaba connection needs a region (e.g. cn-hangzhou)", field="region")
         key_id = info.secret("access_key_id") or info.secret("ALIBABA_CLOUD_ACCESS_KEY_ID")
         key_secret = info.secret("access_key_secret") or info.secret("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-        if not key_id or not key_secret:
-            raise InvalidRequest("alibaba credentials need access_key_id and access_key_secret", field="credentials")
+        token = info.secret("security_token") or info.secret("ALIBABA_CLOUD_SECURITY_TOKEN")
+        auth: dict[str, Any]
+        if key_id and key_secret:
+            auth = {"access_key_id": key_id, "access_key_secret": key_secret, "security_token": token}
+        elif options.credential_chain:
+            # opt-in only: the chain reads environment variables, ~/.alibabacloud/credentials and
+            # the ECS RAM role (instance metadata), which tests must never reach
+            from alibabacloud_credentials.client import Client as CredentialChain
+
+            auth = {"credential": CredentialChain()}
+        else:
+            raise InvalidRequest("alibaba credentials need access_key_id and access_key_secret (or the option "
+                                 "credential_chain=True for the SDK's default chain)", field="credentials")
         self.info = info
         self.options = options
         self.region: str = info.region
@@ -110,8 +121,7 @@ class AliClient:
         self._clients: dict[str, Any] = {}
         for product, (client_mod, models_mod) in PRODUCTS.items():
             config = open_api.Config(
-                access_key_id=key_id,
-                access_key_secret=key_secret,
+                **auth,
                 region_id=self.region,
                 protocol=options.protocol,
                 connect_timeout=options.connect_timeout_ms,

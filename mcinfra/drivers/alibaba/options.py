@@ -27,5 +27,8 @@ class AlibabaOptions(DriverOptions):
     internet_bandwidth: int = Field(5, ge=0, le=100)
     #: system disk category when a VM start names none
     default_disk_category: str = "cloud_essd"
+    #: without access_key_id/secret in the credential, use the SDK's default credential chain
+    #: (ALIBABA_CLOUD_* environment variables, ~/.alibabacloud/credentials, the ECS RAM role)
+    credential_chain: bool = False
     #: PageSize / MaxResults asked of list calls
     page_size: int = Field(50, ge=1, le=100)

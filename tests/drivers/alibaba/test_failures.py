@@ -242,3 +242,13 @@ def test_bad_and_misspelt_options_are_refused_before_any_call(fake: AliFake) -> 
     with pytest.raises(InvalidRequest, match="internet_bandwidth"):
         connect(fake, internet_bandwidth=-1)
     assert fake.served == served
+
+
+def test_credentials_are_required_unless_the_chain_is_asked_for(fake: AliFake) -> None:
+    from mcinfra.core.handlers import SessionInfo
+    from mcinfra.drivers.alibaba.driver import AlibabaDriver
+
+    info = SessionInfo(name="x", provider="alibaba", region="cn-hangzhou",
+                       credentials={"access_key_id": "AKonly"}, options={"endpoint": f"127.0.0.1:{fake.port}"})
+    with pytest.raises(InvalidRequest, match="access_key_secret"):
+        AlibabaDriver().connect(info)

@@ -314,3 +314,16 @@ def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     with pytest.raises(DriverNotInstalled, match=r"mcinfra\[alibaba\]"):
         AlibabaDriver().connect(SessionInfo(name="x", provider="alibaba", region="cn-hangzhou"))
+
+
+def test_import_and_providers_load_no_alibaba_sdk() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, mcinfra; i = mcinfra.Infra('sqlite:///:memory:'); p = {x.name: x for x in i.providers()};"
+            " assert p['alibaba'].installed, p['alibaba'];"
+            " print([m for m in sys.modules if m.startswith(('alibabacloud', 'darabonba', 'Tea'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[3])
+    assert out.stdout.strip() == "[]"
