@@ -248,7 +248,12 @@ def test_credentials_are_required_unless_the_chain_is_asked_for(fake: AliFake) -
     from mcinfra.core.handlers import SessionInfo
     from mcinfra.drivers.alibaba.driver import AlibabaDriver
 
-    info = SessionInfo(name="x", provider="alibaba", region="cn-hangzhou",
-                       credentials={"access_key_id": "AKonly"}, options={"endpoint": f"127.0.0.1:{fake.port}"})
+    info = SessionInfo(
+        name="x",
+        provider="alibaba",
+        region="cn-hangzhou",
+        credentials={"access_key_id": "AKonly"},
+        options={"endpoint": f"127.0.0.1:{fake.port}"},
+    )
     with pytest.raises(InvalidRequest, match="access_key_secret"):
         AlibabaDriver().connect(info)

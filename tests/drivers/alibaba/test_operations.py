@@ -321,9 +321,23 @@ def test_import_and_providers_load_no_alibaba_sdk() -> None:
     import sys
     from pathlib import Path
 
-    code = ("import sys, mcinfra; i = mcinfra.Infra('sqlite:///:memory:'); p = {x.name: x for x in i.providers()};"
-            " assert p['alibaba'].installed, p['alibaba'];"
-            " print([m for m in sys.modules if m.startswith(('alibabacloud', 'darabonba', 'Tea'))])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parents[3])
+    code = (
+        "import sys, mcinfra; i = mcinfra.Infra('sqlite:///:memory:'); p = {x.name: x for x in i.providers()};"
+        " assert p['alibaba'].installed, p['alibaba'];"
+        " print([m for m in sys.modules if m.startswith(('alibabacloud', 'darabonba', 'Tea'))])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[3]
+    )
     assert out.stdout.strip() == "[]"
+
+
+def test_specs_carry_the_zones_with_stock(cloud) -> None:
+    spec = cloud.specs().get(SPEC)
+    assert spec.extra["zones"] == ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
+    from mcinfra.drivers.alibaba.spec import zones_with_stock
+
+    golden = body("ecs", "DescribeAvailableResourceResponseBody", "ecs/DescribeAvailableResource")
+    raw = published("ecs/DescribeAvailableResource")["AvailableZones"]["AvailableZone"][0]
+    offered = raw["AvailableResources"]["AvailableResource"][0]["SupportedResources"]["SupportedResource"][0]
+    assert zones_with_stock(golden) == {offered["Value"]: [raw["ZoneId"]]}
