@@ -18,10 +18,14 @@ def target() -> Iterator[Target]:
     pytest.importorskip("alibabacloud_ecs20140526", reason="the alibaba extra is not installed")
     from tests.fakes.alibaba import AliFake
 
-    with AliFake(state_polls=1, job_polls=1, lb_polls=1) as fake:
+    keys = {"access_key_id": "AKconformance", "access_key_secret": "SKconformance"}
+    # the fake checks every request's ACS3-HMAC-SHA256 signature against this secret
+    with AliFake(
+        state_polls=1, job_polls=1, lb_polls=1, secrets={keys["access_key_id"]: keys["access_key_secret"]}
+    ) as fake:
         yield Target(
             provider="alibaba",
-            credentials={"access_key_id": "AKconformance", "access_key_secret": "SKconformance"},
+            credentials=keys,
             region="cn-hangzhou",
             zone="cn-hangzhou-h",
             other_zone="cn-hangzhou-i",
@@ -36,4 +40,5 @@ def target() -> Iterator[Target]:
             reset=fake.reset,
         )
         assert not fake.schema_errors, f"the Alibaba fake broke Alibaba's published API: {fake.schema_errors}"
+        assert not fake.signature_errors, f"requests signed wrongly: {fake.signature_errors}"
         print(f"\n[alibaba fake] requests served: {fake.served}, responses validated: {fake.validated}")

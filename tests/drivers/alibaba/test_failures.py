@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import (
     HealthChecker,
     Listener,
@@ -17,6 +18,7 @@ from mcinfra.core.models import (
     VPCReq,
 )
 from mcinfra.drivers.alibaba.client import ERRORS, map_exception
+from mcinfra.drivers.alibaba.driver import AlibabaDriver
 from tests.drivers.alibaba.conftest import IMAGE, SECRET, SPEC, ZONE, connect, iid, make_net
 from tests.fakes.alibaba import AliFake
 
@@ -245,9 +247,6 @@ def test_bad_and_misspelt_options_are_refused_before_any_call(fake: AliFake) -> 
 
 
 def test_credentials_are_required_unless_the_chain_is_asked_for(fake: AliFake) -> None:
-    from mcinfra.core.handlers import SessionInfo
-    from mcinfra.drivers.alibaba.driver import AlibabaDriver
-
     info = SessionInfo(
         name="x",
         provider="alibaba",
@@ -257,3 +256,22 @@ def test_credentials_are_required_unless_the_chain_is_asked_for(fake: AliFake) -
     )
     with pytest.raises(InvalidRequest, match="access_key_secret"):
         AlibabaDriver().connect(info)
+
+
+def test_requests_are_signed_with_the_credential_secret(fake: AliFake) -> None:
+    fake.reset()
+    good = connect(fake)
+    assert good.region_zones().get("cn-hangzhou").zones
+    assert fake.signature_errors == []
+    wrong = SessionInfo(
+        name="x",
+        provider="alibaba",
+        region="cn-hangzhou",
+        zone=ZONE,
+        credentials={"access_key_id": "AKdriver", "access_key_secret": "SKnot-the-right-one"},
+        options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "retry_attempts": 1},
+    )
+    with pytest.raises(CloudError) as err:
+        AlibabaDriver().connect(wrong).vpcs().list()
+    assert err.value.code == "SignatureDoesNotMatch" and "SKnot" not in str(err.value)
+    fake.signature_errors.clear()
