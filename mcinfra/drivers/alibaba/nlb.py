@@ -252,6 +252,49 @@ class AliNLBHandler(NLBHandler):
             listener_description=f"mcinfra-vmport-{vm_port}",
         ).listener_id
 
+    def _new_group(
+        self, vpc_id: str, name: str, protocol: str, checker: HealthChecker, members: list[tuple[str, int]]
+    ) -> str:
+        """A server group with its health check and members (VM id, port); all or nothing."""
+        with Rollback(f"server group {name}") as undo:
+            group_id = self.c.nlb_job(
+                "CreateServerGroup",
+                what=name,
+                server_group_name=name,
+                server_group_type="Instance",
+                protocol=protocol,
+                vpc_id=vpc_id,
+                address_ipversion="ipv4",
+                health_check_config=self.c.model(
+                    "nlb", "CreateServerGroupRequestHealthCheckConfig", **health_config(checker)
+                ),
+            ).server_group_id
+            undo.push(f"server group {group_id}", lambda: self._delete_group(group_id))
+            if members:
+                self.c.nlb_job(
+                    "AddServersToServerGroup",
+                    what=group_id,
+                    server_group_id=group_id,
+                    servers=[
+                        self.c.model(
+                            "nlb", "AddServersToServerGroupRequestServers", server_id=vm, server_type="Ecs", port=port
+                        )
+                        for vm, port in members
+                    ],
+                )
+            return group_id
+
+    @staticmethod
+    def _checker(group: Any, vm_port: int) -> HealthChecker:
+        hc = group.health_check
+        return HealthChecker(
+            protocol=hc.health_check_type or "TCP",
+            port=hc.health_check_connect_port or vm_port,
+            interval=hc.health_check_interval,
+            timeout=hc.health_check_connect_timeout,
+            threshold=hc.healthy_threshold,
+        )
+
     def create(self, req: NLBReq) -> NLBInfo:
         check_health(req.health_checker)
         if req.listener.protocol != req.vm_group.protocol:
@@ -276,28 +319,14 @@ class AliNLBHandler(NLBHandler):
             ).loadbalancer_id
             undo.push(f"nlb {lb_id}", lambda: self._delete_lb(lb_id))
             self._wait_active(lb_id)
-            group_id = self.c.nlb_job(
-                "CreateServerGroup",
-                what=req.name,
-                server_group_name=req.name,
-                server_group_type="Instance",
-                protocol=req.vm_group.protocol,
-                vpc_id=req.vpc,
-                address_ipversion="ipv4",
-                health_check_config=self.c.model(
-                    "nlb", "CreateServerGroupRequestHealthCheckConfig", **health_config(req.health_checker)
-                ),
-            ).server_group_id
+            group_id = self._new_group(
+                req.vpc,
+                req.name,
+                req.vm_group.protocol,
+                req.health_checker,
+                [(vm, req.vm_group.port) for vm in req.vm_group.vms],
+            )
             undo.push(f"server group {group_id}", lambda: self._delete_group(group_id))
-            if req.vm_group.vms:
-                self.c.nlb_job(
-                    "AddServersToServerGroup",
-                    what=group_id,
-                    server_group_id=group_id,
-                    servers=self._servers_param(
-                        "AddServersToServerGroupRequestServers", req.vm_group.vms, req.vm_group.port
-                    ),
-                )
             self._create_listener(lb_id, group_id, req.listener, req.vm_group.port)
             return self.get(IID(name_id=req.name, system_id=lb_id))
 
@@ -371,26 +400,33 @@ class AliNLBHandler(NLBHandler):
     # ------------------------------------------------------------------ changes
     def change_listener(self, iid: IID, listener: Listener) -> Listener:
         _, old, group = self._parts(iid.system_id)
-        if listener.protocol != group.protocol:
-            raise InvalidRequest(
-                "an Alibaba NLB listener forwards only to a server group of its own protocol "
-                "(CreateListener: Mismatch.Protocol); change the VM group first",
-                field="listener.protocol",
-            )
-        if listener.port != old.listener_port:
-            # UpdateListenerAttribute cannot change the port: replace the listener
-            vm_port = self._vm_port(old, [])
-            self.c.nlb_job("DeleteListener", what=old.listener_id, listener_id=old.listener_id)
-            try:
-                self._create_listener(iid.system_id, group.server_group_id, listener, vm_port)
-            except Exception:
-                self._create_listener(
-                    iid.system_id,
-                    group.server_group_id,
-                    Listener(protocol=old.listener_protocol, port=old.listener_port),
-                    vm_port,
+        same_protocol = listener.protocol == l4(group.protocol)
+        if same_protocol and listener.port == old.listener_port:
+            return self.get(iid).listener
+        servers = self._servers(group.server_group_id)
+        vm_port = self._vm_port(old, servers)
+        old_listener = Listener(protocol=l4(old.listener_protocol), port=old.listener_port)
+        with Rollback(f"nlb {iid.system_id} listener") as undo:
+            target = group.server_group_id
+            if not same_protocol:
+                # a server group cannot change protocol and must match its listener's
+                # (Mismatch.Protocol): a new group with the same members and check takes over
+                target = self._new_group(
+                    group.vpc_id,
+                    group.server_group_name,
+                    listener.protocol,
+                    self._checker(group, vm_port),
+                    [(s.server_id, s.port) for s in servers],
                 )
-                raise
+                undo.push(f"server group {target}", lambda: self._delete_group(target))
+            # UpdateListenerAttribute can change neither port nor protocol: replace the listener
+            self.c.nlb_job("DeleteListener", what=old.listener_id, listener_id=old.listener_id)
+            undo.push(
+                "listener", lambda: self._create_listener(iid.system_id, group.server_group_id, old_listener, vm_port)
+            )
+            self._create_listener(iid.system_id, target, listener, vm_port)
+        if not same_protocol:
+            self._delete_group(group.server_group_id)
         return self.get(iid).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:

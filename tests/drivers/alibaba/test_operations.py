@@ -341,3 +341,55 @@ def test_specs_carry_the_zones_with_stock(cloud) -> None:
     raw = published("ecs/DescribeAvailableResource")["AvailableZones"]["AvailableZone"][0]
     offered = raw["AvailableResources"]["AvailableResource"][0]["SupportedResources"]["SupportedResource"][0]
     assert zones_with_stock(golden) == {offered["Value"]: [raw["ZoneId"]]}
+
+
+def test_nlb_listener_protocol_change_moves_members_to_a_new_group(cloud, fake: AliFake) -> None:
+    net = make_net(cloud)
+    vm = cloud.vms().start(
+        VMReq(
+            name="vm-u",
+            image=IMAGE,
+            spec=SPEC,
+            vpc=net.vpc,
+            subnet=net.subnet,
+            security_groups=[net.sg],
+            keypair=net.key,
+        )
+    )
+    nlbs = cloud.nlbs()
+    nlb = nlbs.create(
+        NLBReq(
+            name="nlb-u",
+            vpc=net.vpc,
+            listener=Listener(protocol="UDP", port=53),
+            vm_group=VMGroup(protocol="UDP", port=5353, vms=[vm.iid.system_id]),
+            health_checker=HealthChecker(protocol="HTTP").with_defaults(5353),
+        )
+    )
+    assert (nlb.listener.protocol, nlb.vm_group.protocol, nlb.health_checker.protocol) == ("UDP", "UDP", "HTTP")
+    old_group = nlb.extra["server_group_id"]
+    assert nlbs.change_listener(nlb.iid, Listener(protocol="TCP", port=80)).port == 80
+    got = nlbs.get(nlb.iid)
+    assert (got.listener.protocol, got.vm_group.protocol, got.vm_group.port) == ("TCP", "TCP", 5353)
+    assert got.vm_group.vms == [vm.iid.system_id] and got.health_checker.protocol == "HTTP"
+    assert old_group not in fake.state.server_groups and len(fake.state.server_groups) == 1
+
+
+def test_nlb_listener_change_rolls_back_when_the_new_listener_fails(cloud, fake: AliFake) -> None:
+    net = make_net(cloud)
+    nlbs = cloud.nlbs()
+    nlb = nlbs.create(
+        NLBReq(
+            name="nlb-r",
+            vpc=net.vpc,
+            listener=Listener(port=80),
+            vm_group=VMGroup(port=80),
+            health_checker=HealthChecker().with_defaults(80),
+        )
+    )
+    fake.inject("POST", r"/nlb/CreateListener$", status=400, reason="QuotaExceeded.QuotaInsufficient", message="q")
+    with pytest.raises(CloudError):
+        nlbs.change_listener(nlb.iid, Listener(protocol="UDP", port=81))
+    got = nlbs.get(nlb.iid)
+    assert (got.listener.protocol, got.listener.port, got.vm_group.protocol) == ("TCP", 80, "TCP")
+    assert len(fake.state.server_groups) == 1 and len(fake.state.listeners) == 1
