@@ -110,8 +110,11 @@ class AliClient:
 
             auth = {"credential": CredentialChain()}
         else:
-            raise InvalidRequest("alibaba credentials need access_key_id and access_key_secret (or the option "
-                                 "credential_chain=True for the SDK's default chain)", field="credentials")
+            raise InvalidRequest(
+                "alibaba credentials need access_key_id and access_key_secret (or the option "
+                "credential_chain=True for the SDK's default chain)",
+                field="credentials",
+            )
         self.info = info
         self.options = options
         self.region: str = info.region
@@ -211,7 +214,7 @@ class AliClient:
         status = poll_until(
             read,
             lambda s: s != "Processing",
-            timeout=self.options.nlb_timeout,
+            timeout=self.options.async_timeout,
             interval=self.options.poll_interval,
             max_interval=self.options.poll_interval * 10,
             provider=PROVIDER,

@@ -188,6 +188,12 @@ class AliNLBHandler(NLBHandler):
         ]
 
     # ------------------------------------------------------------------ create
+    def _vswitch(self, vsw_id: str) -> Any | None:
+        found = self.c.pages(
+            "vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, region_id=self.c.region, v_switch_id=vsw_id
+        )
+        return next((v for v in found if v.v_switch_id == vsw_id), None)
+
     def _zone_mappings(self, req: NLBReq, undo: Rollback) -> list[Any]:
         vpc = describe_one(
             self.c.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.c.region, vpc_id=req.vpc),
@@ -221,6 +227,13 @@ class AliNLBHandler(NLBHandler):
                 f"vswitch {vsw_id}",
                 lambda: self.c.call("vpc", "DeleteVSwitch", region_id=self.c.region, v_switch_id=vsw_id),
             )
+            # a Pending vSwitch cannot take an NLB yet (ResourceInConfiguring.VswitchId)
+            self.c.wait(
+                lambda: self._vswitch(vsw_id),
+                lambda vsw: vsw is not None and vsw.status == "Available",
+                timeout=self.c.options.async_timeout,
+                what=f"vswitch {vsw_id}",
+            )
             by_zone[other] = vsw_id
         return [
             self.c.model("nlb", "CreateLoadBalancerRequestZoneMappings", zone_id=z, v_switch_id=v)
@@ -231,7 +244,7 @@ class AliNLBHandler(NLBHandler):
         lb = self.c.wait(
             lambda: self._lb(lb_id),
             lambda b: b.load_balancer_status != "Provisioning",
-            timeout=self.c.options.nlb_timeout,
+            timeout=self.c.options.async_timeout,
             what=f"nlb {lb_id} create",
         )
         if lb.load_balancer_status != "Active":
@@ -346,16 +359,8 @@ class AliNLBHandler(NLBHandler):
             self._delete_group(group.server_group_id)
         helper = helper_vswitch_name(lb.load_balancer_name or "")
         for zone in lb.zone_mappings or []:
-            vsw = list(
-                self.c.pages(
-                    "vpc",
-                    "DescribeVSwitches",
-                    lambda b: b.v_switches.v_switch,
-                    region_id=self.c.region,
-                    v_switch_id=zone.v_switch_id,
-                )
-            )
-            if vsw and vsw[0].v_switch_name == helper:
+            vsw = self._vswitch(zone.v_switch_id)
+            if vsw is not None and vsw.v_switch_name == helper:
                 self.c.call("vpc", "DeleteVSwitch", what=helper, region_id=self.c.region, v_switch_id=zone.v_switch_id)
 
     # ------------------------------------------------------------------ members and health

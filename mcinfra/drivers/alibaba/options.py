@@ -19,7 +19,8 @@ class AlibabaOptions(DriverOptions):
     #: seconds between polls of an instance, an NLB or an NLB job (backs off to 10 x this)
     poll_interval: float = Field(2.0, gt=0, le=60)
     vm_start_timeout: float = Field(300.0, gt=0, le=3600)
-    nlb_timeout: float = Field(300.0, gt=0, le=3600)
+    #: bound (s) of NLB provisioning, NLB jobs and VPC/vSwitch availability
+    async_timeout: float = Field(300.0, gt=0, le=3600)
     #: suspend = StopInstance with StoppedMode=StopCharging (no compute charge while stopped; the
     #: public IP may change on resume); False: KeepCharging
     stop_charging: bool = True

@@ -200,7 +200,7 @@ class AliVMHandler(VMHandler):
             security_group_ids=list(req.security_groups),
             key_pair_name=req.keypair,
             instance_name=req.name,
-            host_name=req.name[:64],
+            host_name=req.name[:64].rstrip("-."),  # Linux host names: 2-64, no trailing - or .
             amount=1,
             internet_max_bandwidth_out=self.c.options.internet_bandwidth,
             internet_charge_type="PayByTraffic",

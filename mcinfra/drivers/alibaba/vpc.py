@@ -86,7 +86,7 @@ class AliVPCHandler(VPCHandler):
     def _wait_available(self, read: Any, what: str) -> Any:
         # VPCs and vSwitches are "Pending" for a moment after creation
         return self.c.wait(
-            read, lambda x: (x.status or "Available") == "Available", timeout=self.c.options.nlb_timeout, what=what
+            read, lambda x: (x.status or "Available") == "Available", timeout=self.c.options.async_timeout, what=what
         )
 
     def create(self, req: VPCReq) -> VPCInfo:
@@ -101,7 +101,7 @@ class AliVPCHandler(VPCHandler):
             for s in req.subnets:
                 vsw_id = self._create_vswitch(vpc_id, s)
                 undo.push(f"vswitch {vsw_id}", lambda v=vsw_id: self._delete_vswitch(v))
-            return self.get(IID(name_id=req.name, system_id=vpc_id))
+            return self._settled(vpc_id)
 
     def _delete_vswitch(self, vsw_id: str) -> None:
         self.c.call("vpc", "DeleteVSwitch", what=vsw_id, region_id=self.c.region, v_switch_id=vsw_id)
@@ -118,7 +118,16 @@ class AliVPCHandler(VPCHandler):
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
         self._vpc(vpc.system_id)
         self._create_vswitch(vpc.system_id, subnet)
-        return self.get(vpc)
+        return self._settled(vpc.system_id)
+
+    def _settled(self, vpc_id: str) -> VPCInfo:
+        """The VPC once every vSwitch is Available (a Pending one refuses instances)."""
+        return self.c.wait(
+            lambda: self.get(IID(name_id=vpc_id, system_id=vpc_id)),
+            lambda info: all(s.extra.get("status") in (None, "Available") for s in info.subnets),
+            timeout=self.c.options.async_timeout,
+            what=f"vpc {vpc_id} vswitches",
+        )
 
     def remove_subnet(self, vpc: IID, subnet: IID) -> None:
         owned = {v.v_switch_id for v in self._vswitches(vpc.system_id)}

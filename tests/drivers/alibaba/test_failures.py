@@ -160,7 +160,7 @@ def test_server_error_retried_on_reads_never_on_creates(cloud, fake: AliFake) ->
 
 def test_nlb_job_polls_are_bounded(cloud, fake: AliFake) -> None:
     net = make_net(cloud)
-    cloud.client.options = cloud.client.options.model_copy(update={"nlb_timeout": 0.05})
+    cloud.client.options = cloud.client.options.model_copy(update={"async_timeout": 0.05})
     fake.state.lb_polls = 10_000
     with pytest.raises(CloudError) as err:
         cloud.nlbs().create(

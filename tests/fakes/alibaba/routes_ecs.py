@@ -431,6 +431,8 @@ def run_instances(state: AliState, p: Params) -> dict[str, Any]:
     vsw = state.vswitches.get(vsw_id)
     if vsw is None:
         raise fail(404, "InvalidVSwitchId.NotFound", "The specified VSwitchId does not exist.")
+    if vsw["Status"] != "Available":
+        raise fail(400, "IncorrectVSwitchStatus", "The current status of vSwitch does not support this operation.")
     sg_ids = items(p, "SecurityGroupIds") or ([p["SecurityGroupId"]] if p.get("SecurityGroupId") else [])
     if not sg_ids:
         raise fail(400, "MissingParameter", "The input parameter SecurityGroupId is not supplied.")

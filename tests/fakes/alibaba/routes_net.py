@@ -63,7 +63,8 @@ def create_vpc(state: AliState, p: Params) -> dict[str, Any]:
         "VpcName": name,
         "CidrBlock": str(net),
         "Description": p.get("Description", ""),
-        "Status": "Available",
+        "Status": "Pending" if state.state_polls else "Available",
+        "_left": state.state_polls,
         "CreationTime": now_seconds(),
         "IsDefault": False,
         "RegionId": region,
@@ -81,6 +82,7 @@ def create_vpc(state: AliState, p: Params) -> dict[str, Any]:
 
 
 def _vpc_view(state: AliState, vpc: dict[str, Any]) -> dict[str, Any]:
+    state.settle(vpc)
     out = _public(vpc)
     out["VSwitchIds"] = {"VSwitchId": [v for v, s in state.vswitches.items() if s["VpcId"] == vpc["VpcId"]]}
     return out
@@ -116,6 +118,8 @@ def create_vswitch(state: AliState, p: Params) -> dict[str, Any]:
     vpc = state.vpcs.get(need(p, "VpcId", "MissingParam.vpcId"))
     if vpc is None:
         raise fail(404, "InvalidVpcId.NotFound", "Specified VPC does not exist.")
+    if vpc["Status"] != "Available":
+        raise fail(400, "IncorrectVpcStatus", "The current status of the VPC does not support this operation.")
     zone = need(p, "ZoneId", "MissingParameter")
     if zone not in catalog.REGIONS[region]["zones"]:
         raise fail(404, "InvalidZoneId.NotFound", "The specified zone does not exist.")
@@ -138,7 +142,8 @@ def create_vswitch(state: AliState, p: Params) -> dict[str, Any]:
         "CidrBlock": str(net),
         "ZoneId": zone,
         "Description": p.get("Description", ""),
-        "Status": "Available",
+        "Status": "Pending" if state.state_polls else "Available",
+        "_left": state.state_polls,
         "CreationTime": now_seconds(),
         "IsDefault": False,
         "AvailableIpAddressCount": net.num_addresses - 4,
@@ -163,7 +168,7 @@ def describe_vswitches(state: AliState, p: Params) -> dict[str, Any]:
             continue
         if p.get("ZoneId") and vsw["ZoneId"] != p["ZoneId"]:
             continue
-        entry = _public(vsw)
+        entry = _public(state.settle(vsw))
         entry["AvailableIpAddressCount"] = ipaddress.ip_network(vsw["CidrBlock"]).num_addresses - 4 - len(vsw["_used"])
         found.append(entry)
     chunk, paging = state.page(p, found, default_size=10, max_size=50)
@@ -242,6 +247,8 @@ def create_load_balancer(state: AliState, p: Params) -> dict[str, Any]:
         vsw = state.vswitches.get(m.get("VSwitchId") or "")
         if vsw is None or vsw["VpcId"] != vpc_id:
             raise fail(404, "ResourceNotFound.VSwitch", f"The specified resource {m.get('VSwitchId')} is not found.")
+        if vsw["Status"] != "Available":
+            raise fail(400, "ResourceInConfiguring.VswitchId", f"The vSwitch {vsw['VSwitchId']} is being configured.")
         if vsw["ZoneId"] != m.get("ZoneId"):
             raise fail(400, "Mismatch.ZoneIdAndVswitchId", "The param of ZoneId and VSwitchId is mismatched.")
         address = {

@@ -208,6 +208,16 @@ class AliState:
             del self.progress[instance_id]
         inst["_final"] = final
 
+    @staticmethod
+    def settle(resource: dict[str, Any]) -> dict[str, Any]:
+        """One read of a VPC or vSwitch: ``Pending`` for ``state_polls`` reads, then ``Available``."""
+        if resource.get("Status") == "Pending":
+            if resource.get("_left", 0) > 0:
+                resource["_left"] -= 1
+            else:
+                resource["Status"] = "Available"
+        return resource
+
     # ------------------------------------------------------------ NLB jobs
     def new_job(self) -> str:
         job = str(uuid.uuid4())
