@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError, NotFound
+from mcinfra.core.errors import CloudError, InUse, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.alibaba.options import AlibabaOptions
 from mcinfra.drivers.kit import ErrorTable, paginate, poll_until
@@ -21,32 +21,9 @@ PROVIDER = "alibaba"
 #: Alibaba error codes -> mcinfra errors (codes from Alibaba's published API metadata).
 ERRORS = ErrorTable(
     PROVIDER,
-    not_found=frozenset(
-        {
-            "ResourceNotFound.loadBalancer",
-            "ResourceNotFound.serverGroup",
-            "ResourceNotFound.listener",
-            "ResourceNotFound.BackendServer",
-            "ResourceNotFound.Ecs",
-            "ResourceNotFound.Vpc",
-            "ResourceNotFound.VSwitch",
-            "ResourceNotFound.JobId",
-            "Forbidden.VpcNotFound",
-            "Invalid.NotExist",
-        }
-    ),
+    not_found=frozenset({"Forbidden.VpcNotFound", "Invalid.NotExist"}),
     already_exists=frozenset({"KeyPair.AlreadyExist", "DuplicatedParam.Server", "Conflict.Port"}),
-    in_use=frozenset(
-        {
-            "DependencyViolation",
-            "DependencyViolation.VSwitch",
-            "DependencyViolation.SecurityGroup",
-            "DependencyViolation.Instance",
-            "DependencyViolation.SLBConfiguring",
-            "ResourceInUse.ServerGroup",
-            "InvalidParameter.KeypairAlreadyAttachedInstance",
-        }
-    ),
+    in_use=frozenset({"ResourceInUse.ServerGroup", "InvalidParameter.KeypairAlreadyAttachedInstance"}),
     throttled=frozenset(
         {"Throttling", "Throttling.User", "Throttling.Api", "Throttling.Resource", "Throttling.Concurrent"}
     ),
@@ -62,6 +39,18 @@ ERRORS = ErrorTable(
     ),
     suffixes={".NotFound": NotFound},
 )
+#: code families the ErrorTable's exact/suffix match cannot express: DeleteVpc alone documents
+#: some 25 ``DependencyViolation.<What>`` codes, NLB ``ResourceNotFound.<what>`` ones
+PREFIXES: dict[str, type[McInfraError]] = {"DependencyViolation": InUse, "ResourceNotFound.": NotFound}
+
+
+def classify(code: str, message: str, *, status: int | None, retry_after: float | None = None) -> McInfraError:
+    """The mcinfra error for an Alibaba error code."""
+    for prefix, cls in PREFIXES.items():
+        if code.startswith(prefix):
+            return cls(f"[{PROVIDER}] {code}: {message}")
+    return ERRORS.error(code, message, status=status, retry_after=retry_after)
+
 
 #: SDK module per product: (client module, models module)
 PRODUCTS = {
@@ -79,7 +68,7 @@ def map_exception(exc: BaseException, what: str) -> McInfraError:
     if isinstance(exc, ResponseException):
         code = str(exc.code or f"HTTP{exc.status_code}")
         retry_after = exc.retry_after / 1000 if exc.retry_after else None
-        return ERRORS.error(code, f"{what}: {exc.message}", status=exc.status_code, retry_after=retry_after)
+        return classify(code, f"{what}: {exc.message}", status=exc.status_code, retry_after=retry_after)
     if isinstance(exc, UnretryableException):
         # the request may not have reached the cloud (refused/reset connection, timeout)
         return CloudError(PROVIDER, "ConnectionError", f"{what}: no answer from the endpoint", retryable=True)

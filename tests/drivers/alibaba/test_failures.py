@@ -17,7 +17,7 @@ from mcinfra.core.models import (
     VMReq,
     VPCReq,
 )
-from mcinfra.drivers.alibaba.client import ERRORS, map_exception
+from mcinfra.drivers.alibaba.client import classify, map_exception
 from mcinfra.drivers.alibaba.driver import AlibabaDriver
 from tests.drivers.alibaba.conftest import IMAGE, SECRET, SPEC, ZONE, connect, iid, make_net
 from tests.fakes.alibaba import AliFake
@@ -190,6 +190,8 @@ def test_nlb_job_polls_are_bounded(cloud, fake: AliFake) -> None:
         ("Conflict.Port", 400, AlreadyExists),
         ("DependencyViolation", 403, InUse),
         ("DependencyViolation.VSwitch", 400, InUse),
+        ("DependencyViolation.NatGateway", 400, InUse),
+        ("Forbidden.VpcNotFound", 400, NotFound),
         ("InvalidParameter.KeypairAlreadyAttachedInstance", 400, InUse),
         ("ResourceInUse.ServerGroup", 400, InUse),
         ("IncorrectInstanceStatus", 403, CloudError),
@@ -197,7 +199,7 @@ def test_nlb_job_polls_are_bounded(cloud, fake: AliFake) -> None:
     ],
 )
 def test_error_table(code: str, status: int, kind: type) -> None:
-    err = ERRORS.error(code, "m", status=status)
+    err = classify(code, "m", status=status)
     assert type(err) is kind
 
 
@@ -214,7 +216,7 @@ def test_error_table(code: str, status: int, kind: type) -> None:
     ],
 )
 def test_throttling_and_transient_codes(code: str, status: int, throttled: bool, retryable: bool) -> None:
-    err = ERRORS.error(code, "m", status=status)
+    err = classify(code, "m", status=status)
     assert isinstance(err, CloudError) and (err.throttled, err.retryable) == (throttled, retryable)
 
 
