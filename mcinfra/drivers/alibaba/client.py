@@ -5,7 +5,6 @@ without ``retry_options`` never retries)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,8 +12,6 @@ from mcinfra.core.errors import CloudError, InUse, InvalidRequest, McInfraError,
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.alibaba.options import AlibabaOptions
 from mcinfra.drivers.kit import ErrorTable, paginate, poll_until
-
-log = logging.getLogger("mcinfra.drivers.alibaba")
 
 PROVIDER = "alibaba"
 
