@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from mcinfra.core.errors import NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule
 from mcinfra.drivers.alibaba.client import AliClient
@@ -100,7 +101,13 @@ class AliSecurityGroupHandler(SecurityGroupHandler):
         )
 
     def list(self) -> list[SecurityGroupInfo]:
-        return [self.get(IID(name_id=g.security_group_name, system_id=g.security_group_id)) for g in self._groups()]
+        out = []
+        for g in self._groups():
+            try:
+                out.append(self.get(IID(name_id=g.security_group_name, system_id=g.security_group_id)))
+            except NotFound:
+                continue  # deleted since the listing
+        return out
 
     def list_iids(self) -> list[IID]:
         return [

@@ -393,3 +393,21 @@ def test_nlb_listener_change_rolls_back_when_the_new_listener_fails(cloud, fake:
     got = nlbs.get(nlb.iid)
     assert (got.listener.protocol, got.listener.port, got.vm_group.protocol) == ("TCP", 80, "TCP")
     assert len(fake.state.server_groups) == 1 and len(fake.state.listeners) == 1
+
+
+def test_nlb_list_skips_an_nlb_without_listener(cloud, fake: AliFake) -> None:
+    net = make_net(cloud)
+    nlb = cloud.nlbs().create(
+        NLBReq(
+            name="nlb-l",
+            vpc=net.vpc,
+            listener=Listener(port=80),
+            vm_group=VMGroup(port=80),
+            health_checker=HealthChecker().with_defaults(80),
+        )
+    )
+    fake.state.listeners.clear()  # e.g. its listener deleted in the console
+    assert cloud.nlbs().list() == []
+    assert [i.system_id for i in cloud.nlbs().list_iids()] == [nlb.iid.system_id]
+    cloud.nlbs().delete(nlb.iid)
+    assert fake.state.lbs == {} and fake.state.server_groups == {}
