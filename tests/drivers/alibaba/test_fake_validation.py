@@ -55,3 +55,36 @@ def test_error_codes_must_be_documented() -> None:
         validator.check_error("ecs/StopInstance", 404, "InstanceNotFound")
     with pytest.raises(validator.SchemaViolation):
         validator.check_error("nlb/GetJobStatus", 500, "SystemBusy")  # documented as 400 only
+
+
+def test_the_fake_reports_its_own_undocumented_errors_and_bad_bodies() -> None:
+    pytest.importorskip("alibabacloud_ecs20140526", reason="the alibaba extra is not installed")
+    from alibabacloud_ecs20140526 import models as ecs_models
+    from alibabacloud_ecs20140526.client import Client
+    from alibabacloud_tea_openapi import models as open_api
+
+    from tests.fakes.alibaba import AliFake
+
+    with AliFake() as fake:
+        ecs = Client(
+            open_api.Config(
+                access_key_id="AK",
+                access_key_secret="SK",
+                region_id="cn-hangzhou",
+                endpoint=f"127.0.0.1:{fake.port}",
+                protocol="http",
+            )
+        )
+        fake.inject("POST", r"/ecs/StopInstance$", status=404, reason="InstanceNotFound", message="not a real code")
+        with pytest.raises(Exception, match="InstanceNotFound"):
+            ecs.stop_instance(ecs_models.StopInstanceRequest(instance_id="i-1"))
+        assert fake.schema_errors == [
+            "ecs/StopInstance: error 404 'InstanceNotFound' is not documented by Alibaba Cloud"
+        ]
+        fake.schema_errors.clear()
+        # a handler that answers a misspelt key: the client gets a 500, the test sees why
+        route = next(r for r in fake.routes.routes if r.template == "/ecs/DescribeRegions")
+        route.handler = lambda req: {"RequestId": "r", "Regions": {"Region": [{"RegionID": "x"}]}}
+        with pytest.raises(Exception, match="fakeSchemaError"):
+            ecs.describe_regions(ecs_models.DescribeRegionsRequest())
+        assert fake.schema_errors and "RegionID: not in the published schema" in fake.schema_errors[0]
