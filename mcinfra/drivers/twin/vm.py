@@ -18,6 +18,7 @@ from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
 from mcinfra.drivers.twin import catalog, machine, netns
 from mcinfra.drivers.twin.netns import VM_LINK
 from mcinfra.drivers.twin.nlb import sync_vpc_nlbs
+from mcinfra.drivers.twin.options import TwinOptions
 from mcinfra.drivers.twin.security_group import apply_vm_filter
 from mcinfra.drivers.twin.state import Region, now
 from mcinfra.drivers.twin.vpc import find_subnet, get_vpc, sync_router
@@ -42,10 +43,10 @@ def _private_ip(subnet: dict[str, Any], st: dict[str, Any]) -> str:
 
 
 class TwinVMHandler(VMHandler):
-    def __init__(self, region: Region, zone: str | None, options: dict[str, Any]) -> None:
+    def __init__(self, region: Region, zone: str | None, options: TwinOptions) -> None:
         self.region = region
         self.zone = zone
-        self.resume_changes_public_ip = bool(options.get("resume_changes_public_ip", True))
+        self.resume_changes_public_ip = options.resume_changes_public_ip
 
     # ---------------------------------------------------------------- info
     def _status(self, vm: dict[str, Any]) -> VMStatus:
