@@ -205,11 +205,16 @@ class TwinVMHandler(VMHandler):
     def _router_ns(self, st: dict[str, Any], vm: dict[str, Any]) -> str:
         return str(get_vpc(st, vm["vpc"])["ns"])
 
+    @staticmethod
+    def _vm_in(st: dict[str, Any], iid: IID, state: str) -> dict[str, Any]:
+        vm = get_vm(st, iid.system_id)
+        if vm["state"] != state:
+            raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not {state}")
+        return vm
+
     def suspend(self, iid: IID) -> VMStatus:
         with self.region.locked() as st:
-            vm = get_vm(st, iid.system_id)
-            if vm["state"] != "running":
-                raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not running")
+            vm = self._vm_in(st, iid, "running")
             netns.ip("link", "set", vm["router_link"], "down", ns=self._router_ns(st, vm))
             netns.cgroup_freeze(vm["ns"], True)
             vm["state"] = "suspended"
@@ -218,9 +223,7 @@ class TwinVMHandler(VMHandler):
 
     def resume(self, iid: IID) -> VMStatus:
         with self.region.locked() as st:
-            vm = get_vm(st, iid.system_id)
-            if vm["state"] != "suspended":
-                raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended")
+            vm = self._vm_in(st, iid, "suspended")
             netns.cgroup_freeze(vm["ns"], False)
             netns.ip("link", "set", vm["router_link"], "up", ns=self._router_ns(st, vm))
             if self.resume_changes_public_ip:
