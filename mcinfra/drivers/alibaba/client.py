@@ -14,6 +14,9 @@ from mcinfra.drivers.alibaba.options import AlibabaOptions
 from mcinfra.drivers.kit import ErrorTable, paginate, poll_until
 
 PROVIDER = "alibaba"
+#: vSwitches the NLB handler makes in a second zone (an NLB needs two) carry this name prefix;
+#: they belong to their NLB, so VPC reads leave them out
+NLB_VSWITCH_PREFIX = "mcinfra-nlb-"
 
 #: Alibaba error codes -> mcinfra errors (codes from Alibaba's published API metadata).
 ERRORS = ErrorTable(
@@ -113,8 +116,8 @@ class AliClient:
                 **auth,
                 region_id=self.region,
                 protocol=options.protocol,
-                connect_timeout=options.connect_timeout_ms,
-                read_timeout=options.read_timeout_ms,
+                connect_timeout=int(options.connect_timeout * 1000),
+                read_timeout=int(options.read_timeout * 1000),
                 # an explicit endpoint: the SDK never guesses one from its region map
                 endpoint=options.endpoint or f"{product}.{self.region}.aliyuncs.com",
             )

@@ -21,8 +21,7 @@ from typing import Any
 from mcinfra.core.errors import CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
-from mcinfra.drivers.alibaba.client import PROVIDER, AliClient
-from mcinfra.drivers.alibaba.vpc import NLB_VSWITCH_PREFIX
+from mcinfra.drivers.alibaba.client import NLB_VSWITCH_PREFIX, PROVIDER, AliClient
 from mcinfra.drivers.kit import Rollback, describe_one
 
 _VM_PORT = re.compile(r"mcinfra-vmport-(\d+)")

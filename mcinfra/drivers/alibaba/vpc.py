@@ -7,12 +7,8 @@ from typing import Any
 from mcinfra.core.errors import InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
-from mcinfra.drivers.alibaba.client import PROVIDER, AliClient
+from mcinfra.drivers.alibaba.client import NLB_VSWITCH_PREFIX, PROVIDER, AliClient
 from mcinfra.drivers.kit import Rollback, describe_one
-
-#: vSwitches the NLB handler makes in a second zone (NLB needs two) carry this name prefix;
-#: they belong to their NLB, so VPC reads leave them out.
-NLB_VSWITCH_PREFIX = "mcinfra-nlb-"
 
 
 def subnet_info(vsw: Any) -> SubnetInfo:

@@ -233,7 +233,7 @@ def test_sdk_exceptions_map_without_secrets(cloud, fake: AliFake) -> None:
 
 def test_unreachable_endpoint_is_a_retryable_cloud_error(fake: AliFake) -> None:
     fake.reset()
-    cloud = connect(fake, endpoint="127.0.0.1:9", retry_attempts=1, connect_timeout_ms=200)
+    cloud = connect(fake, endpoint="127.0.0.1:9", retry_attempts=1, connect_timeout=0.2)
     with pytest.raises(CloudError) as err:
         cloud.vpcs().list()
     assert err.value.code == "ConnectionError" and err.value.retryable
