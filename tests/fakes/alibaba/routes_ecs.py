@@ -16,7 +16,8 @@ Handler = Any
 
 
 def _region(state: AliState, p: Params) -> str:
-    region = need(p, "RegionId", "MissingParameter.RegionId") if "RegionId" in p else "cn-hangzhou"
+    # actions keyed by an instance id take no RegionId: the endpoint's region applies
+    region = p.get("RegionId") or "cn-hangzhou"
     if region not in catalog.REGIONS:
         raise fail(404, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist.")
     return region
