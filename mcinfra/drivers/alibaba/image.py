@@ -26,19 +26,21 @@ def image_info(image: Any) -> ImageInfo:
 
 
 class AliImageHandler(ImageHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     def list(self) -> list[ImageInfo]:
         return [
             image_info(i)
-            for i in self.c.pages(
-                "ecs", "DescribeImages", lambda b: b.images.image, region_id=self.c.region, status="Available"
+            for i in self.api.pages(
+                "ecs", "DescribeImages", lambda b: b.images.image, region_id=self.api.region, status="Available"
             )
         ]
 
     def get(self, name: str) -> ImageInfo:
         if not name or not name.strip():
             raise InvalidRequest("image name must not be empty", field="name")
-        found = self.c.pages("ecs", "DescribeImages", lambda b: b.images.image, region_id=self.c.region, image_id=name)
+        found = self.api.pages(
+            "ecs", "DescribeImages", lambda b: b.images.image, region_id=self.api.region, image_id=name
+        )
         return image_info(describe_one((i for i in found if i.image_id == name), f"[{PROVIDER}] image {name!r}"))

@@ -16,8 +16,8 @@ _KEY_TYPES = ("ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp
 
 
 class AliKeyPairHandler(KeyPairHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     @staticmethod
     def _info(pair: Any, private_key: str | None = None) -> KeyPairInfo:
@@ -30,10 +30,10 @@ class AliKeyPairHandler(KeyPairHandler):
         )
 
     def _pairs(self, name: str | None = None) -> list[Any]:
-        fields: dict[str, Any] = {"region_id": self.c.region, "include_public_key": True}
+        fields: dict[str, Any] = {"region_id": self.api.region, "include_public_key": True}
         if name:
             fields["key_pair_name"] = name
-        return list(self.c.pages("ecs", "DescribeKeyPairs", lambda b: b.key_pairs.key_pair, **fields))
+        return list(self.api.pages("ecs", "DescribeKeyPairs", lambda b: b.key_pairs.key_pair, **fields))
 
     def create(self, req: KeyPairReq) -> KeyPairInfo:
         if req.public_key is not None:
@@ -42,16 +42,16 @@ class AliKeyPairHandler(KeyPairHandler):
                 raise InvalidRequest(
                     "public_key is not an OpenSSH public key (e.g. 'ssh-ed25519 AAAA...')", field="public_key"
                 )
-            self.c.call(
+            self.api.call(
                 "ecs",
                 "ImportKeyPair",
                 what=req.name,
-                region_id=self.c.region,
+                region_id=self.api.region,
                 key_pair_name=req.name,
                 public_key_body=" ".join(parts[:2]),
             )
             return self.get(IID(name_id=req.name, system_id=req.name))
-        made = self.c.call("ecs", "CreateKeyPair", what=req.name, region_id=self.c.region, key_pair_name=req.name)
+        made = self.api.call("ecs", "CreateKeyPair", what=req.name, region_id=self.api.region, key_pair_name=req.name)
         info = self.get(IID(name_id=req.name, system_id=req.name))
         return info.model_copy(update={"private_key": made.private_key_body})
 
@@ -65,10 +65,10 @@ class AliKeyPairHandler(KeyPairHandler):
 
     def delete(self, iid: IID) -> None:
         self.get(iid)  # DeleteKeyPairs answers 200 for names it does not have
-        self.c.call(
+        self.api.call(
             "ecs",
             "DeleteKeyPairs",
             what=iid.system_id,
-            region_id=self.c.region,
+            region_id=self.api.region,
             key_pair_names=json.dumps([iid.system_id]),
         )

@@ -91,34 +91,38 @@ def check_health(hc: HealthChecker) -> None:
 
 
 class AliNLBHandler(NLBHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     # ------------------------------------------------------------------ reads
     def _lb(self, lb_id: str) -> Any:
-        return self.c.read("nlb", "GetLoadBalancerAttribute", region_id=self.c.region, load_balancer_id=lb_id)
+        return self.api.read("nlb", "GetLoadBalancerAttribute", region_id=self.api.region, load_balancer_id=lb_id)
 
     def _listener(self, lb_id: str) -> Any | None:
         found = list(
-            self.c.token_pages(
-                "nlb", "ListListeners", lambda b: b.listeners, region_id=self.c.region, load_balancer_ids=[lb_id]
+            self.api.token_pages(
+                "nlb", "ListListeners", lambda b: b.listeners, region_id=self.api.region, load_balancer_ids=[lb_id]
             )
         )
         return found[0] if found else None
 
     def _group(self, lb: Any, listener: Any | None) -> Any | None:
-        fields: dict[str, Any] = {"region_id": self.c.region}
+        fields: dict[str, Any] = {"region_id": self.api.region}
         if listener is not None:
             fields["server_group_ids"] = [listener.server_group_id]
         else:
             fields["server_group_names"] = [lb.load_balancer_name]
-        found = list(self.c.token_pages("nlb", "ListServerGroups", lambda b: b.server_groups, **fields))
+        found = list(self.api.token_pages("nlb", "ListServerGroups", lambda b: b.server_groups, **fields))
         return found[0] if found else None
 
     def _servers(self, group_id: str) -> list[Any]:
         return list(
-            self.c.token_pages(
-                "nlb", "ListServerGroupServers", lambda b: b.servers, region_id=self.c.region, server_group_id=group_id
+            self.api.token_pages(
+                "nlb",
+                "ListServerGroupServers",
+                lambda b: b.servers,
+                region_id=self.api.region,
+                server_group_id=group_id,
             )
         )
 
@@ -175,7 +179,9 @@ class AliNLBHandler(NLBHandler):
         return self._info(lb, listener, group, self._servers(group.server_group_id))
 
     def _all(self) -> list[Any]:
-        return list(self.c.token_pages("nlb", "ListLoadBalancers", lambda b: b.load_balancers, region_id=self.c.region))
+        return list(
+            self.api.token_pages("nlb", "ListLoadBalancers", lambda b: b.load_balancers, region_id=self.api.region)
+        )
 
     def list(self) -> list[NLBInfo]:
         out = []
@@ -199,35 +205,37 @@ class AliNLBHandler(NLBHandler):
 
     # ------------------------------------------------------------------ create
     def _vswitch(self, vsw_id: str) -> Any | None:
-        found = self.c.pages(
-            "vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, region_id=self.c.region, v_switch_id=vsw_id
+        found = self.api.pages(
+            "vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, region_id=self.api.region, v_switch_id=vsw_id
         )
         return next((v for v in found if v.v_switch_id == vsw_id), None)
 
     def _zone_mappings(self, req: NLBReq, undo: Rollback) -> list[Any]:
         vpc = describe_one(
-            self.c.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.c.region, vpc_id=req.vpc),
+            self.api.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.api.region, vpc_id=req.vpc),
             f"[{PROVIDER}] vpc {req.vpc}",
         )
         vswitches = list(
-            self.c.pages(
-                "vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, region_id=self.c.region, vpc_id=req.vpc
+            self.api.pages(
+                "vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, region_id=self.api.region, vpc_id=req.vpc
             )
         )
         by_zone: dict[str, str] = {}
-        for v in sorted(vswitches, key=lambda v: (v.zone_id != self.c.zone, v.creation_time or "")):
+        for v in sorted(vswitches, key=lambda v: (v.zone_id != self.api.zone, v.creation_time or "")):
             by_zone.setdefault(v.zone_id, v.v_switch_id)
         if len(by_zone) < 2:
-            zones = self.c.read("vpc", "DescribeZones", region_id=self.c.region).zones.zone or []
+            zones = self.api.read("vpc", "DescribeZones", region_id=self.api.region).zones.zone or []
             other = next((z.zone_id for z in zones if z.zone_id not in by_zone), None)
             if other is None:
-                raise InvalidRequest(f"an Alibaba NLB needs two zones and region {self.c.region} has one", field="vpc")
+                raise InvalidRequest(
+                    f"an Alibaba NLB needs two zones and region {self.api.region} has one", field="vpc"
+                )
             name = helper_vswitch_name(req.name)
-            vsw_id = self.c.call(
+            vsw_id = self.api.call(
                 "vpc",
                 "CreateVSwitch",
                 what=name,
-                region_id=self.c.region,
+                region_id=self.api.region,
                 vpc_id=req.vpc,
                 zone_id=other,
                 v_switch_name=name,
@@ -235,26 +243,26 @@ class AliNLBHandler(NLBHandler):
             ).v_switch_id
             undo.push(
                 f"vswitch {vsw_id}",
-                lambda: self.c.call("vpc", "DeleteVSwitch", region_id=self.c.region, v_switch_id=vsw_id),
+                lambda: self.api.call("vpc", "DeleteVSwitch", region_id=self.api.region, v_switch_id=vsw_id),
             )
             # a Pending vSwitch cannot take an NLB yet (ResourceInConfiguring.VswitchId)
-            self.c.wait(
+            self.api.wait(
                 lambda: self._vswitch(vsw_id),
                 lambda vsw: vsw is not None and vsw.status == "Available",
-                timeout=self.c.options.async_timeout,
+                timeout=self.api.options.async_timeout,
                 what=f"vswitch {vsw_id}",
             )
             by_zone[other] = vsw_id
         return [
-            self.c.model("nlb", "CreateLoadBalancerRequestZoneMappings", zone_id=z, v_switch_id=v)
+            self.api.model("nlb", "CreateLoadBalancerRequestZoneMappings", zone_id=z, v_switch_id=v)
             for z, v in list(by_zone.items())[:10]
         ]
 
     def _wait_active(self, lb_id: str) -> Any:
-        lb = self.c.wait(
+        lb = self.api.wait(
             lambda: self._lb(lb_id),
             lambda b: b.load_balancer_status != "Provisioning",
-            timeout=self.c.options.async_timeout,
+            timeout=self.api.options.async_timeout,
             what=f"nlb {lb_id} create",
         )
         if lb.load_balancer_status != "Active":
@@ -262,10 +270,10 @@ class AliNLBHandler(NLBHandler):
         return lb
 
     def _servers_param(self, product_model: str, vms: list[str], port: int) -> list[Any]:
-        return [self.c.model("nlb", product_model, server_id=vm, server_type="Ecs", port=port) for vm in vms]
+        return [self.api.model("nlb", product_model, server_id=vm, server_type="Ecs", port=port) for vm in vms]
 
     def _create_listener(self, lb_id: str, group_id: str, listener: Listener, vm_port: int) -> str:
-        return self.c.nlb_job(
+        return self.api.nlb_job(
             "CreateListener",
             what=lb_id,
             load_balancer_id=lb_id,
@@ -280,7 +288,7 @@ class AliNLBHandler(NLBHandler):
     ) -> str:
         """A server group with its health check and members (VM id, port); all or nothing."""
         with Rollback(f"server group {name}") as undo:
-            group_id = self.c.nlb_job(
+            group_id = self.api.nlb_job(
                 "CreateServerGroup",
                 what=name,
                 server_group_name=name,
@@ -288,18 +296,18 @@ class AliNLBHandler(NLBHandler):
                 protocol=protocol,
                 vpc_id=vpc_id,
                 address_ipversion="ipv4",
-                health_check_config=self.c.model(
+                health_check_config=self.api.model(
                     "nlb", "CreateServerGroupRequestHealthCheckConfig", **health_config(checker)
                 ),
             ).server_group_id
             undo.push(f"server group {group_id}", lambda: self._delete_group(group_id))
             if members:
-                self.c.nlb_job(
+                self.api.nlb_job(
                     "AddServersToServerGroup",
                     what=group_id,
                     server_group_id=group_id,
                     servers=[
-                        self.c.model(
+                        self.api.model(
                             "nlb", "AddServersToServerGroupRequestServers", server_id=vm, server_type="Ecs", port=port
                         )
                         for vm, port in members
@@ -328,11 +336,11 @@ class AliNLBHandler(NLBHandler):
             )
         with Rollback(f"nlb {req.name}") as undo:
             mappings = self._zone_mappings(req, undo)
-            lb_id = self.c.call(
+            lb_id = self.api.call(
                 "nlb",
                 "CreateLoadBalancer",
                 what=req.name,
-                region_id=self.c.region,
+                region_id=self.api.region,
                 load_balancer_type="Network",
                 load_balancer_name=req.name,
                 address_type="Internet" if req.type == "PUBLIC" else "Intranet",
@@ -355,10 +363,10 @@ class AliNLBHandler(NLBHandler):
 
     # ------------------------------------------------------------------ delete
     def _delete_lb(self, lb_id: str) -> None:
-        self.c.nlb_job("DeleteLoadBalancer", what=lb_id, load_balancer_id=lb_id)
+        self.api.nlb_job("DeleteLoadBalancer", what=lb_id, load_balancer_id=lb_id)
 
     def _delete_group(self, group_id: str) -> None:
-        self.c.nlb_job("DeleteServerGroup", what=group_id, server_group_id=group_id)
+        self.api.nlb_job("DeleteServerGroup", what=group_id, server_group_id=group_id)
 
     def delete(self, iid: IID) -> None:
         lb = self._lb(iid.system_id)
@@ -371,13 +379,15 @@ class AliNLBHandler(NLBHandler):
         for zone in lb.zone_mappings or []:
             vsw = self._vswitch(zone.v_switch_id)
             if vsw is not None and vsw.v_switch_name == helper:
-                self.c.call("vpc", "DeleteVSwitch", what=helper, region_id=self.c.region, v_switch_id=zone.v_switch_id)
+                self.api.call(
+                    "vpc", "DeleteVSwitch", what=helper, region_id=self.api.region, v_switch_id=zone.v_switch_id
+                )
 
     # ------------------------------------------------------------------ members and health
     def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         _, listener, group = self._parts(iid.system_id)
         port = self._vm_port(listener, [])
-        self.c.nlb_job(
+        self.api.nlb_job(
             "AddServersToServerGroup",
             what=group.server_group_id,
             server_group_id=group.server_group_id,
@@ -389,7 +399,7 @@ class AliNLBHandler(NLBHandler):
         _, listener, group = self._parts(iid.system_id)
         servers = {s.server_id: s for s in self._servers(group.server_group_id)}
         params = [
-            self.c.model(
+            self.api.model(
                 "nlb",
                 "RemoveServersFromServerGroupRequestServers",
                 server_id=vm,
@@ -398,7 +408,7 @@ class AliNLBHandler(NLBHandler):
             )
             for vm in vms
         ]
-        self.c.nlb_job(
+        self.api.nlb_job(
             "RemoveServersFromServerGroup",
             what=group.server_group_id,
             server_group_id=group.server_group_id,
@@ -409,7 +419,9 @@ class AliNLBHandler(NLBHandler):
     def health(self, iid: IID) -> HealthInfo:
         _, listener, group = self._parts(iid.system_id)
         members = [s.server_id for s in self._servers(group.server_group_id)]
-        body = self.c.read("nlb", "GetListenerHealthStatus", region_id=self.c.region, listener_id=listener.listener_id)
+        body = self.api.read(
+            "nlb", "GetListenerHealthStatus", region_id=self.api.region, listener_id=listener.listener_id
+        )
         return health_of(members, body)
 
     # ------------------------------------------------------------------ changes
@@ -435,7 +447,7 @@ class AliNLBHandler(NLBHandler):
                 )
                 undo.push(f"server group {target}", lambda: self._delete_group(target))
             # UpdateListenerAttribute can change neither port nor protocol: replace the listener
-            self.c.nlb_job("DeleteListener", what=old.listener_id, listener_id=old.listener_id)
+            self.api.nlb_job("DeleteListener", what=old.listener_id, listener_id=old.listener_id)
             undo.push(
                 "listener", lambda: self._create_listener(iid.system_id, group.server_group_id, old_listener, vm_port)
             )
@@ -458,12 +470,12 @@ class AliNLBHandler(NLBHandler):
             # a server's port is part of its identity: re-add each member on the new port
             vms = [s.server_id for s in servers]
             if vms:
-                self.c.nlb_job(
+                self.api.nlb_job(
                     "RemoveServersFromServerGroup",
                     what=group.server_group_id,
                     server_group_id=group.server_group_id,
                     servers=[
-                        self.c.model(
+                        self.api.model(
                             "nlb",
                             "RemoveServersFromServerGroupRequestServers",
                             server_id=s.server_id,
@@ -473,13 +485,13 @@ class AliNLBHandler(NLBHandler):
                         for s in servers
                     ],
                 )
-                self.c.nlb_job(
+                self.api.nlb_job(
                     "AddServersToServerGroup",
                     what=group.server_group_id,
                     server_group_id=group.server_group_id,
                     servers=self._servers_param("AddServersToServerGroupRequestServers", vms, vm_group.port),
                 )
-            self.c.nlb_job(
+            self.api.nlb_job(
                 "UpdateListenerAttribute",
                 what=listener.listener_id,
                 listener_id=listener.listener_id,
@@ -490,11 +502,11 @@ class AliNLBHandler(NLBHandler):
     def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker:
         check_health(health_checker)
         _, _, group = self._parts(iid.system_id)
-        self.c.nlb_job(
+        self.api.nlb_job(
             "UpdateServerGroupAttribute",
             what=group.server_group_id,
             server_group_id=group.server_group_id,
-            health_check_config=self.c.model(
+            health_check_config=self.api.model(
                 "nlb", "UpdateServerGroupAttributeRequestHealthCheckConfig", **health_config(health_checker)
             ),
         )

@@ -9,18 +9,18 @@ from mcinfra.drivers.alibaba.client import PROVIDER, AliClient
 
 
 class AliRegionZoneHandler(RegionZoneHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     def _zones(self, region: str) -> list[ZoneInfo]:
-        body = self.c.read("ecs", "DescribeZones", region_id=region, verbose=False)
+        body = self.api.read("ecs", "DescribeZones", region_id=region, verbose=False)
         return [
             ZoneInfo(name=z.zone_id, display_name=z.local_name or z.zone_id)
             for z in (body.zones.zone or [] if body.zones else [])
         ]
 
     def _regions(self) -> list[tuple[str, str]]:
-        body = self.c.read("ecs", "DescribeRegions")
+        body = self.api.read("ecs", "DescribeRegions")
         return [(r.region_id, r.local_name or r.region_id) for r in (body.regions.region or [] if body.regions else [])]
 
     def list(self) -> list[RegionZoneInfo]:

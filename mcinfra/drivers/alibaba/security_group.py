@@ -70,12 +70,14 @@ def _is_marker(perm: Any) -> bool:
 
 
 class AliSecurityGroupHandler(SecurityGroupHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     # ------------------------------------------------------------------ reads
     def _permissions(self, sg_id: str) -> tuple[Any, list[Any]]:
-        body = self.c.read("ecs", "DescribeSecurityGroupAttribute", region_id=self.c.region, security_group_id=sg_id)
+        body = self.api.read(
+            "ecs", "DescribeSecurityGroupAttribute", region_id=self.api.region, security_group_id=sg_id
+        )
         perms = list(body.permissions.permission) if body.permissions and body.permissions.permission else []
         return body, perms
 
@@ -95,8 +97,8 @@ class AliSecurityGroupHandler(SecurityGroupHandler):
 
     def _groups(self) -> list[Any]:
         return list(
-            self.c.pages(
-                "ecs", "DescribeSecurityGroups", lambda b: b.security_groups.security_group, region_id=self.c.region
+            self.api.pages(
+                "ecs", "DescribeSecurityGroups", lambda b: b.security_groups.security_group, region_id=self.api.region
             )
         )
 
@@ -121,23 +123,23 @@ class AliSecurityGroupHandler(SecurityGroupHandler):
             ("inbound", "AuthorizeSecurityGroup", "AuthorizeSecurityGroupRequestPermissions"),
             ("outbound", "AuthorizeSecurityGroupEgress", "AuthorizeSecurityGroupEgressRequestPermissions"),
         ):
-            perms = [self.c.model("ecs", model, **permission(r)) for r in rules if r.direction == direction]
+            perms = [self.api.model("ecs", model, **permission(r)) for r in rules if r.direction == direction]
             if perms:
-                self.c.call(
-                    "ecs", action, what=sg_id, region_id=self.c.region, security_group_id=sg_id, permissions=perms
+                self.api.call(
+                    "ecs", action, what=sg_id, region_id=self.api.region, security_group_id=sg_id, permissions=perms
                 )
 
     def _set_marker(self, sg_id: str, present: bool, perms: list[Any]) -> None:
         have = [p for p in perms if _is_marker(p)]
         if present and not have:
             marker = permission(OUT_ALL, policy="drop", priority=MARKER_PRIORITY)
-            self.c.call(
+            self.api.call(
                 "ecs",
                 "AuthorizeSecurityGroupEgress",
                 what=sg_id,
-                region_id=self.c.region,
+                region_id=self.api.region,
                 security_group_id=sg_id,
-                permissions=[self.c.model("ecs", "AuthorizeSecurityGroupEgressRequestPermissions", **marker)],
+                permissions=[self.api.model("ecs", "AuthorizeSecurityGroupEgressRequestPermissions", **marker)],
             )
         elif not present and have:
             self._revoke_ids(sg_id, "outbound", [p.security_group_rule_id for p in have])
@@ -145,22 +147,22 @@ class AliSecurityGroupHandler(SecurityGroupHandler):
     def _revoke_ids(self, sg_id: str, direction: str, rule_ids: list[str]) -> None:
         if rule_ids:
             action = "RevokeSecurityGroup" if direction == "inbound" else "RevokeSecurityGroupEgress"
-            self.c.call(
+            self.api.call(
                 "ecs",
                 action,
                 what=sg_id,
-                region_id=self.c.region,
+                region_id=self.api.region,
                 security_group_id=sg_id,
                 security_group_rule_id=rule_ids,
             )
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         with Rollback(f"security group {req.name}") as undo:
-            sg_id = self.c.call(
+            sg_id = self.api.call(
                 "ecs",
                 "CreateSecurityGroup",
                 what=req.name,
-                region_id=self.c.region,
+                region_id=self.api.region,
                 vpc_id=req.vpc,
                 security_group_name=req.name,
                 security_group_type="normal",
@@ -193,7 +195,7 @@ class AliSecurityGroupHandler(SecurityGroupHandler):
 
     # ------------------------------------------------------------------ delete
     def _delete(self, sg_id: str) -> None:
-        self.c.call("ecs", "DeleteSecurityGroup", what=sg_id, region_id=self.c.region, security_group_id=sg_id)
+        self.api.call("ecs", "DeleteSecurityGroup", what=sg_id, region_id=self.api.region, security_group_id=sg_id)
 
     def delete(self, iid: IID) -> None:
         self._delete(iid.system_id)  # DependencyViolation (instances in it) -> InUse

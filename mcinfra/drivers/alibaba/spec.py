@@ -41,30 +41,30 @@ def zones_with_stock(body: Any) -> dict[str, list[str]]:
 
 
 class AliSpecHandler(SpecHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     def _stock(self, instance_type: str | None = None) -> dict[str, list[str]]:
         fields: dict[str, Any] = {
-            "region_id": self.c.region,
+            "region_id": self.api.region,
             "destination_resource": "InstanceType",
             "instance_charge_type": "PostPaid",
         }
         if instance_type:
             fields["instance_type"] = instance_type
-        return zones_with_stock(self.c.read("ecs", "DescribeAvailableResource", **fields))
+        return zones_with_stock(self.api.read("ecs", "DescribeAvailableResource", **fields))
 
     def list(self) -> list[SpecInfo]:
         stock = self._stock()
         return [
             spec_info(t, stock.get(t.instance_type_id))
-            for t in self.c.token_pages("ecs", "DescribeInstanceTypes", lambda b: b.instance_types.instance_type)
+            for t in self.api.token_pages("ecs", "DescribeInstanceTypes", lambda b: b.instance_types.instance_type)
         ]
 
     def get(self, name: str) -> SpecInfo:
         if not name or not name.strip():
             raise InvalidRequest("spec name must not be empty", field="name")
-        found = self.c.token_pages(
+        found = self.api.token_pages(
             "ecs", "DescribeInstanceTypes", lambda b: b.instance_types.instance_type, instance_types=[name]
         )
         spec = describe_one((t for t in found if t.instance_type_id == name), f"[{PROVIDER}] spec {name!r}")

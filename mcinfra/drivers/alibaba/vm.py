@@ -103,13 +103,13 @@ def vm_info(inst: Any, region: str) -> VMInfo:
 
 
 class AliVMHandler(VMHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     # ------------------------------------------------------------------ reads
     def _find(self, instance_id: str) -> Any | None:
-        body = self.c.read(
-            "ecs", "DescribeInstances", region_id=self.c.region, instance_ids=json.dumps([instance_id]), page_size=10
+        body = self.api.read(
+            "ecs", "DescribeInstances", region_id=self.api.region, instance_ids=json.dumps([instance_id]), page_size=10
         )
         found = [i for i in (body.instances.instance or []) if i.instance_id == instance_id] if body.instances else []
         return found[0] if found else None
@@ -118,13 +118,15 @@ class AliVMHandler(VMHandler):
         return describe_one(filter(None, [self._find(instance_id)]), f"[{PROVIDER}] vm {instance_id}")
 
     def _all(self) -> list[Any]:
-        return list(self.c.pages("ecs", "DescribeInstances", lambda b: b.instances.instance, region_id=self.c.region))
+        return list(
+            self.api.pages("ecs", "DescribeInstances", lambda b: b.instances.instance, region_id=self.api.region)
+        )
 
     def get(self, iid: IID) -> VMInfo:
-        return vm_info(self._describe(iid.system_id), self.c.region)
+        return vm_info(self._describe(iid.system_id), self.api.region)
 
     def list(self) -> list[VMInfo]:
-        return [vm_info(i, self.c.region) for i in self._all()]
+        return [vm_info(i, self.api.region) for i in self._all()]
 
     def list_iids(self) -> list[IID]:
         return [IID(name_id=i.instance_name or i.instance_id, system_id=i.instance_id) for i in self._all()]
@@ -135,8 +137,8 @@ class AliVMHandler(VMHandler):
         return VMStatus.NOT_EXIST if inst is None else map_status(inst.status)
 
     def statuses(self) -> dict[str, VMStatus]:
-        found = self.c.pages(
-            "ecs", "DescribeInstanceStatus", lambda b: b.instance_statuses.instance_status, region_id=self.c.region
+        found = self.api.pages(
+            "ecs", "DescribeInstanceStatus", lambda b: b.instance_statuses.instance_status, region_id=self.api.region
         )
         return {s.instance_id: map_status(s.status) for s in found}
 
@@ -144,7 +146,7 @@ class AliVMHandler(VMHandler):
     def _disk(self, req: VMReq) -> tuple[str, int | None]:
         category = (req.root_disk_type or "").strip()
         if not category or category.lower() == "default":
-            category = self.c.options.default_disk_category
+            category = self.api.options.default_disk_category
         if category not in DISK_CATEGORIES:
             raise InvalidRequest(
                 f"root_disk_type {category!r} is not an ECS disk category ({', '.join(DISK_CATEGORIES)})",
@@ -159,11 +161,11 @@ class AliVMHandler(VMHandler):
     def _public_key(self, req: VMReq) -> str | None:
         if req.public_key:
             return req.public_key
-        pairs = self.c.pages(
+        pairs = self.api.pages(
             "ecs",
             "DescribeKeyPairs",
             lambda b: b.key_pairs.key_pair,
-            region_id=self.c.region,
+            region_id=self.api.region,
             key_pair_name=req.keypair,
             include_public_key=True,
         )
@@ -173,8 +175,12 @@ class AliVMHandler(VMHandler):
         return getattr(pair, "public_key", None)
 
     def _zone_of(self, vswitch_id: str) -> str:
-        found = self.c.pages(
-            "vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, region_id=self.c.region, v_switch_id=vswitch_id
+        found = self.api.pages(
+            "vpc",
+            "DescribeVSwitches",
+            lambda b: b.v_switches.v_switch,
+            region_id=self.api.region,
+            v_switch_id=vswitch_id,
         )
         return describe_one(
             (v for v in found if v.v_switch_id == vswitch_id), f"[{PROVIDER}] vswitch {vswitch_id}"
@@ -184,15 +190,15 @@ class AliVMHandler(VMHandler):
         category, size = self._disk(req)
         zone = self._zone_of(req.subnet)
         system_disk: dict[str, Any] = {"category": category}
-        tags = [self.c.model("ecs", "RunInstancesRequestTag", key="mcinfra:root-disk-type", value=category)]
+        tags = [self.api.model("ecs", "RunInstancesRequestTag", key="mcinfra:root-disk-type", value=category)]
         if size:
             system_disk["size"] = str(size)
-            tags.append(self.c.model("ecs", "RunInstancesRequestTag", key="mcinfra:root-disk-size", value=str(size)))
-        body = self.c.call(
+            tags.append(self.api.model("ecs", "RunInstancesRequestTag", key="mcinfra:root-disk-size", value=str(size)))
+        body = self.api.call(
             "ecs",
             "RunInstances",
             what=req.name,
-            region_id=self.c.region,
+            region_id=self.api.region,
             zone_id=zone,
             image_id=req.image,
             instance_type=req.spec,
@@ -202,11 +208,11 @@ class AliVMHandler(VMHandler):
             instance_name=req.name,
             host_name=req.name[:64].rstrip("-."),  # Linux host names: 2-64, no trailing - or .
             amount=1,
-            internet_max_bandwidth_out=self.c.options.internet_bandwidth,
+            internet_max_bandwidth_out=self.api.options.internet_bandwidth,
             internet_charge_type="PayByTraffic",
             instance_charge_type="PostPaid",
             user_data=user_data(req.vm_user, self._public_key(req)),
-            system_disk=self.c.model("ecs", "RunInstancesRequestSystemDisk", **system_disk),
+            system_disk=self.api.model("ecs", "RunInstancesRequestSystemDisk", **system_disk),
             tag=tags,
         )
         ids = list(body.instance_id_sets.instance_id_set or []) if body.instance_id_sets else []
@@ -215,10 +221,10 @@ class AliVMHandler(VMHandler):
         instance_id = ids[0]
         with Rollback(f"vm {req.name}") as undo:
             undo.push(f"instance {instance_id}", lambda: self._settle_and_release(instance_id))
-            inst = self.c.wait(
+            inst = self.api.wait(
                 lambda: self._find(instance_id),
                 lambda i: i is None or i.status not in ("Pending", "Starting"),
-                timeout=self.c.options.vm_start_timeout,
+                timeout=self.api.options.vm_start_timeout,
                 what=f"vm {instance_id} start",
             )
             if inst is None or inst.status != "Running":
@@ -227,36 +233,36 @@ class AliVMHandler(VMHandler):
                     "InstanceStartFailed",
                     f"vm {instance_id} ended {inst.status if inst else 'released'} instead of Running",
                 )
-            return vm_info(inst, self.c.region)
+            return vm_info(inst, self.api.region)
 
     # ------------------------------------------------------------------ control
     def suspend(self, iid: IID) -> VMStatus:
         self._describe(iid.system_id)
-        mode = "StopCharging" if self.c.options.stop_charging else "KeepCharging"
-        self.c.call("ecs", "StopInstance", what=iid.system_id, instance_id=iid.system_id, stopped_mode=mode)
+        mode = "StopCharging" if self.api.options.stop_charging else "KeepCharging"
+        self.api.call("ecs", "StopInstance", what=iid.system_id, instance_id=iid.system_id, stopped_mode=mode)
         return VMStatus.SUSPENDING
 
     def resume(self, iid: IID) -> VMStatus:
         self._describe(iid.system_id)
-        self.c.call("ecs", "StartInstance", what=iid.system_id, instance_id=iid.system_id)
+        self.api.call("ecs", "StartInstance", what=iid.system_id, instance_id=iid.system_id)
         return VMStatus.RESUMING
 
     def reboot(self, iid: IID) -> VMStatus:
         self._describe(iid.system_id)
-        self.c.call("ecs", "RebootInstance", what=iid.system_id, instance_id=iid.system_id)
+        self.api.call("ecs", "RebootInstance", what=iid.system_id, instance_id=iid.system_id)
         return VMStatus.REBOOTING
 
     def _release(self, instance_id: str) -> None:
-        self.c.call("ecs", "DeleteInstance", what=instance_id, instance_id=instance_id, force=True)
+        self.api.call("ecs", "DeleteInstance", what=instance_id, instance_id=instance_id, force=True)
 
     def _settle_and_release(self, instance_id: str) -> bool:
         """Release an instance; False when ECS no longer has it. DeleteInstance refuses an instance
         in a transition (IncorrectInstanceStatus), so wait for it to settle first."""
         busy = ("Pending", "Starting", "Stopping")
-        inst = self.c.wait(
+        inst = self.api.wait(
             lambda: self._find(instance_id),
             lambda i: i is None or i.status not in busy,
-            timeout=self.c.options.vm_start_timeout,
+            timeout=self.api.options.vm_start_timeout,
             what=f"vm {instance_id} settle",
         )
         if inst is None:

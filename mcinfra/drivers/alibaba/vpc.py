@@ -21,15 +21,15 @@ def subnet_info(vsw: Any) -> SubnetInfo:
 
 
 class AliVPCHandler(VPCHandler):
-    def __init__(self, client: AliClient) -> None:
-        self.c = client
+    def __init__(self, api: AliClient) -> None:
+        self.api = api
 
     # ------------------------------------------------------------------ reads
     def _vswitches(self, vpc_id: str | None = None, *, owned_too: bool = False) -> list[Any]:
-        fields: dict[str, Any] = {"region_id": self.c.region}
+        fields: dict[str, Any] = {"region_id": self.api.region}
         if vpc_id:
             fields["vpc_id"] = vpc_id
-        found = list(self.c.pages("vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, **fields))
+        found = list(self.api.pages("vpc", "DescribeVSwitches", lambda b: b.v_switches.v_switch, **fields))
         return [v for v in found if owned_too or not (v.v_switch_name or "").startswith(NLB_VSWITCH_PREFIX)]
 
     def _info(self, vpc: Any, vswitches: list[Any]) -> VPCInfo:
@@ -41,7 +41,7 @@ class AliVPCHandler(VPCHandler):
         )
 
     def _vpc(self, vpc_id: str) -> Any:
-        found = self.c.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.c.region, vpc_id=vpc_id)
+        found = self.api.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.api.region, vpc_id=vpc_id)
         return describe_one((v for v in found if v.vpc_id == vpc_id), f"[{PROVIDER}] vpc {vpc_id}")
 
     def get(self, iid: IID) -> VPCInfo:
@@ -49,29 +49,29 @@ class AliVPCHandler(VPCHandler):
         return self._info(vpc, self._vswitches(vpc.vpc_id))
 
     def list(self) -> list[VPCInfo]:
-        vpcs = list(self.c.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.c.region))
+        vpcs = list(self.api.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.api.region))
         vswitches = self._vswitches() if vpcs else []
         return [self._info(v, vswitches) for v in vpcs]
 
     def list_iids(self) -> list[IID]:
         return [
             IID(name_id=v.vpc_name or v.vpc_id, system_id=v.vpc_id)
-            for v in self.c.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.c.region)
+            for v in self.api.pages("vpc", "DescribeVpcs", lambda b: b.vpcs.vpc, region_id=self.api.region)
         ]
 
     # ------------------------------------------------------------------ writes
     def _zone(self, subnet: SubnetReq) -> str:
-        zone = subnet.zone or self.c.zone
+        zone = subnet.zone or self.api.zone
         if not zone:
             raise InvalidRequest(f"subnet {subnet.name!r} needs a zone (a vSwitch lives in one zone)", field="zone")
         return zone
 
     def _create_vswitch(self, vpc_id: str, subnet: SubnetReq) -> str:
-        body = self.c.call(
+        body = self.api.call(
             "vpc",
             "CreateVSwitch",
             what=subnet.name,
-            region_id=self.c.region,
+            region_id=self.api.region,
             vpc_id=vpc_id,
             zone_id=self._zone(subnet),
             cidr_block=subnet.cidr,
@@ -81,16 +81,16 @@ class AliVPCHandler(VPCHandler):
 
     def _wait_available(self, read: Any, what: str) -> Any:
         # VPCs and vSwitches are "Pending" for a moment after creation
-        return self.c.wait(
-            read, lambda x: (x.status or "Available") == "Available", timeout=self.c.options.async_timeout, what=what
+        return self.api.wait(
+            read, lambda x: (x.status or "Available") == "Available", timeout=self.api.options.async_timeout, what=what
         )
 
     def create(self, req: VPCReq) -> VPCInfo:
         for s in req.subnets:
             self._zone(s)
         with Rollback(f"vpc {req.name}") as undo:
-            vpc_id = self.c.call(
-                "vpc", "CreateVpc", what=req.name, region_id=self.c.region, cidr_block=req.cidr, vpc_name=req.name
+            vpc_id = self.api.call(
+                "vpc", "CreateVpc", what=req.name, region_id=self.api.region, cidr_block=req.cidr, vpc_name=req.name
             ).vpc_id
             undo.push(f"vpc {vpc_id}", lambda: self._delete_vpc(vpc_id))
             self._wait_available(lambda: self._vpc(vpc_id), f"vpc {vpc_id}")
@@ -100,10 +100,10 @@ class AliVPCHandler(VPCHandler):
             return self._settled(vpc_id)
 
     def _delete_vswitch(self, vsw_id: str) -> None:
-        self.c.call("vpc", "DeleteVSwitch", what=vsw_id, region_id=self.c.region, v_switch_id=vsw_id)
+        self.api.call("vpc", "DeleteVSwitch", what=vsw_id, region_id=self.api.region, v_switch_id=vsw_id)
 
     def _delete_vpc(self, vpc_id: str) -> None:
-        self.c.call("vpc", "DeleteVpc", what=vpc_id, region_id=self.c.region, vpc_id=vpc_id)
+        self.api.call("vpc", "DeleteVpc", what=vpc_id, region_id=self.api.region, vpc_id=vpc_id)
 
     def delete(self, iid: IID) -> None:
         self._vpc(iid.system_id)
@@ -118,10 +118,10 @@ class AliVPCHandler(VPCHandler):
 
     def _settled(self, vpc_id: str) -> VPCInfo:
         """The VPC once every vSwitch is Available (a Pending one refuses instances)."""
-        return self.c.wait(
+        return self.api.wait(
             lambda: self.get(IID(name_id=vpc_id, system_id=vpc_id)),
             lambda info: all(s.extra.get("status") in (None, "Available") for s in info.subnets),
-            timeout=self.c.options.async_timeout,
+            timeout=self.api.options.async_timeout,
             what=f"vpc {vpc_id} vswitches",
         )
 
