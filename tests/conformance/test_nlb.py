@@ -81,9 +81,9 @@ def test_nlb_errors(cloud: mcinfra.Connection, target, net) -> None:
 
 def test_nlb_internal(cloud: mcinfra.Connection, target, net) -> None:
     start_vm(cloud, target, net)
-    nlb = cloud.nlbs.create("nlb-int", vpc=net.vpc, type="INTERNAL", listener=Listener(port=22),
-                            vm_group=VMGroup(port=22, vms=["vm-01"]))
-    assert nlb.type == "INTERNAL" and nlb.vm_group.vms == ["vm-01"]
+    nlb = cloud.nlbs.create("nlb-int", vpc=net.vpc, type="INTERNAL", listener=Listener(port=22))
+    assert nlb.type == "INTERNAL" and nlb.vm_group.vms == []  # placed by the VPC alone, members come later
+    assert cloud.nlbs.add_vms("nlb-int", ["vm-01"]).vms == ["vm-01"]
     assert nlb.listener.ip or nlb.listener.dns_name
     got = cloud.nlbs.get("nlb-int")
     assert got.type == "INTERNAL" and got.scope == "REGION"

@@ -185,6 +185,14 @@ class GcpNLBHandler(NLBHandler):
             },
         )
 
+    def _first_subnet(self, vpc: str) -> str:
+        c = self.c
+        names = sorted(sn.name for sn in c.call("SubnetworksClient", "list", idempotent=True, project=c.project,
+                                                region=c.region) if last(sn.network) == vpc)
+        if not names:
+            raise InvalidRequest(f"an INTERNAL NLB needs a subnet of VPC {vpc} in {c.region}", field="vpc")
+        return names[0]
+
     # ------------------------------------------------------------------ NLBHandler
     def create(self, req: NLBReq) -> NLBInfo:
         check_name(req.name, "NLB")
@@ -197,11 +205,10 @@ class GcpNLBHandler(NLBHandler):
         scheme = "INTERNAL" if req.type == "INTERNAL" else "EXTERNAL"
         c.call("NetworksClient", "get", idempotent=True, project=c.project, network=req.vpc)
         by_zone = self._zones_of(req.vm_group.vms) or {c.zone: []}
-        subnet = (
-            self.vms.get(IID(name_id=req.vm_group.vms[0], system_id=req.vm_group.vms[0])).subnet
-            if scheme == "INTERNAL" and req.vm_group.vms
-            else None
-        )
+        subnet = None
+        if scheme == "INTERNAL":  # custom-mode networks need the rule's subnetwork (ForwardingRule.subnetwork)
+            subnet = (self.vms.get(IID(name_id=req.vm_group.vms[0], system_id=req.vm_group.vms[0])).subnet
+                      if req.vm_group.vms else self._first_subnet(req.vpc))
         undo: list[Callable[[], None]] = []
         try:
             self._regional(
