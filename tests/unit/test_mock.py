@@ -56,6 +56,14 @@ def test_bad_options_are_invalid_requests() -> None:
             infra.connect("c")
 
 
+def test_a_misspelt_or_mistyped_option_is_refused_naming_it() -> None:
+    for options, key in (({"latencey": 0.1}, "latencey"), ({"latency": [0.2, 0.1]}, "latency"),
+                         ({"latency": "slow"}, "latency"), ({"fail_rate": "often"}, "fail_rate")):
+        with mcinfra.Infra("sqlite:///:memory:") as infra, pytest.raises(mcinfra.InvalidRequest, match=key) as err:
+            make(infra, **options)
+        assert err.value.field == f"options.{key}"
+
+
 def test_catalog_size() -> None:
     with mcinfra.Infra("sqlite:///:memory:") as infra:
         cloud = make(infra)
@@ -115,7 +123,7 @@ def test_ten_thousand_resources_in_one_region() -> None:
     reset("mercury")
     with mcinfra.Infra("sqlite:///:memory:") as infra:
         cloud = make(infra, region="mercury")
-        handler = cloud.handler("keypair")
+        handler = cloud.handlers.keypair
         public = generate_ssh_keypair()[1]
         ids = [handler.create(KeyPairReq(name=f"k{i}", public_key=public)).iid.system_id for i in range(10_000)]
         assert len(set(ids)) == 10_000 and len(handler.list()) == 10_000
