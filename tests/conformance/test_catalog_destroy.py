@@ -44,6 +44,7 @@ def test_images_list(cloud: mcinfra.Connection, target) -> None:
     assert len({i.iid.system_id for i in images}) == len(images)
     assert {i.status for i in images} <= {"Available", "Unavailable", "NA"}
     wanted = cloud.images.get(target.image)
-    assert wanted.iid.system_id in {i.iid.system_id for i in images}
+    if target.live is None:  # a real account's list is capped (AWS: 1,000 of Amazon's AMIs) and may stop short
+        assert wanted.iid.system_id in {i.iid.system_id for i in images}
     first = cloud.images.get(images[0].iid.system_id)  # what list shows, get finds
     assert first.iid.system_id == images[0].iid.system_id
