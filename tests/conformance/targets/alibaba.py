@@ -38,6 +38,8 @@ def target() -> Iterator[Target]:
                 "retry_base": 0.01,
             },
             reset=fake.reset,
+            root_disk_type="cloud_essd",
+            root_disk_size=40,
         )
         assert not fake.schema_errors, f"the Alibaba fake broke Alibaba's published API: {fake.schema_errors}"
         assert not fake.signature_errors, f"requests signed wrongly: {fake.signature_errors}"
