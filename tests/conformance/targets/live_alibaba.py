@@ -34,12 +34,13 @@ def make_target(environ: Mapping[str, str] | None = None) -> Target:
     }
     if env.get("ALIBABA_CLOUD_SECURITY_TOKEN"):
         creds["security_token"] = env["ALIBABA_CLOUD_SECURITY_TOKEN"]
+    zone, other = (env.get("MCINFRA_LIVE_ALIBABA_ZONES") or f"{reg}-h,{reg}-i").split(",")[:2]
     return Target(
         provider="alibaba",
         credentials=creds,
         region=reg,
-        zone=f"{reg}-h",
-        other_zone=f"{reg}-i",
+        zone=zone.strip(),
+        other_zone=other.strip(),
         image=env.get("MCINFRA_LIVE_ALIBABA_IMAGE") or IMAGE,
         spec=SPEC,
         state_timeout=600.0,
