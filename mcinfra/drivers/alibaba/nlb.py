@@ -31,11 +31,15 @@ def helper_vswitch_name(lb_name: str) -> str:
     return (NLB_VSWITCH_PREFIX + lb_name)[:128]
 
 
-def free_cidr(vpc_cidr: str, taken: list[str], prefix: int = 28) -> str:
-    """The last /28 of the VPC's block that overlaps no vSwitch."""
+def free_cidr(vpc_cidr: str, taken: list[str], prefix: int = 28, tries: int = 4096) -> str:
+    """The last /28 of the VPC's block that overlaps no vSwitch (walking down from the top, so a
+    /8 VPC costs no more than a /16 one)."""
     used = [ipaddress.ip_network(c) for c in taken]
     vpc = ipaddress.ip_network(vpc_cidr)
-    for block in reversed(list(vpc.subnets(new_prefix=prefix))):
+    size = 2 ** (32 - prefix)
+    top = int(vpc.broadcast_address) + 1 - size
+    for start in range(top, max(int(vpc.network_address), top - tries * size) - 1, -size):
+        block = ipaddress.ip_network((start, prefix))
         if not any(block.overlaps(u) for u in used):
             return str(block)
     raise CloudError(PROVIDER, "NoFreeCidr", f"vpc {vpc_cidr} has no free /{prefix} for the NLB's second zone")

@@ -411,3 +411,10 @@ def test_nlb_list_skips_an_nlb_without_listener(cloud, fake: AliFake) -> None:
     assert [i.system_id for i in cloud.nlbs().list_iids()] == [nlb.iid.system_id]
     cloud.nlbs().delete(nlb.iid)
     assert fake.state.lbs == {} and fake.state.server_groups == {}
+
+
+def test_second_zone_cidr_is_the_last_free_block() -> None:
+    assert nlb_mod.free_cidr("10.0.0.0/8", ["10.255.255.240/28"]) == "10.255.255.224/28"
+    assert nlb_mod.free_cidr("10.10.0.0/16", ["10.10.1.0/24"]) == "10.10.255.240/28"
+    with pytest.raises(CloudError, match="NoFreeCidr"):
+        nlb_mod.free_cidr("10.0.0.0/28", ["10.0.0.0/28"])
