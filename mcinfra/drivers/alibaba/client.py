@@ -188,9 +188,15 @@ class AliClient:
         return paginate(fetch)
 
     # ------------------------------------------------------------------ NLB jobs
-    def nlb_job(self, action: str, what: str = "", **fields: Any) -> Any:
-        """An asynchronous NLB write: the call, then GetJobStatus until ``Succeeded``."""
+    def nlb_job(
+        self, action: str, what: str = "", *, accepted: Callable[[Any], None] | None = None, **fields: Any
+    ) -> Any:
+        """An asynchronous NLB write: the call, then GetJobStatus until ``Succeeded``. ``accepted``
+        gets the answer before the wait, so a create can register its undo even when the job
+        then fails (the resource exists by then)."""
         body = self.call("nlb", action, what=what, region_id=self.region, **fields)
+        if accepted is not None:
+            accepted(body)
         job = getattr(body, "job_id", None)
         if job:
             self.wait_job(job, f"{action} {what}".strip())

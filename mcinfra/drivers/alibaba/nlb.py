@@ -276,10 +276,17 @@ class AliNLBHandler(NLBHandler):
     def _servers_param(self, product_model: str, vms: list[str], port: int) -> list[Any]:
         return [self.api.model("nlb", product_model, server_id=vm, server_type="Ecs", port=port) for vm in vms]
 
-    def _create_listener(self, lb_id: str, group_id: str, listener: Listener, vm_port: int) -> str:
+    def _create_listener(
+        self, lb_id: str, group_id: str, listener: Listener, vm_port: int, undo: Rollback | None = None
+    ) -> str:
+        def accepted(body: Any) -> None:
+            if undo is not None:
+                undo.push(f"listener {body.listener_id}", lambda: self._delete_listener(body.listener_id))
+
         return self.api.nlb_job(
             "CreateListener",
             what=lb_id,
+            accepted=accepted,
             load_balancer_id=lb_id,
             server_group_id=group_id,
             listener_protocol=listener.protocol,
@@ -295,6 +302,9 @@ class AliNLBHandler(NLBHandler):
             group_id = self.api.nlb_job(
                 "CreateServerGroup",
                 what=name,
+                accepted=lambda body: undo.push(
+                    f"server group {body.server_group_id}", lambda: self._delete_group(body.server_group_id)
+                ),
                 server_group_name=name,
                 server_group_type="Instance",
                 protocol=protocol,
@@ -304,7 +314,6 @@ class AliNLBHandler(NLBHandler):
                     "nlb", "CreateServerGroupRequestHealthCheckConfig", **health_config(checker)
                 ),
             ).server_group_id
-            undo.push(f"server group {group_id}", lambda: self._delete_group(group_id))
             if members:
                 self.api.nlb_job(
                     "AddServersToServerGroup",
@@ -362,12 +371,15 @@ class AliNLBHandler(NLBHandler):
                 [(vm, req.vm_group.port) for vm in req.vm_group.vms],
             )
             undo.push(f"server group {group_id}", lambda: self._delete_group(group_id))
-            self._create_listener(lb_id, group_id, req.listener, req.vm_group.port)
+            self._create_listener(lb_id, group_id, req.listener, req.vm_group.port, undo)
             return self.get(IID(name_id=req.name, system_id=lb_id))
 
     # ------------------------------------------------------------------ delete
     def _delete_lb(self, lb_id: str) -> None:
         self.api.nlb_job("DeleteLoadBalancer", what=lb_id, load_balancer_id=lb_id)
+
+    def _delete_listener(self, listener_id: str) -> None:
+        self.api.nlb_job("DeleteListener", what=listener_id, listener_id=listener_id)
 
     def _delete_group(self, group_id: str) -> None:
         self.api.nlb_job("DeleteServerGroup", what=group_id, server_group_id=group_id)
@@ -451,11 +463,11 @@ class AliNLBHandler(NLBHandler):
                 )
                 undo.push(f"server group {target}", lambda: self._delete_group(target))
             # UpdateListenerAttribute can change neither port nor protocol: replace the listener
-            self.api.nlb_job("DeleteListener", what=old.listener_id, listener_id=old.listener_id)
+            self._delete_listener(old.listener_id)
             undo.push(
                 "listener", lambda: self._create_listener(iid.system_id, group.server_group_id, old_listener, vm_port)
             )
-            self._create_listener(iid.system_id, target, listener, vm_port)
+            self._create_listener(iid.system_id, target, listener, vm_port, undo)
         if not same_protocol:
             self._delete_group(group.server_group_id)
         return self.get(iid).listener

@@ -95,6 +95,9 @@ NLB_STEPS = [
     ("nlb/AddServersToServerGroup", 400, "IncorrectStatus.serverGroup"),
     ("nlb/CreateListener", 400, "QuotaExceeded.QuotaInsufficient"),
     ("lb-create-failed", 0, "CreateFailed"),
+    ("server-group-job-failed", 0, "JobFailed"),
+    ("add-servers-job-failed", 1, "JobFailed"),
+    ("listener-job-failed", 2, "JobFailed"),
 ]
 
 
@@ -106,6 +109,8 @@ def test_nlb_create_rolls_back_at_every_step(cloud, fake: AliFake, step: str, st
     fake.state.job_polls = 1
     if step == "lb-create-failed":
         fake.fail_next_load_balancer()
+    elif step.endswith("-job-failed"):
+        fake.fail_next_job(skip=status)  # jobs: CreateServerGroup, AddServersToServerGroup, CreateListener
     else:
         fake.inject("POST", rf"/{step}$", status=status, reason=code, message="injected")
     req = NLBReq(

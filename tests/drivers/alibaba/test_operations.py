@@ -418,3 +418,23 @@ def test_second_zone_cidr_is_the_last_free_block() -> None:
     assert nlb_mod.free_cidr("10.10.0.0/16", ["10.10.1.0/24"]) == "10.10.255.240/28"
     with pytest.raises(CloudError, match="NoFreeCidr"):
         nlb_mod.free_cidr("10.0.0.0/28", ["10.0.0.0/28"])
+
+
+def test_nlb_listener_change_rolls_back_when_the_new_listener_job_fails(cloud, fake: AliFake) -> None:
+    net = make_net(cloud)
+    nlbs = cloud.nlbs()
+    nlb = nlbs.create(
+        NLBReq(
+            name="nlb-j",
+            vpc=net.vpc,
+            listener=Listener(port=80),
+            vm_group=VMGroup(port=80),
+            health_checker=HealthChecker().with_defaults(80),
+        )
+    )
+    fake.fail_next_job(skip=2)  # jobs: CreateServerGroup, DeleteListener, then the new CreateListener
+    with pytest.raises(CloudError, match="JobFailed"):
+        nlbs.change_listener(nlb.iid, Listener(protocol="UDP", port=80))
+    got = nlbs.get(nlb.iid)
+    assert (got.listener.protocol, got.listener.port, got.vm_group.protocol) == ("TCP", 80, "TCP")
+    assert len(fake.state.server_groups) == 1 and len(fake.state.listeners) == 1

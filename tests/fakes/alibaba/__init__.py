@@ -123,6 +123,11 @@ class AliFake(LoopbackFake):
         with self._lock:
             self.state.fail_next_lb = True
 
+    def fail_next_job(self, skip: int = 0) -> None:
+        """The NLB job created after ``skip`` others ends ``Failed`` (after its Processing polls)."""
+        with self._lock:
+            self.state.fail_job_after = skip
+
     def fail_next_instance(self) -> None:
         """The next RunInstances is accepted, then the instance fails and ECS releases it."""
         with self._lock:

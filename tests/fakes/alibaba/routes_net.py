@@ -670,7 +670,7 @@ def get_job_status(state: AliState, p: Params) -> dict[str, Any]:
     if left > 0:
         state.jobs[job] = left - 1
         return {"Status": "Processing"}
-    return {"Status": "Succeeded"}
+    return {"Status": "Failed" if job in state.failed_jobs else "Succeeded"}
 
 
 def add_net_routes(t: RouteTable, state: AliState, bind: Any) -> None:

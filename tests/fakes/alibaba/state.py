@@ -136,6 +136,12 @@ class AliState:
         self.listeners: dict[str, dict[str, Any]] = {}
         #: job id -> polls left before Succeeded
         self.jobs: dict[str, int] = {}
+        #: jobs that end "Failed" (not among the published values, Succeeded and Processing: how a
+        #: job that fails after acceptance shows is undocumented; the driver treats any other value
+        #: as a failure)
+        self.failed_jobs: set[str] = set()
+        #: fail the job created after this many more (None: none)
+        self.fail_job_after: int | None = None
         #: the next NLB fails after CreateLoadBalancer accepted it (LoadBalancerStatus CreateFailed)
         self.fail_next_lb = False
         #: the next instance fails after RunInstances accepted it (ECS releases it)
@@ -222,4 +228,10 @@ class AliState:
     def new_job(self) -> str:
         job = str(uuid.uuid4())
         self.jobs[job] = self.job_polls
+        if self.fail_job_after is not None:
+            if self.fail_job_after == 0:
+                self.failed_jobs.add(job)
+                self.fail_job_after = None
+            else:
+                self.fail_job_after -= 1
         return job
