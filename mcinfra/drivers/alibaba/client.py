@@ -52,6 +52,15 @@ def classify(code: str, message: str, *, status: int | None, retry_after: float 
     return ERRORS.error(code, message, status=status, retry_after=retry_after)
 
 
+#: the largest PageSize / MaxResults each list action takes (its published maximum), when under 100
+MAX_PAGE_SIZE = {
+    "DescribeKeyPairs": 50,
+    "DescribeSecurityGroups": 50,
+    "DescribeVpcs": 50,
+    "DescribeVSwitches": 50,
+    "DescribeInstanceStatus": 50,
+}
+
 #: SDK module per product: (client module, models module)
 PRODUCTS = {
     "ecs": ("alibabacloud_ecs20140526.client", "alibabacloud_ecs20140526.models"),
@@ -158,16 +167,22 @@ class AliClient:
         """An idempotent call (a Describe/List/Get)."""
         return self.call(product, action, idempotent=True, **fields)
 
+    def page_size(self, action: str) -> int:
+        return min(self.options.page_size, MAX_PAGE_SIZE.get(action, 100))
+
     def pages(self, product: str, action: str, pick: Callable[[Any], list[Any]], **fields: Any) -> Iterator[Any]:
         """Every item of a PageNumber/PageSize list."""
-        size = self.options.page_size
+        size = self.page_size(action)
+        seen = 0
 
         def fetch(page: int | None) -> tuple[list[Any], int | None]:
+            nonlocal seen
             number = page or 1
             body = self.read(product, action, page_number=number, page_size=size, **fields)
             found = pick(body) or []
-            total = body.total_count or 0
-            return found, (number + 1 if found and number * size < total else None)
+            seen += len(found)
+            # count what came rather than trust the page size asked for: a server may send fewer
+            return found, (number + 1 if found and seen < (body.total_count or 0) else None)
 
         return paginate(fetch)
 
@@ -182,7 +197,7 @@ class AliClient:
         """Every item of a NextToken/MaxResults list."""
 
         def fetch(token: str | None) -> tuple[list[Any], str | None]:
-            body = self.read(product, action, next_token=token, **{size_field: self.options.page_size}, **fields)
+            body = self.read(product, action, next_token=token, **{size_field: self.page_size(action)}, **fields)
             return pick(body) or [], body.next_token or None
 
         return paginate(fetch)

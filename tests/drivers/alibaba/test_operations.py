@@ -438,3 +438,15 @@ def test_nlb_listener_change_rolls_back_when_the_new_listener_job_fails(cloud, f
     got = nlbs.get(nlb.iid)
     assert (got.listener.protocol, got.listener.port, got.vm_group.protocol) == ("TCP", 80, "TCP")
     assert len(fake.state.server_groups) == 1 and len(fake.state.listeners) == 1
+
+
+def test_pager_counts_what_came_when_the_server_sends_smaller_pages(fake: AliFake) -> None:
+    fake.reset()
+    cloud = connect(fake, page_size=100)  # asks for 100 (DescribeVpcs takes 50 at most: 50 is sent)
+    for i in range(5):
+        cloud.vpcs().create(VPCReq(name=f"vpc-{i}", cidr=f"10.{i}.0.0/16"))
+    fake.state.page_size = 2  # the server answers 2 a page whatever was asked
+    fake.clear_requests()
+    assert len(cloud.vpcs().list_iids()) == 5 and fake.calls("DescribeVpcs") == 3
+    assert {r.q("PageSize") for r in fake.find("POST", r"/vpc/DescribeVpcs$")} == {"50"}
+    fake.state.page_size = 100
