@@ -403,13 +403,25 @@ class AliNLBHandler(NLBHandler):
     def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         _, listener, group = self._parts(iid.system_id)
         port = self._vm_port(listener, [])
-        self.api.nlb_job(
-            "AddServersToServerGroup",
-            what=group.server_group_id,
-            server_group_id=group.server_group_id,
-            servers=self._servers_param("AddServersToServerGroupRequestServers", vms, port),
-        )
+        group_id = group.server_group_id
+        with Rollback(f"nlb {iid.system_id} add vms") as undo:
+            # a job that fails after acceptance may leave some added: take them out again
+            self.api.nlb_job(
+                "AddServersToServerGroup",
+                what=group_id,
+                server_group_id=group_id,
+                servers=self._servers_param("AddServersToServerGroupRequestServers", vms, port),
+                accepted=lambda _: undo.push("added servers", lambda: self._remove(group_id, vms, port)),
+            )
         return self.get(iid).vm_group
+
+    def _remove(self, group_id: str, vms: list[str], port: int) -> None:
+        self.api.nlb_job(
+            "RemoveServersFromServerGroup",
+            what=group_id,
+            server_group_id=group_id,
+            servers=self._servers_param("RemoveServersFromServerGroupRequestServers", vms, port),
+        )
 
     def remove_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         _, listener, group = self._parts(iid.system_id)

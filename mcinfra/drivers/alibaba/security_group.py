@@ -96,8 +96,9 @@ class AliSecurityGroupHandler(SecurityGroupHandler):
         return self._info(*self._permissions(iid.system_id))
 
     def _groups(self) -> list[Any]:
+        # NextToken/MaxResults: Alibaba retires PageNumber/PageSize for this action
         return list(
-            self.api.pages(
+            self.api.token_pages(
                 "ecs", "DescribeSecurityGroups", lambda b: b.security_groups.security_group, region_id=self.api.region
             )
         )

@@ -282,3 +282,21 @@ def test_requests_are_signed_with_the_credential_secret(fake: AliFake) -> None:
         AlibabaDriver().connect(wrong).vpcs().list()
     assert err.value.code == "SignatureDoesNotMatch" and "SKnot" not in str(err.value)
     fake.signature_errors.clear()
+
+
+def test_add_vms_whose_job_fails_takes_the_servers_out_again(cloud, fake: AliFake) -> None:
+    net = make_net(cloud)
+    vm = cloud.vms().start(_vm_req(net))
+    nlb = cloud.nlbs().create(
+        NLBReq(
+            name="nlb-a",
+            vpc=net.vpc,
+            listener=Listener(port=80),
+            vm_group=VMGroup(port=80),
+            health_checker=HealthChecker().with_defaults(80),
+        )
+    )
+    fake.fail_next_job()
+    with pytest.raises(CloudError, match="JobFailed"):
+        cloud.nlbs().add_vms(nlb.iid, [vm.iid.system_id])
+    assert cloud.nlbs().get(nlb.iid).vm_group.vms == []
