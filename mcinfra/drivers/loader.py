@@ -17,9 +17,10 @@ BUILTIN = {
     "aws": "mcinfra.drivers.aws.driver:AwsDriver",
     "gcp": "mcinfra.drivers.gcp.driver:GcpDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
+    "openstack": "mcinfra.drivers.openstack.driver:OpenStackDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("alibaba", "azure", "openstack", "tencent")
+PLANNED = ("alibaba", "azure", "tencent")
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,12 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
                     (other["protocol"] == "UDP") == (protocol == "UDP")):
                 raise octavia_error(409, f"Another Listener on this Load Balancer is already using protocol_port "
                                     f"{port}")
+        pool = None
+        if body.get("default_pool_id"):
+            pool = get(state.pools, body["default_pool_id"], "Pool")
+            if pool["_lb"] != lb["id"] or pool["protocol"] not in LISTENER_POOL[protocol]:
+                raise octavia_error(400, f"Validation failure: The pool protocol '{pool['protocol']}' is invalid "
+                                    f"while the listener protocol is '{protocol}'.")
         item = common(body, lb["id"])
         item.update({
             "description": body.get("description", ""), "allowed_cidrs": list(body.get("allowed_cidrs") or []),
@@ -239,7 +245,10 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
             "sni_container_refs": [], "timeout_client_data": 50000, "timeout_member_connect": 5000,
             "timeout_member_data": 50000, "timeout_tcp_inspect": 0, "tls_ciphers": None, "tls_versions": None,
         })
-        return Response(201, {"listener": public(create_child(state.listeners, lb, item))})
+        create_child(state.listeners, lb, item)
+        if pool is not None:
+            pool["listeners"] = [{"id": item["id"]}]
+        return Response(201, {"listener": listener_view(item)})
 
     def listener_view(item: dict[str, Any]) -> dict[str, Any]:
         out = public(item)
@@ -262,11 +271,25 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
         item = get(state.listeners, req.params["id"], "Listener")
         body = body_of(req, "listener")
         fields = {k: body[k] for k in ("name", "description", "admin_state_up", "allowed_cidrs") if k in body}
+        if "protocol_port" in body or "protocol" in body:
+            raise octavia_error(400, "Invalid input for field/attribute protocol_port: it cannot be changed.")
+        if "default_pool_id" in body:
+            for pool in state.pools.values():
+                pool["listeners"] = [x for x in pool["listeners"] if x["id"] != item["id"]]
+            if body["default_pool_id"]:
+                pool = get(state.pools, body["default_pool_id"], "Pool")
+                if pool["protocol"] not in LISTENER_POOL[item["protocol"]]:
+                    raise octavia_error(400, "Validation failure: the pool protocol is invalid for this listener.")
+                pool["listeners"] = [{"id": item["id"]}]
         update_child(item, fields)
         return Response(202, {"listener": listener_view(item)})
 
     def delete_listener(req: Request) -> Response:
-        return delete_child(state.listeners, get(state.listeners, req.params["id"], "Listener"))
+        item = get(state.listeners, req.params["id"], "Listener")
+        out = delete_child(state.listeners, item)
+        for pool in state.pools.values():
+            pool["listeners"] = [x for x in pool["listeners"] if x["id"] != item["id"]]
+        return out
 
     route("POST", "/listeners", create_listener, "listener")
     route("GET", "/listeners", list_listeners, "listener", "listeners")
@@ -325,7 +348,20 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
     def delete_pool(req: Request) -> Response:
         return delete_child(state.pools, get(state.pools, req.params["pool_id"], "Pool"))
 
+    def update_pool(req: Request) -> Response:
+        item = get(state.pools, req.params["pool_id"], "Pool")
+        body = body_of(req, "pool")
+        if "protocol" in body:
+            raise octavia_error(400, "Invalid input for field/attribute protocol: it cannot be changed.")
+        if "lb_algorithm" in body and body["lb_algorithm"] not in LB_ALGORITHMS:
+            raise octavia_error(400, f"Invalid input for field/attribute lb_algorithm. Value: "
+                                f"'{body['lb_algorithm']}'.")
+        update_child(item, {k: body[k] for k in ("name", "description", "lb_algorithm", "admin_state_up")
+                            if k in body})
+        return Response(202, {"pool": pool_view(item)})
+
     route("POST", "/pools", create_pool, "pool")
+    route("PUT", "/pools/{pool_id}", update_pool, "pool")
     route("GET", "/pools", list_pools, "pool", "pools")
     route("GET", "/pools/{pool_id}", get_pool, "pool")
     route("DELETE", "/pools/{pool_id}", delete_pool, "pool")
@@ -363,7 +399,7 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
         lb = lb_of(pool)
         item = common(body, lb["id"])
         item.update({"_pool": pool["id"], "address": address, "backup": False, "monitor_address": None,
-                     "monitor_port": None, "protocol_port": port, "subnet_id": body.get("subnet_id"),
+                     "monitor_port": body.get("monitor_port"), "protocol_port": port, "subnet_id": body.get("subnet_id"),
                      "vnic_type": "normal", "weight": body.get("weight", 1)})
         return Response(201, {"member": member_view(create_child(state.members, lb, item))})
 
@@ -383,7 +419,16 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
         get(state.pools, req.params["pool_id"], "Pool")
         return delete_child(state.members, get(state.members, req.params["member_id"], "Member"))
 
+    def update_member(req: Request) -> Response:
+        get(state.pools, req.params["pool_id"], "Pool")
+        item = get(state.members, req.params["member_id"], "Member")
+        body = body_of(req, "member")
+        fields = {k: body[k] for k in ("name", "weight", "admin_state_up", "monitor_port", "backup") if k in body}
+        update_child(item, fields)
+        return Response(202, {"member": member_view(item)})
+
     route("POST", "/pools/{pool_id}/members", create_member, "member")
+    route("PUT", "/pools/{pool_id}/members/{member_id}", update_member, "member")
     route("GET", "/pools/{pool_id}/members", list_members, "member", "members")
     route("GET", "/pools/{pool_id}/members/{member_id}", get_member, "member")
     route("DELETE", "/pools/{pool_id}/members/{member_id}", delete_member, "member")
@@ -429,7 +474,22 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
     def delete_monitor(req: Request) -> Response:
         return delete_child(state.monitors, get(state.monitors, req.params["id"], "Health Monitor"))
 
+    def update_monitor(req: Request) -> Response:
+        item = get(state.monitors, req.params["id"], "Health Monitor")
+        body = body_of(req, "healthmonitor")
+        if "type" in body:
+            raise octavia_error(400, "Invalid input for field/attribute type: it cannot be changed.")
+        fields = {k: body[k] for k in ("name", "delay", "timeout", "max_retries", "max_retries_down", "url_path",
+                                       "expected_codes", "http_method", "admin_state_up") if k in body}
+        delay, timeout = fields.get("delay", item["delay"]), fields.get("timeout", item["timeout"])
+        if timeout > delay:
+            raise octavia_error(400, "Validation failure: The health monitor timeout must be less than or equal "
+                                "to the delay.")
+        update_child(item, fields)
+        return Response(202, {"healthmonitor": public(item)})
+
     route("POST", "/healthmonitors", create_monitor, "healthmonitor")
+    route("PUT", "/healthmonitors/{id}", update_monitor, "healthmonitor")
     route("GET", "/healthmonitors", list_monitors, "healthmonitor", "healthmonitors")
     route("GET", "/healthmonitors/{id}", get_monitor, "healthmonitor")
     route("DELETE", "/healthmonitors/{id}", delete_monitor, "healthmonitor")
