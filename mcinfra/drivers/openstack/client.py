@@ -86,7 +86,7 @@ def map_error(exc: BaseException, what: str) -> McInfraError:
     """The mcinfra error for an SDK/keystoneauth exception (the caller chains it)."""
     if isinstance(exc, McInfraError):
         return exc
-    if isinstance(exc, os_exc.HttpException) or isinstance(exc, ks_exc.HttpError):
+    if isinstance(exc, (os_exc.HttpException, ks_exc.HttpError)):
         status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
         code, message = error_code(status, _response_body(getattr(exc, "response", None)))
         if status == 404 and ERRORS.kind_of(code) is None:

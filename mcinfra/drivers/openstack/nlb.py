@@ -254,7 +254,7 @@ class OpenStackNLBHandler(NLBHandler):
         return self.get(iid).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
-        lb, listener, pool, members, monitor = self._pool_of(iid.system_id)
+        lb, listener, pool, members, _monitor = self._pool_of(iid.system_id)
         current = self._info(lb)
         vms = [m.name for m in members]
         if vm_group.protocol != pool.protocol:

@@ -9,6 +9,7 @@ volume's size.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -261,8 +262,6 @@ class OpenStackVMHandler(VMHandler):
         self._delete_server(server.id)
         # the port was made for the VM: Nova unbinds it, it does not delete it
         for port in ports:
-            try:
+            with contextlib.suppress(NotFound):
                 self.client.delete(f"port {port.id}", self.net.delete_port, port.id, ignore_missing=False)
-            except NotFound:
-                pass
         return VMStatus.TERMINATED

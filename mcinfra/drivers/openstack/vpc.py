@@ -8,6 +8,7 @@ its subnets.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from typing import Any
@@ -145,10 +146,8 @@ class OpenStackVPCHandler(VPCHandler):
         left = self.client.list(f"ports of router {router_id}", self.net.ports, device_id=router_id,
                                 device_owner=ROUTER_INTERFACE)
         if not left:
-            try:
+            with contextlib.suppress(NotFound):
                 self.client.delete(f"router {router_id}", self.net.delete_router, router_id, ignore_missing=False)
-            except NotFound:
-                pass
 
     # ------------------------------------------------------------ subnets
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:

@@ -399,8 +399,8 @@ def add_lb_routes(t: RouteTable, check: Checker, state: CloudState, url: Any) ->
         lb = lb_of(pool)
         item = common(body, lb["id"])
         item.update({"_pool": pool["id"], "address": address, "backup": False, "monitor_address": None,
-                     "monitor_port": body.get("monitor_port"), "protocol_port": port, "subnet_id": body.get("subnet_id"),
-                     "vnic_type": "normal", "weight": body.get("weight", 1)})
+                     "monitor_port": body.get("monitor_port"), "protocol_port": port,
+                     "subnet_id": body.get("subnet_id"), "vnic_type": "normal", "weight": body.get("weight", 1)})
         return Response(201, {"member": member_view(create_child(state.members, lb, item))})
 
     def list_members(req: Request) -> dict[str, Any]:
