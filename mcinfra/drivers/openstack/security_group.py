@@ -22,6 +22,8 @@ from mcinfra.drivers.kit import Rollback
 from mcinfra.drivers.openstack.client import OpenStackClient
 
 VPC_NOTE = re.compile(r"mcinfra:vpc=(\S+)")
+#: Neutron field names the SDK's SecurityGroupRule spells differently
+SDK_NAMES = {"ethertype": "ether_type"}
 _PROTOCOLS = {None: "ALL", "any": "ALL", "0": "ALL", "tcp": "TCP", "6": "TCP", "udp": "UDP", "17": "UDP",
               "icmp": "ICMP", "1": "ICMP", "ipv6-icmp": "ICMP", "icmpv6": "ICMP", "58": "ICMP"}
 
@@ -43,7 +45,9 @@ def to_neutron(rule: SecurityRule) -> dict[str, Any]:
 
 def from_neutron(rule: Any) -> SecurityRule | None:
     """The mcinfra form of a Neutron rule; None for what has none (a remote group, another protocol)."""
-    get = rule.get if isinstance(rule, dict) else lambda k: getattr(rule, k, None)
+    # SDK resources are dicts too, keyed by their own attribute names: read them as objects
+    sdk = hasattr(rule, "to_dict")
+    get = (lambda k: getattr(rule, SDK_NAMES.get(k, k), None)) if sdk else rule.get
     if get("remote_group_id") or get("remote_address_group_id"):
         return None
     proto = _PROTOCOLS.get(get("protocol") if get("protocol") is None else str(get("protocol")).lower())

@@ -150,6 +150,9 @@ SAMPLE_VALUES = {
     "public_key": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDx8nkQv/zgGgB4rMYmIf+6A4l6Rr+o/6lHBQdW5aYd44bd8JttDCE"
     " Generated-by-Nova",
     "strtime": "2013-09-03T04:01:32.000000",
+    # substituted into JSON text: the newlines stay escaped
+    "private_key": "-----BEGIN RSA PRIVATE KEY-----\\nMIICXAIBAAKBgQDx8nkQv/zgGgB4rMYmIf+6A4l6Rr+o\\n"
+    "-----END RSA PRIVATE KEY-----\\n",
     "user_id": "fake",
 }
 
