@@ -202,11 +202,37 @@ class OpenStackClient:
         return poll_until(read, done, timeout=self.options.wait_timeout, interval=self.options.poll_interval,
                           max_interval=self.options.max_poll_interval, provider=PROVIDER, what=what)
 
+    # ------------------------------------------------------------ service proxies
+    def _proxy(self, service: str) -> Any:
+        # the SDK authenticates and discovers the service's version when a proxy is first
+        # made: that is a cloud call too, so it goes through the choke point
+        return self.call(f"{service} endpoint", getattr, self.sdk, service, idempotent=True)
+
+    @property
+    def compute(self) -> Any:
+        return self._proxy("compute")
+
+    @property
+    def network(self) -> Any:
+        return self._proxy("network")
+
+    @property
+    def image(self) -> Any:
+        return self._proxy("image")
+
+    @property
+    def identity(self) -> Any:
+        return self._proxy("identity")
+
+    @property
+    def load_balancer(self) -> Any:
+        return self._proxy("load_balancer")
+
     # ------------------------------------------------------------ shared lookups
     @functools.cached_property
     def external_network_id(self) -> str:
         wanted = self.options.external_network
-        nets = self.list("external networks", self.sdk.network.networks, is_router_external=True)
+        nets = self.list("external networks", self.network.networks, is_router_external=True)
         if wanted:
             for net in nets:
                 if wanted in (net.id, net.name):

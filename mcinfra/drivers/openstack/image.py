@@ -30,14 +30,14 @@ class OpenStackImageHandler(ImageHandler):
         self.client = client
 
     def list(self) -> list[ImageInfo]:
-        return [image_info(i) for i in self.client.list("images", self.client.sdk.image.images)]
+        return [image_info(i) for i in self.client.list("images", self.client.image.images)]
 
     def find(self, name: str) -> Any:
         """The Glance image with this name (or id)."""
-        for img in self.client.list(f"image {name}", self.client.sdk.image.images, name=name):
+        for img in self.client.list(f"image {name}", self.client.image.images, name=name):
             return img
         try:
-            return self.client.read(f"image {name}", self.client.sdk.image.get_image, name)
+            return self.client.read(f"image {name}", self.client.image.get_image, name)
         except NotFound:
             raise NotFound(f"[openstack] image {name!r} not found") from None
 

@@ -23,12 +23,11 @@ class OpenStackKeyPairHandler(KeyPairHandler):
 
     def __init__(self, client: OpenStackClient) -> None:
         self.client = client
-        self.compute = client.sdk.compute
 
     def create(self, req: KeyPairReq) -> KeyPairInfo:
         private, public = (None, req.public_key) if req.public_key else generate_ssh_keypair(req.name)
         try:
-            kp = self.client.write(f"key pair {req.name}", self.compute.create_keypair, name=req.name,
+            kp = self.client.write(f"key pair {req.name}", self.client.compute.create_keypair, name=req.name,
                                    public_key=public, type="ssh")
         except CloudError as exc:
             if exc.code == "conflictingRequest":  # Nova: "Key pair 'x' already exists."
@@ -37,11 +36,11 @@ class OpenStackKeyPairHandler(KeyPairHandler):
         return keypair_info(kp, private)
 
     def get(self, iid: IID) -> KeyPairInfo:
-        return keypair_info(self.client.read(f"key pair {iid.system_id}", self.compute.get_keypair, iid.system_id))
+        return keypair_info(self.client.read(f"key pair {iid.system_id}", self.client.compute.get_keypair, iid.system_id))
 
     def list(self) -> list[KeyPairInfo]:
-        return [keypair_info(k) for k in self.client.list("key pairs", self.compute.keypairs)]
+        return [keypair_info(k) for k in self.client.list("key pairs", self.client.compute.keypairs)]
 
     def delete(self, iid: IID) -> None:
-        self.client.delete(f"key pair {iid.system_id}", self.compute.delete_keypair, iid.system_id,
+        self.client.delete(f"key pair {iid.system_id}", self.client.compute.delete_keypair, iid.system_id,
                            ignore_missing=False)

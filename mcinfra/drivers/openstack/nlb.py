@@ -40,13 +40,10 @@ def _created(value: Any) -> datetime | None:
 class OpenStackNLBHandler(NLBHandler):
     def __init__(self, client: OpenStackClient) -> None:
         self.client = client
-        self.lb = client.sdk.load_balancer
-        self.net = client.sdk.network
-        self.compute = client.sdk.compute
 
     # ------------------------------------------------------------ waiting
     def _get_lb(self, lb_id: str) -> Any:
-        return self.client.read(f"load balancer {lb_id}", self.lb.get_load_balancer, lb_id)
+        return self.client.read(f"load balancer {lb_id}", self.client.load_balancer.get_load_balancer, lb_id)
 
     def _wait_active(self, lb_id: str) -> Any:
         lb = self.client.wait(f"load balancer {lb_id} to become ACTIVE", lambda: self._get_lb(lb_id),
@@ -71,8 +68,8 @@ class OpenStackNLBHandler(NLBHandler):
         """(vm id, fixed IP, subnet id) of each VM's first port."""
         out = []
         for vm_id in vm_ids:
-            self.client.read(f"server {vm_id}", self.compute.get_server, vm_id)
-            ports = self.client.list(f"ports of server {vm_id}", self.net.ports, device_id=vm_id)
+            self.client.read(f"server {vm_id}", self.client.compute.get_server, vm_id)
+            ports = self.client.list(f"ports of server {vm_id}", self.client.network.ports, device_id=vm_id)
             if not ports or not ports[0].fixed_ips:
                 raise NotFound(f"[openstack] server {vm_id} has no port")
             fixed = ports[0].fixed_ips[0]
@@ -86,9 +83,9 @@ class OpenStackNLBHandler(NLBHandler):
                                       "subnet_id": subnet_id}
             if monitor_port and monitor_port != port:
                 params["monitor_port"] = monitor_port
-            member = self.client.write(f"member {vm_id}", self.lb.create_member, pool_id, **params)
+            member = self.client.write(f"member {vm_id}", self.client.load_balancer.create_member, pool_id, **params)
             undo.push(f"member {member.id}", lambda m=member.id: self._change(
-                lb_id, "member", self.lb.delete_member, m, pool_id, ignore_missing=False))
+                lb_id, "member", self.client.load_balancer.delete_member, m, pool_id, ignore_missing=False))
             self._wait_active(lb_id)
 
     def _change(self, lb_id: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -105,20 +102,20 @@ class OpenStackNLBHandler(NLBHandler):
         return params
 
     def _make_pool(self, lb_id: str, name: str, group: VMGroup, hc: HealthChecker, undo: Rollback) -> Any:
-        pool = self._change(lb_id, "pool", self.lb.create_pool, name=name, loadbalancer_id=lb_id,
+        pool = self._change(lb_id, "pool", self.client.load_balancer.create_pool, name=name, loadbalancer_id=lb_id,
                             protocol=group.protocol, lb_algorithm=self.client.options.lb_algorithm,
                             description=group_note(group.port, hc.port))
-        undo.push(f"pool {pool.id}", lambda: self._change(lb_id, "pool", self.lb.delete_pool, pool.id,
+        undo.push(f"pool {pool.id}", lambda: self._change(lb_id, "pool", self.client.load_balancer.delete_pool, pool.id,
                                                           ignore_missing=False))
-        self._change(lb_id, "health monitor", self.lb.create_health_monitor, pool_id=pool.id, name=name,
+        self._change(lb_id, "health monitor", self.client.load_balancer.create_health_monitor, pool_id=pool.id, name=name,
                      **self._monitor_params(hc))
         self._add_members(lb_id, pool.id, group.vms, group.port, hc.port, undo)
         return pool
 
     def _vip_subnet(self, network_id: str) -> str:
-        subnets = self.client.list(f"subnets of network {network_id}", self.net.subnets, network_id=network_id)
+        subnets = self.client.list(f"subnets of network {network_id}", self.client.network.subnets, network_id=network_id)
         if not subnets:
-            self.client.read(f"network {network_id}", self.net.get_network, network_id)
+            self.client.read(f"network {network_id}", self.client.network.get_network, network_id)
             raise CloudError(PROVIDER, "NoSubnet", f"network {network_id} has no subnet for the load balancer VIP")
         return str(sorted(subnets, key=lambda s: (s.created_at or "", s.id))[0].id)
 
@@ -130,26 +127,26 @@ class OpenStackNLBHandler(NLBHandler):
             params: dict[str, Any] = {"name": req.name, "vip_subnet_id": subnet_id}
             if self.client.options.lb_provider:
                 params["provider"] = self.client.options.lb_provider
-            lb = self.client.write(f"load balancer {req.name}", self.lb.create_load_balancer, **params)
+            lb = self.client.write(f"load balancer {req.name}", self.client.load_balancer.create_load_balancer, **params)
             undo.push(f"load balancer {lb.id}", lambda: self._delete_lb(lb.id))
             self._wait_active(lb.id)
             pool = self._make_pool(lb.id, req.name, req.vm_group, req.health_checker, undo)
-            self._change(lb.id, "listener", self.lb.create_listener, name=req.name, loadbalancer_id=lb.id,
+            self._change(lb.id, "listener", self.client.load_balancer.create_listener, name=req.name, loadbalancer_id=lb.id,
                          protocol=req.listener.protocol, protocol_port=req.listener.port, default_pool_id=pool.id)
             if req.type == "PUBLIC":
-                fip = self.client.write(f"floating ip for {req.name}", self.net.create_ip,
+                fip = self.client.write(f"floating ip for {req.name}", self.client.network.create_ip,
                                         floating_network_id=self.client.external_network_id, port_id=lb.vip_port_id)
                 undo.push(f"floating ip {fip.id}", lambda: self.client.delete(
-                    f"floating ip {fip.id}", self.net.delete_ip, fip.id, ignore_missing=False))
+                    f"floating ip {fip.id}", self.client.network.delete_ip, fip.id, ignore_missing=False))
             return self.get(IID(name_id=req.name, system_id=lb.id))
 
     def _delete_lb(self, lb_id: str) -> None:
         lb = self._get_lb(lb_id)
-        for fip in self.client.list("floating ips", self.net.ips, port_id=lb.vip_port_id):
-            self.client.delete(f"floating ip {fip.id}", self.net.delete_ip, fip.id, ignore_missing=False)
+        for fip in self.client.list("floating ips", self.client.network.ips, port_id=lb.vip_port_id):
+            self.client.delete(f"floating ip {fip.id}", self.client.network.delete_ip, fip.id, ignore_missing=False)
         if str(lb.provisioning_status).startswith("PENDING_"):
             self._wait_active(lb_id)
-        self.client.delete(f"load balancer {lb_id}", self.lb.delete_load_balancer, lb_id, ignore_missing=False,
+        self.client.delete(f"load balancer {lb_id}", self.client.load_balancer.delete_load_balancer, lb_id, ignore_missing=False,
                            cascade=True)
         self._wait_gone(lb_id)
 
@@ -159,21 +156,21 @@ class OpenStackNLBHandler(NLBHandler):
     # ------------------------------------------------------------ reads
     def _parts(self, lb: Any) -> tuple[Any, Any, list[Any], Any]:
         """(listener, pool, members, health monitor) of a load balancer made as this module makes them."""
-        listeners = self.client.list(f"listeners of {lb.id}", self.lb.listeners, loadbalancer_id=lb.id)
-        pools = self.client.list(f"pools of {lb.id}", self.lb.pools, loadbalancer_id=lb.id)
+        listeners = self.client.list(f"listeners of {lb.id}", self.client.load_balancer.listeners, loadbalancer_id=lb.id)
+        pools = self.client.list(f"pools of {lb.id}", self.client.load_balancer.pools, loadbalancer_id=lb.id)
         listener = listeners[0] if listeners else None
         pool = next((p for p in pools if listener is not None and p.id == listener.default_pool_id), None)
         pool = pool or (pools[0] if pools else None)
-        members = self.client.list(f"members of pool {pool.id}", self.lb.members, pool.id) if pool else []
+        members = self.client.list(f"members of pool {pool.id}", self.client.load_balancer.members, pool.id) if pool else []
         monitor = None
         if pool is not None and pool.health_monitor_id:
-            monitor = self.client.read(f"health monitor {pool.health_monitor_id}", self.lb.get_health_monitor,
+            monitor = self.client.read(f"health monitor {pool.health_monitor_id}", self.client.load_balancer.get_health_monitor,
                                        pool.health_monitor_id)
         return listener, pool, members, monitor
 
     def _info(self, lb: Any) -> NLBInfo:
         listener, pool, members, monitor = self._parts(lb)
-        fips = self.client.list("floating ips", self.net.ips, port_id=lb.vip_port_id)
+        fips = self.client.list("floating ips", self.client.network.ips, port_id=lb.vip_port_id)
         public = fips[0].floating_ip_address if fips else None
         vip_net = lb.vip_network_id or ""
         note = GROUP_NOTE.search((pool.description or "") if pool is not None else "")
@@ -204,11 +201,11 @@ class OpenStackNLBHandler(NLBHandler):
         return self._info(self._get_lb(iid.system_id))
 
     def list(self) -> list[NLBInfo]:
-        return [self._info(lb) for lb in self.client.list("load balancers", self.lb.load_balancers)]
+        return [self._info(lb) for lb in self.client.list("load balancers", self.client.load_balancer.load_balancers)]
 
     def list_iids(self) -> list[IID]:
         return [IID(name_id=lb.name or lb.id, system_id=lb.id)
-                for lb in self.client.list("load balancers", self.lb.load_balancers)]
+                for lb in self.client.list("load balancers", self.client.load_balancer.load_balancers)]
 
     # ------------------------------------------------------------ changes
     def _pool_of(self, lb_id: str) -> tuple[Any, Any, list[Any], Any, Any]:
@@ -234,7 +231,7 @@ class OpenStackNLBHandler(NLBHandler):
         if missing:
             raise NotFound(f"[openstack] {', '.join(missing)} not in the VM group of {iid.system_id}")
         for vm in vms:
-            self._change(lb.id, "member", self.lb.delete_member, by_vm[vm].id, pool.id, ignore_missing=False)
+            self._change(lb.id, "member", self.client.load_balancer.delete_member, by_vm[vm].id, pool.id, ignore_missing=False)
         return self.get(iid).vm_group
 
     def health(self, iid: IID) -> HealthInfo:
@@ -248,8 +245,8 @@ class OpenStackNLBHandler(NLBHandler):
         lb, old, pool, _, _ = self._pool_of(iid.system_id)
         # a listener's protocol and port are immutable in Octavia: replace it, pool kept
         if old is not None:
-            self._change(lb.id, "listener", self.lb.delete_listener, old.id, ignore_missing=False)
-        self._change(lb.id, "listener", self.lb.create_listener, name=lb.name, loadbalancer_id=lb.id,
+            self._change(lb.id, "listener", self.client.load_balancer.delete_listener, old.id, ignore_missing=False)
+        self._change(lb.id, "listener", self.client.load_balancer.create_listener, name=lb.name, loadbalancer_id=lb.id,
                      protocol=listener.protocol, protocol_port=listener.port, default_pool_id=pool.id)
         return self.get(iid).listener
 
@@ -263,16 +260,16 @@ class OpenStackNLBHandler(NLBHandler):
                 new = self._make_pool(lb.id, lb.name, VMGroup(protocol=vm_group.protocol, port=vm_group.port, vms=vms),
                                       current.health_checker, undo)
                 if listener is not None:
-                    self._change(lb.id, "listener", self.lb.update_listener, listener.id, default_pool_id=new.id)
-            self._change(lb.id, "pool", self.lb.delete_pool, pool.id, ignore_missing=False)
+                    self._change(lb.id, "listener", self.client.load_balancer.update_listener, listener.id, default_pool_id=new.id)
+            self._change(lb.id, "pool", self.client.load_balancer.delete_pool, pool.id, ignore_missing=False)
         else:
             if members and members[0].protocol_port != vm_group.port:
                 # member ports are immutable: the members are made again on the new port
                 for m in members:
-                    self._change(lb.id, "member", self.lb.delete_member, m.id, pool.id, ignore_missing=False)
+                    self._change(lb.id, "member", self.client.load_balancer.delete_member, m.id, pool.id, ignore_missing=False)
                 with Rollback(f"members of {lb.id}") as undo:
                     self._add_members(lb.id, pool.id, vms, vm_group.port, current.health_checker.port, undo)
-            self._change(lb.id, "pool", self.lb.update_pool, pool.id,
+            self._change(lb.id, "pool", self.client.load_balancer.update_pool, pool.id,
                          description=group_note(vm_group.port, current.health_checker.port))
         return self.get(iid).vm_group
 
@@ -281,20 +278,20 @@ class OpenStackNLBHandler(NLBHandler):
         params = self._monitor_params(health_checker)
         if monitor is not None and monitor.type == params["type"]:
             kind = params.pop("type")
-            self._change(lb.id, "health monitor", self.lb.update_health_monitor, monitor.id, **params)
+            self._change(lb.id, "health monitor", self.client.load_balancer.update_health_monitor, monitor.id, **params)
             params["type"] = kind
         else:
             if monitor is not None:
-                self._change(lb.id, "health monitor", self.lb.delete_health_monitor, monitor.id,
+                self._change(lb.id, "health monitor", self.client.load_balancer.delete_health_monitor, monitor.id,
                              ignore_missing=False)
-            self._change(lb.id, "health monitor", self.lb.create_health_monitor, pool_id=pool.id, name=lb.name,
+            self._change(lb.id, "health monitor", self.client.load_balancer.create_health_monitor, pool_id=pool.id, name=lb.name,
                          **params)
         for m in members:
             wanted = health_checker.port if health_checker.port != m.protocol_port else None
             if m.monitor_port != wanted:
-                self._change(lb.id, "member", self.lb.update_member, m.id, pool.id, monitor_port=wanted)
+                self._change(lb.id, "member", self.client.load_balancer.update_member, m.id, pool.id, monitor_port=wanted)
         note = GROUP_NOTE.search(pool.description or "")
         group_port = members[0].protocol_port if members else (int(note.group(1)) if note else health_checker.port)
-        self._change(lb.id, "pool", self.lb.update_pool, pool.id, description=group_note(group_port,
+        self._change(lb.id, "pool", self.client.load_balancer.update_pool, pool.id, description=group_note(group_port,
                                                                                           health_checker.port))
         return self.get(iid).health_checker

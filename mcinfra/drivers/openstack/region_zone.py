@@ -12,12 +12,12 @@ class OpenStackRegionZoneHandler(RegionZoneHandler):
         self.client = client
 
     def list(self) -> list[RegionZoneInfo]:
-        regions = self.client.list("regions", self.client.sdk.identity.regions)
+        regions = self.client.list("regions", self.client.identity.regions)
         # Nova answers for the region the connection is in; other regions' zones need their endpoint
         zones = [
             ZoneInfo(name=z.name, display_name=z.name,
                      status=ZoneStatus.AVAILABLE if (z.state or {}).get("available") else ZoneStatus.UNAVAILABLE)
-            for z in self.client.list("availability zones", self.client.sdk.compute.availability_zones)
+            for z in self.client.list("availability zones", self.client.compute.availability_zones)
         ]
         return [
             RegionZoneInfo(name=r.id, display_name=r.description or r.id,

@@ -65,13 +65,12 @@ def from_neutron(rule: Any) -> SecurityRule | None:
 class OpenStackSecurityGroupHandler(SecurityGroupHandler):
     def __init__(self, client: OpenStackClient) -> None:
         self.client = client
-        self.net = client.sdk.network
 
     def _group(self, sg_id: str) -> Any:
-        return self.client.read(f"security group {sg_id}", self.net.get_security_group, sg_id)
+        return self.client.read(f"security group {sg_id}", self.client.network.get_security_group, sg_id)
 
     def _rules(self, sg_id: str) -> list[Any]:
-        return self.client.list(f"rules of security group {sg_id}", self.net.security_group_rules,
+        return self.client.list(f"rules of security group {sg_id}", self.client.network.security_group_rules,
                                 security_group_id=sg_id)
 
     def _info(self, sg: Any, rules: list[Any]) -> SecurityGroupInfo:
@@ -96,28 +95,28 @@ class OpenStackSecurityGroupHandler(SecurityGroupHandler):
             for r in self._rules(sg_id):
                 rule = from_neutron(r)
                 if rule is not None and rule in remove:
-                    self.client.delete(f"security group rule {r.id}", self.net.delete_security_group_rule, r.id,
+                    self.client.delete(f"security group rule {r.id}", self.client.network.delete_security_group_rule, r.id,
                                        ignore_missing=False)
                     fields = to_neutron(rule)
                     undo.push(f"rule {rule}", lambda f=fields: self.client.write(
-                        "security group rule", self.net.create_security_group_rule, security_group_id=sg_id, **f))
+                        "security group rule", self.client.network.create_security_group_rule, security_group_id=sg_id, **f))
         for rule in add:
             try:
-                made = self.client.write(f"security group {sg_id} rule", self.net.create_security_group_rule,
+                made = self.client.write(f"security group {sg_id} rule", self.client.network.create_security_group_rule,
                                          security_group_id=sg_id, **to_neutron(rule))
             except AlreadyExists:
                 continue  # already in effect (SecurityGroupRuleExists): the set is what was asked
             undo.push(f"rule {made.id}", lambda rid=made.id: self.client.delete(
-                f"security group rule {rid}", self.net.delete_security_group_rule, rid, ignore_missing=False))
+                f"security group rule {rid}", self.client.network.delete_security_group_rule, rid, ignore_missing=False))
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         wanted = dedupe_rules(req.rules)
-        self.client.read(f"network {req.vpc}", self.net.get_network, req.vpc)
+        self.client.read(f"network {req.vpc}", self.client.network.get_network, req.vpc)
         with Rollback(f"security group {req.name}") as undo:
-            sg = self.client.write(f"security group {req.name}", self.net.create_security_group, name=req.name,
+            sg = self.client.write(f"security group {req.name}", self.client.network.create_security_group, name=req.name,
                                    description=f"mcinfra:vpc={req.vpc}")
             undo.push(f"security group {sg.id}", lambda: self.client.delete(
-                f"security group {sg.id}", self.net.delete_security_group, sg.id, ignore_missing=False))
+                f"security group {sg.id}", self.client.network.delete_security_group, sg.id, ignore_missing=False))
             have = [r for r in (from_neutron(x) for x in self._rules(sg.id)) if r is not None]
             self._change(sg.id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted],
                          undo=undo)
@@ -129,9 +128,9 @@ class OpenStackSecurityGroupHandler(SecurityGroupHandler):
 
     def list(self) -> list[SecurityGroupInfo]:
         # the project's "default" group is Neutron's own and cannot be deleted: not listed
-        groups = [g for g in self.client.list("security groups", self.net.security_groups) if g.name != "default"]
+        groups = [g for g in self.client.list("security groups", self.client.network.security_groups) if g.name != "default"]
         rules: dict[str, list[Any]] = {}
-        for r in self.client.list("security group rules", self.net.security_group_rules):
+        for r in self.client.list("security group rules", self.client.network.security_group_rules):
             rules.setdefault(r.security_group_id, []).append(r)
         return [self._info(g, rules.get(g.id, [])) for g in groups]
 
@@ -139,7 +138,7 @@ class OpenStackSecurityGroupHandler(SecurityGroupHandler):
         sg = self._group(iid.system_id)
         if sg.name == "default":
             raise NotFound(f"[openstack] security group {sg.id} is the project's default group")
-        self.client.delete(f"security group {sg.id}", self.net.delete_security_group, sg.id, ignore_missing=False)
+        self.client.delete(f"security group {sg.id}", self.client.network.delete_security_group, sg.id, ignore_missing=False)
 
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         self._group(iid.system_id)

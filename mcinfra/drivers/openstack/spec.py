@@ -21,7 +21,7 @@ class OpenStackSpecHandler(SpecHandler):
         self.client = client
 
     def flavors(self) -> list[Any]:
-        return self.client.list("flavors", self.client.sdk.compute.flavors)
+        return self.client.list("flavors", self.client.compute.flavors)
 
     def list(self) -> list[SpecInfo]:
         return [spec_info(f, self.client.region) for f in self.flavors()]

@@ -101,18 +101,16 @@ def _created(value: Any) -> datetime | None:
 class OpenStackVMHandler(VMHandler):
     def __init__(self, client: OpenStackClient) -> None:
         self.client = client
-        self.compute = client.sdk.compute
-        self.net = client.sdk.network
         self.images = OpenStackImageHandler(client)
         self.specs = OpenStackSpecHandler(client)
 
     # ------------------------------------------------------------ reads
     def _server(self, server_id: str) -> Any:
-        return self.client.read(f"server {server_id}", self.compute.get_server, server_id)
+        return self.client.read(f"server {server_id}", self.client.compute.get_server, server_id)
 
     def _ports(self, server_id: str | None = None) -> list[Any]:
         query = {"device_id": server_id} if server_id else {}
-        return self.client.list("ports", self.net.ports, **query)
+        return self.client.list("ports", self.client.network.ports, **query)
 
     def _info(self, server: Any, ports: list[Any], fips: list[Any], image_names: dict[str, str]) -> VMInfo:
         port = ports[0] if ports else None
@@ -147,22 +145,22 @@ class OpenStackVMHandler(VMHandler):
         )
 
     def _image_names(self) -> dict[str, str]:
-        return {i.id: i.name for i in self.client.list("images", self.client.sdk.image.images)}
+        return {i.id: i.name for i in self.client.list("images", self.client.image.images)}
 
     def get(self, iid: IID) -> VMInfo:
         server = self._server(iid.system_id)
         ports = self._ports(server.id)
-        fips = self.client.list("floating ips", self.net.ips, port_id=ports[0].id) if ports else []
+        fips = self.client.list("floating ips", self.client.network.ips, port_id=ports[0].id) if ports else []
         return self._info(server, ports, fips, self._image_names())
 
     def list(self) -> list[VMInfo]:
-        servers = self.client.list("servers", self.compute.servers)
+        servers = self.client.list("servers", self.client.compute.servers)
         if not servers:
             return []
         ports: dict[str, list[Any]] = {}
         for p in self._ports():
             ports.setdefault(p.device_id, []).append(p)
-        fips = self.client.list("floating ips", self.net.ips)
+        fips = self.client.list("floating ips", self.client.network.ips)
         names = self._image_names()
         return [self._info(s, ports.get(s.id, []), fips, names) for s in servers]
 
@@ -174,7 +172,7 @@ class OpenStackVMHandler(VMHandler):
         return vm_status(server.status, server.task_state)
 
     def statuses(self) -> dict[str, VMStatus]:
-        return {s.id: vm_status(s.status, s.task_state) for s in self.client.list("servers", self.compute.servers)}
+        return {s.id: vm_status(s.status, s.task_state) for s in self.client.list("servers", self.client.compute.servers)}
 
     # ------------------------------------------------------------ start
     def _wait_active(self, server_id: str) -> Any:
@@ -198,7 +196,7 @@ class OpenStackVMHandler(VMHandler):
         self.client.wait(f"server {server_id} to go away", read, lambda gone: gone)
 
     def _delete_server(self, server_id: str) -> None:
-        self.client.delete(f"server {server_id}", self.compute.delete_server, server_id, ignore_missing=False)
+        self.client.delete(f"server {server_id}", self.client.compute.delete_server, server_id, ignore_missing=False)
         self._wait_gone(server_id)
 
     def start(self, req: VMReq) -> VMInfo:
@@ -209,9 +207,9 @@ class OpenStackVMHandler(VMHandler):
         ext_id = self.client.external_network_id if self.client.options.floating_ip else None
         zone = req.zone or self.client.zone
         with Rollback(f"vm {req.name}") as undo:
-            port = self.client.write(f"port for {req.name}", self.net.create_port, network_id=req.vpc, name=req.name,
+            port = self.client.write(f"port for {req.name}", self.client.network.create_port, network_id=req.vpc, name=req.name,
                                      fixed_ips=[{"subnet_id": req.subnet}], security_groups=list(req.security_groups))
-            undo.push(f"port {port.id}", lambda: self.client.delete(f"port {port.id}", self.net.delete_port, port.id,
+            undo.push(f"port {port.id}", lambda: self.client.delete(f"port {port.id}", self.client.network.delete_port, port.id,
                                                                     ignore_missing=False))
             params: dict[str, Any] = {"name": req.name, "flavor_id": flavor.id, "networks": [{"port": port.id}],
                                       "key_name": req.keypair, "metadata": {}}
@@ -229,14 +227,14 @@ class OpenStackVMHandler(VMHandler):
                 params["block_device_mapping_v2"] = [bdm]
             else:
                 params["image_id"] = image.id
-            server = self.client.write(f"server {req.name}", self.compute.create_server, **params)
+            server = self.client.write(f"server {req.name}", self.client.compute.create_server, **params)
             undo.push(f"server {server.id}", lambda: self._delete_server(server.id))
             self._wait_active(server.id)
             if ext_id:
-                fip = self.client.write(f"floating ip for {req.name}", self.net.create_ip, floating_network_id=ext_id,
+                fip = self.client.write(f"floating ip for {req.name}", self.client.network.create_ip, floating_network_id=ext_id,
                                         port_id=port.id)
                 undo.push(f"floating ip {fip.id}", lambda: self.client.delete(
-                    f"floating ip {fip.id}", self.net.delete_ip, fip.id, ignore_missing=False))
+                    f"floating ip {fip.id}", self.client.network.delete_ip, fip.id, ignore_missing=False))
             return self.get(IID(name_id=req.name, system_id=server.id))
 
     # ------------------------------------------------------------ control
@@ -245,23 +243,23 @@ class OpenStackVMHandler(VMHandler):
         return self.status(iid)
 
     def suspend(self, iid: IID) -> VMStatus:
-        return self._action(iid, "suspend", self.compute.suspend_server)
+        return self._action(iid, "suspend", self.client.compute.suspend_server)
 
     def resume(self, iid: IID) -> VMStatus:
-        return self._action(iid, "resume", self.compute.resume_server)
+        return self._action(iid, "resume", self.client.compute.resume_server)
 
     def reboot(self, iid: IID) -> VMStatus:
-        return self._action(iid, "reboot", self.compute.reboot_server, "SOFT")
+        return self._action(iid, "reboot", self.client.compute.reboot_server, "SOFT")
 
     def terminate(self, iid: IID) -> VMStatus:
         server = self._server(iid.system_id)
         ports = self._ports(server.id)
         for port in ports:
-            for fip in self.client.list("floating ips", self.net.ips, port_id=port.id):
-                self.client.delete(f"floating ip {fip.id}", self.net.delete_ip, fip.id, ignore_missing=False)
+            for fip in self.client.list("floating ips", self.client.network.ips, port_id=port.id):
+                self.client.delete(f"floating ip {fip.id}", self.client.network.delete_ip, fip.id, ignore_missing=False)
         self._delete_server(server.id)
         # the port was made for the VM: Nova unbinds it, it does not delete it
         for port in ports:
             with contextlib.suppress(NotFound):
-                self.client.delete(f"port {port.id}", self.net.delete_port, port.id, ignore_missing=False)
+                self.client.delete(f"port {port.id}", self.client.network.delete_port, port.id, ignore_missing=False)
         return VMStatus.TERMINATED

@@ -47,17 +47,16 @@ def subnet_info(sub: Any) -> SubnetInfo:
 class OpenStackVPCHandler(VPCHandler):
     def __init__(self, client: OpenStackClient) -> None:
         self.client = client
-        self.net = client.sdk.network
 
     # ------------------------------------------------------------ reads
     def _network(self, net_id: str) -> Any:
-        net = self.client.read(f"network {net_id}", self.net.get_network, net_id)
+        net = self.client.read(f"network {net_id}", self.client.network.get_network, net_id)
         if net.is_router_external:
             raise NotFound(f"[openstack] network {net_id} is an external network, not a VPC")
         return net
 
     def _subnets(self, net_id: str) -> list[Any]:
-        return self.client.list(f"subnets of network {net_id}", self.net.subnets, network_id=net_id)
+        return self.client.list(f"subnets of network {net_id}", self.client.network.subnets, network_id=net_id)
 
     def _info(self, net: Any, subnets: list[Any]) -> VPCInfo:
         return VPCInfo(
@@ -68,7 +67,7 @@ class OpenStackVPCHandler(VPCHandler):
         )
 
     def _router_ports(self, net_id: str) -> list[Any]:
-        return self.client.list(f"router ports of network {net_id}", self.net.ports, network_id=net_id,
+        return self.client.list(f"router ports of network {net_id}", self.client.network.ports, network_id=net_id,
                                 device_owner=ROUTER_INTERFACE)
 
     def _routers(self, net_id: str) -> list[str]:
@@ -79,23 +78,23 @@ class OpenStackVPCHandler(VPCHandler):
         return self._info(net, self._subnets(net.id))
 
     def list(self) -> list[VPCInfo]:
-        nets = [n for n in self.client.list("networks", self.net.networks) if not n.is_router_external]
+        nets = [n for n in self.client.list("networks", self.client.network.networks) if not n.is_router_external]
         subnets: dict[str, list[Any]] = {}
-        for sub in self.client.list("subnets", self.net.subnets):
+        for sub in self.client.list("subnets", self.client.network.subnets):
             subnets.setdefault(sub.network_id, []).append(sub)
         return [self._info(n, subnets.get(n.id, [])) for n in nets]
 
     # ------------------------------------------------------------ create
     def _add_subnet(self, net_id: str, router_id: str | None, sn: SubnetReq, undo: Rollback) -> Any:
-        sub = self.client.write(f"subnet {sn.name}", self.net.create_subnet, network_id=net_id, name=sn.name,
+        sub = self.client.write(f"subnet {sn.name}", self.client.network.create_subnet, network_id=net_id, name=sn.name,
                                 cidr=sn.cidr, ip_version=4)
-        undo.push(f"subnet {sub.id}", lambda: self.client.delete(f"subnet {sub.id}", self.net.delete_subnet, sub.id,
+        undo.push(f"subnet {sub.id}", lambda: self.client.delete(f"subnet {sub.id}", self.client.network.delete_subnet, sub.id,
                                                                   ignore_missing=False))
         if router_id:
-            self.client.write(f"router {router_id} interface", self.net.add_interface_to_router, router_id,
+            self.client.write(f"router {router_id} interface", self.client.network.add_interface_to_router, router_id,
                               subnet=sub.id)
             undo.push(f"router interface {sub.id}", lambda: self.client.write(
-                f"router {router_id} interface", self.net.remove_interface_from_router, router_id, subnet=sub.id))
+                f"router {router_id} interface", self.client.network.remove_interface_from_router, router_id, subnet=sub.id))
         return sub
 
     def create(self, req: VPCReq) -> VPCInfo:
@@ -105,13 +104,13 @@ class OpenStackVPCHandler(VPCHandler):
             raise InvalidRequest(str(exc), field="subnets") from exc
         ext_id = self.client.external_network_id
         with Rollback(f"vpc {req.name}") as undo:
-            net = self.client.write(f"network {req.name}", self.net.create_network, name=req.name,
+            net = self.client.write(f"network {req.name}", self.client.network.create_network, name=req.name,
                                     description=f"mcinfra:cidr={req.cidr}")
-            undo.push(f"network {net.id}", lambda: self.client.delete(f"network {net.id}", self.net.delete_network,
+            undo.push(f"network {net.id}", lambda: self.client.delete(f"network {net.id}", self.client.network.delete_network,
                                                                       net.id, ignore_missing=False))
-            router = self.client.write(f"router {req.name}", self.net.create_router, name=req.name,
+            router = self.client.write(f"router {req.name}", self.client.network.create_router, name=req.name,
                                        external_gateway_info={"network_id": ext_id})
-            undo.push(f"router {router.id}", lambda: self.client.delete(f"router {router.id}", self.net.delete_router,
+            undo.push(f"router {router.id}", lambda: self.client.delete(f"router {router.id}", self.client.network.delete_router,
                                                                         router.id, ignore_missing=False))
             subnets = [self._add_subnet(net.id, router.id, sn, undo) for sn in req.subnets]
         return VPCInfo(iid=IID(name_id=req.name, system_id=net.id), cidr=req.cidr,
@@ -122,7 +121,7 @@ class OpenStackVPCHandler(VPCHandler):
     def _users(self, net_id: str, subnet_id: str | None = None) -> list[str]:
         """Ports on the network (or subnet) that are not Neutron's own: VMs, load balancers."""
         users = []
-        for p in self.client.list(f"ports of network {net_id}", self.net.ports, network_id=net_id):
+        for p in self.client.list(f"ports of network {net_id}", self.client.network.ports, network_id=net_id):
             if p.device_owner in NETWORK_OWNED:
                 continue
             if subnet_id and not any(f.get("subnet_id") == subnet_id for f in p.fixed_ips or []):
@@ -137,17 +136,18 @@ class OpenStackVPCHandler(VPCHandler):
             raise InUse(f"[openstack] network {net.id} is used by {', '.join(users)}")
         for port in self._router_ports(net.id):
             for fixed in port.fixed_ips or []:
-                self.client.write(f"router {port.device_id} interface", self.net.remove_interface_from_router,
+                self.client.write(f"router {port.device_id} interface",
+                                  self.client.network.remove_interface_from_router,
                                   port.device_id, subnet=fixed["subnet_id"])
             self._delete_router_if_unused(port.device_id)
-        self.client.delete(f"network {net.id}", self.net.delete_network, net.id, ignore_missing=False)
+        self.client.delete(f"network {net.id}", self.client.network.delete_network, net.id, ignore_missing=False)
 
     def _delete_router_if_unused(self, router_id: str) -> None:
-        left = self.client.list(f"ports of router {router_id}", self.net.ports, device_id=router_id,
+        left = self.client.list(f"ports of router {router_id}", self.client.network.ports, device_id=router_id,
                                 device_owner=ROUTER_INTERFACE)
         if not left:
             with contextlib.suppress(NotFound):
-                self.client.delete(f"router {router_id}", self.net.delete_router, router_id, ignore_missing=False)
+                self.client.delete(f"router {router_id}", self.client.network.delete_router, router_id, ignore_missing=False)
 
     # ------------------------------------------------------------ subnets
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
@@ -176,7 +176,8 @@ class OpenStackVPCHandler(VPCHandler):
             raise InUse(f"[openstack] subnet {subnet.system_id} is used by {', '.join(users)}")
         for port in self._router_ports(net.id):
             if any(f.get("subnet_id") == subnet.system_id for f in port.fixed_ips or []):
-                self.client.write(f"router {port.device_id} interface", self.net.remove_interface_from_router,
+                self.client.write(f"router {port.device_id} interface",
+                                  self.client.network.remove_interface_from_router,
                                   port.device_id, subnet=subnet.system_id)
-        self.client.delete(f"subnet {subnet.system_id}", self.net.delete_subnet, subnet.system_id,
+        self.client.delete(f"subnet {subnet.system_id}", self.client.network.delete_subnet, subnet.system_id,
                            ignore_missing=False)

@@ -39,8 +39,7 @@ def nova(api: str, name: str, mv: str) -> Any:
 
 
 def stub_handler() -> OpenStackVMHandler:
-    sdk = SimpleNamespace(compute=None, network=None, image=None)
-    return OpenStackVMHandler(SimpleNamespace(sdk=sdk, region="RegionOne", zone=None))  # type: ignore[arg-type]
+    return OpenStackVMHandler(SimpleNamespace(region="RegionOne", zone=None))  # type: ignore[arg-type]
 
 
 def test_server_samples_parse() -> None:
@@ -78,7 +77,8 @@ def test_security_group_rule_samples_parse() -> None:
                       SecurityRule(direction="outbound", protocol="ALL", cidr="0.0.0.0/0"), None, None]
     made = load("neutron/security-groups/security-group-rule-create-response.json")["security_group_rule"]
     assert made["remote_group_id"] and from_neutron(SecurityGroupRule.existing(**made)) is None
-    tcp = {**made, "remote_group_id": None, "remote_address_group_id": None, "protocol": "tcp", "port_range_min": 80, "port_range_max": 80,
+    tcp = {**made, "remote_group_id": None, "remote_address_group_id": None, "protocol": "tcp",
+           "port_range_min": 80, "port_range_max": 80,
            "remote_ip_prefix": "192.0.2.0/24"}
     assert from_neutron(SecurityGroupRule.existing(**tcp)) == SecurityRule(
         direction="inbound", protocol="TCP", from_port=80, to_port=80, cidr="192.0.2.0/24")
@@ -113,8 +113,8 @@ def test_error_bodies_in_each_services_shape() -> None:
         "itemNotFound", "Instance x could not be found.")
     assert error_code(409, {"NeutronError": {"type": "NetworkInUse", "message": "in use", "detail": ""}}) == (
         "NetworkInUse", "in use")
-    assert error_code(409, {"faultcode": "Client", "faultstring": "Invalid state PENDING_UPDATE of loadbalancer "
-                                                                  "resource x", "debuginfo": None})[0] == "ImmutableState"
+    pending = "Invalid state PENDING_UPDATE of loadbalancer resource x"
+    assert error_code(409, {"faultcode": "Client", "faultstring": pending, "debuginfo": None})[0] == "ImmutableState"
     assert error_code(503, {"faultcode": "Server", "faultstring": "busy", "debuginfo": None}) == (
         "ServiceUnavailable", "busy")
     assert error_code(401, {"error": {"code": 401, "title": "Unauthorized", "message": "no"}}) == (

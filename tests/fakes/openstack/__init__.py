@@ -93,8 +93,9 @@ class OpenStackFake(LoopbackFake):
             name = NOVA_FAULT_NAMES.get(status, "computeFault")
             return {name: {"code": status, "message": message}}
         if service == "network":
-            kind = reason if reason not in ("backendError", "notFound", "nova", "octavia") else (
-                "HTTPNotFound" if status == 404 else HTTP_TITLES.get(status, "Error").replace(" ", ""))
+            generic = reason in ("backendError", "notFound", "nova", "octavia", "injected", "fakeSchemaError")
+            kind = (("HTTPNotFound" if status == 404 else HTTP_TITLES.get(status, "Error").replace(" ", ""))
+                    if generic else reason)
             return {"NeutronError": {"type": kind, "message": message, "detail": ""}}
         if service == "load-balancer":
             return {"faultcode": "Client" if status < 500 else "Server", "faultstring": message, "debuginfo": None}
