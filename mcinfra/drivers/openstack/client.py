@@ -33,21 +33,39 @@ T = TypeVar("T")
 ERRORS = ErrorTable(
     PROVIDER,
     not_found=frozenset({"itemNotFound", "NotFound", "HTTPNotFound"}),
-    in_use=frozenset({"NetworkInUse", "SubnetInUse", "SecurityGroupInUse", "RouterInUse", "PortInUse",
-                      "RouterInterfaceInUseByFloatingIP"}),
+    in_use=frozenset(
+        {
+            "NetworkInUse",
+            "SubnetInUse",
+            "SecurityGroupInUse",
+            "RouterInUse",
+            "PortInUse",
+            "RouterInterfaceInUseByFloatingIP",
+        }
+    ),
     already_exists=frozenset({"SecurityGroupRuleExists"}),
     # 503: Octavia's "the project is busy with other requests, try again later"; ImmutableState:
     # Octavia's 409 for a change while the load balancer is PENDING_* (refused without acting)
-    throttled=frozenset({"ServiceUnavailable", "serviceUnavailable", "HTTPServiceUnavailable", "ImmutableState",
-                         "TooManyRequests"}),
+    throttled=frozenset(
+        {"ServiceUnavailable", "serviceUnavailable", "HTTPServiceUnavailable", "ImmutableState", "TooManyRequests"}
+    ),
     transient=frozenset({"computeFault", "InternalServerError", "HTTPInternalServerError", "ConnectFailure"}),
     suffixes={"NotFound": NotFound},
     use_status=False,
 )
 
-HTTP_REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-                412: "PreconditionFailed", 413: "OverLimit", 429: "TooManyRequests", 500: "InternalServerError",
-                503: "ServiceUnavailable"}
+HTTP_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    412: "PreconditionFailed",
+    413: "OverLimit",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
 
 
 def error_code(status: int | None, body: Any) -> tuple[str, str]:
@@ -124,28 +142,43 @@ def connect_sdk(info: SessionInfo, options: OpenStackOptions) -> Any:
         return openstack.connect(cloud=cloud, load_envvars=False, **common)
     auth_url = info.secret("auth_url")
     if not auth_url:
-        raise InvalidRequest("openstack credential needs auth_url (or cloud, a clouds.yaml entry)",
-                             field="credential.auth_url")
+        raise InvalidRequest(
+            "openstack credential needs auth_url (or cloud, a clouds.yaml entry)", field="credential.auth_url"
+        )
     auth: dict[str, Any] = {"auth_url": auth_url}
     app_id, app_secret = info.secret("application_credential_id"), info.secret("application_credential_secret")
     if app_id or app_secret:
         if not (app_id and app_secret):
-            raise InvalidRequest("openstack application credentials need both application_credential_id and "
-                                 "application_credential_secret", field="credential")
-        auth.update(auth_type="v3applicationcredential", application_credential_id=app_id,
-                    application_credential_secret=app_secret)
+            raise InvalidRequest(
+                "openstack application credentials need both application_credential_id and "
+                "application_credential_secret",
+                field="credential",
+            )
+        auth.update(
+            auth_type="v3applicationcredential",
+            application_credential_id=app_id,
+            application_credential_secret=app_secret,
+        )
     else:
         for key in ("username", "password"):
             if not info.secret(key):
                 raise InvalidRequest(f"openstack credential needs {key}", field=f"credential.{key}")
-        project = {"project_id": info.secret("project_id")} if info.secret("project_id") else {
-            "project_name": info.secret("project_name")}
+        project = (
+            {"project_id": info.secret("project_id")}
+            if info.secret("project_id")
+            else {"project_name": info.secret("project_name")}
+        )
         if not any(project.values()):
-            raise InvalidRequest("openstack credential needs project_name or project_id",
-                                 field="credential.project_name")
-        auth.update(username=info.secret("username"), password=info.secret("password"),
-                    user_domain_name=info.secret("user_domain_name", "Default"),
-                    project_domain_name=info.secret("project_domain_name", "Default"), **project)
+            raise InvalidRequest(
+                "openstack credential needs project_name or project_id", field="credential.project_name"
+            )
+        auth.update(
+            username=info.secret("username"),
+            password=info.secret("password"),
+            user_domain_name=info.secret("user_domain_name", "Default"),
+            project_domain_name=info.secret("project_domain_name", "Default"),
+            **project,
+        )
     return openstack.connect(load_yaml_config=False, load_envvars=False, **auth, **common)
 
 
@@ -177,8 +210,12 @@ class OpenStackClient:
         try:
             out = self.retry.run(once, idempotent=idempotent, what=what)
         except McInfraError as mapped:
-            log.debug("openstack %s failed after %.1f ms: %s", what, (time.perf_counter() - started) * 1000,
-                      type(mapped).__name__)
+            log.debug(
+                "openstack %s failed after %.1f ms: %s",
+                what,
+                (time.perf_counter() - started) * 1000,
+                type(mapped).__name__,
+            )
             raise
         log.debug("openstack %s ok in %.1f ms", what, (time.perf_counter() - started) * 1000)
         return out
@@ -199,8 +236,15 @@ class OpenStackClient:
         return self.call(what, lambda: list(fn(*args, **query)), idempotent=True)
 
     def wait(self, what: str, read: Callable[[], T], done: Callable[[T], bool]) -> T:
-        return poll_until(read, done, timeout=self.options.wait_timeout, interval=self.options.poll_interval,
-                          max_interval=self.options.max_poll_interval, provider=PROVIDER, what=what)
+        return poll_until(
+            read,
+            done,
+            timeout=self.options.wait_timeout,
+            interval=self.options.poll_interval,
+            max_interval=self.options.max_poll_interval,
+            provider=PROVIDER,
+            what=what,
+        )
 
     # ------------------------------------------------------------ service proxies
     def _proxy(self, service: str) -> Any:
@@ -240,8 +284,11 @@ class OpenStackClient:
             raise NotFound(f"[openstack] external network {wanted!r} not found")
         if len(nets) != 1:
             names = ", ".join(sorted(str(n.name) for n in nets)) or "none"
-            raise CloudError(PROVIDER, "ExternalNetworkAmbiguous",
-                             f"set the external_network option: the project sees these external networks: {names}")
+            raise CloudError(
+                PROVIDER,
+                "ExternalNetworkAmbiguous",
+                f"set the external_network option: the project sees these external networks: {names}",
+            )
         return str(nets[0].id)
 
     def close(self) -> None:

@@ -85,8 +85,7 @@ class OpenStackDriver(CloudDriver):
             keypair_objects=True,
             # Nova derives the VM's hostname from its name (63 characters of [a-z0-9-]); Neutron,
             # Octavia and Nova key pairs take 255, key pairs only [a-zA-Z0-9 _-]
-            name_rules=NameRules(max_length=63, max_length_by_kind={"keypair": 255}, lowercase=True,
-                                 separator="-"),
+            name_rules=NameRules(max_length=63, max_length_by_kind={"keypair": 255}, lowercase=True, separator="-"),
         )
 
     def check_installed(self) -> str | None:

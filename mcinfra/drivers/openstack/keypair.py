@@ -13,9 +13,13 @@ from mcinfra.drivers.openstack.client import OpenStackClient
 
 
 def keypair_info(kp: Any, private_key: str | None = None) -> KeyPairInfo:
-    return KeyPairInfo(iid=IID(name_id=kp.name, system_id=kp.name), fingerprint=kp.fingerprint or "",
-                       public_key=kp.public_key or "", private_key=private_key,
-                       extra={"type": getattr(kp, "type", None) or "ssh"})
+    return KeyPairInfo(
+        iid=IID(name_id=kp.name, system_id=kp.name),
+        fingerprint=kp.fingerprint or "",
+        public_key=kp.public_key or "",
+        private_key=private_key,
+        extra={"type": getattr(kp, "type", None) or "ssh"},
+    )
 
 
 class OpenStackKeyPairHandler(KeyPairHandler):
@@ -27,8 +31,9 @@ class OpenStackKeyPairHandler(KeyPairHandler):
     def create(self, req: KeyPairReq) -> KeyPairInfo:
         private, public = (None, req.public_key) if req.public_key else generate_ssh_keypair(req.name)
         try:
-            kp = self.client.write(f"key pair {req.name}", self.client.compute.create_keypair, name=req.name,
-                                   public_key=public, type="ssh")
+            kp = self.client.write(
+                f"key pair {req.name}", self.client.compute.create_keypair, name=req.name, public_key=public, type="ssh"
+            )
         except CloudError as exc:
             if exc.code == "conflictingRequest":  # Nova: "Key pair 'x' already exists."
                 raise AlreadyExists(f"[openstack] key pair {req.name} already exists") from exc
@@ -36,11 +41,14 @@ class OpenStackKeyPairHandler(KeyPairHandler):
         return keypair_info(kp, private)
 
     def get(self, iid: IID) -> KeyPairInfo:
-        return keypair_info(self.client.read(f"key pair {iid.system_id}", self.client.compute.get_keypair, iid.system_id))
+        return keypair_info(
+            self.client.read(f"key pair {iid.system_id}", self.client.compute.get_keypair, iid.system_id)
+        )
 
     def list(self) -> list[KeyPairInfo]:
         return [keypair_info(k) for k in self.client.list("key pairs", self.client.compute.keypairs)]
 
     def delete(self, iid: IID) -> None:
-        self.client.delete(f"key pair {iid.system_id}", self.client.compute.delete_keypair, iid.system_id,
-                           ignore_missing=False)
+        self.client.delete(
+            f"key pair {iid.system_id}", self.client.compute.delete_keypair, iid.system_id, ignore_missing=False
+        )

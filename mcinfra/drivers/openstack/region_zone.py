@@ -15,13 +15,19 @@ class OpenStackRegionZoneHandler(RegionZoneHandler):
         regions = self.client.list("regions", self.client.identity.regions)
         # Nova answers for the region the connection is in; other regions' zones need their endpoint
         zones = [
-            ZoneInfo(name=z.name, display_name=z.name,
-                     status=ZoneStatus.AVAILABLE if (z.state or {}).get("available") else ZoneStatus.UNAVAILABLE)
+            ZoneInfo(
+                name=z.name,
+                display_name=z.name,
+                status=ZoneStatus.AVAILABLE if (z.state or {}).get("available") else ZoneStatus.UNAVAILABLE,
+            )
             for z in self.client.list("availability zones", self.client.compute.availability_zones)
         ]
         return [
-            RegionZoneInfo(name=r.id, display_name=r.description or r.id,
-                           zones=zones if r.id == self.client.region else [],
-                           extra={"parent_region_id": r.parent_region_id})
+            RegionZoneInfo(
+                name=r.id,
+                display_name=r.description or r.id,
+                zones=zones if r.id == self.client.region else [],
+                extra={"parent_region_id": r.parent_region_id},
+            )
             for r in regions
         ]

@@ -24,8 +24,20 @@ from mcinfra.drivers.openstack.client import OpenStackClient
 VPC_NOTE = re.compile(r"mcinfra:vpc=(\S+)")
 #: Neutron field names the SDK's SecurityGroupRule spells differently
 SDK_NAMES = {"ethertype": "ether_type"}
-_PROTOCOLS = {None: "ALL", "any": "ALL", "0": "ALL", "tcp": "TCP", "6": "TCP", "udp": "UDP", "17": "UDP",
-              "icmp": "ICMP", "1": "ICMP", "ipv6-icmp": "ICMP", "icmpv6": "ICMP", "58": "ICMP"}
+_PROTOCOLS = {
+    None: "ALL",
+    "any": "ALL",
+    "0": "ALL",
+    "tcp": "TCP",
+    "6": "TCP",
+    "udp": "UDP",
+    "17": "UDP",
+    "icmp": "ICMP",
+    "1": "ICMP",
+    "ipv6-icmp": "ICMP",
+    "icmpv6": "ICMP",
+    "58": "ICMP",
+}
 
 
 def to_neutron(rule: SecurityRule) -> dict[str, Any]:
@@ -58,8 +70,13 @@ def from_neutron(rule: Any) -> SecurityRule | None:
     if proto in ("TCP", "UDP"):
         lo = get("port_range_min") or 1
         hi = get("port_range_max") or 65535
-    return SecurityRule(direction="inbound" if get("direction") == "ingress" else "outbound",
-                        protocol=proto, from_port=lo, to_port=hi, cidr=prefix)  # type: ignore[arg-type]
+    return SecurityRule(
+        direction="inbound" if get("direction") == "ingress" else "outbound",
+        protocol=proto,
+        from_port=lo,
+        to_port=hi,
+        cidr=prefix,
+    )  # type: ignore[arg-type]
 
 
 class OpenStackSecurityGroupHandler(SecurityGroupHandler):
@@ -70,24 +87,30 @@ class OpenStackSecurityGroupHandler(SecurityGroupHandler):
         return self.client.read(f"security group {sg_id}", self.client.network.get_security_group, sg_id)
 
     def _rules(self, sg_id: str) -> list[Any]:
-        return self.client.list(f"rules of security group {sg_id}", self.client.network.security_group_rules,
-                                security_group_id=sg_id)
+        return self.client.list(
+            f"rules of security group {sg_id}", self.client.network.security_group_rules, security_group_id=sg_id
+        )
 
     def _info(self, sg: Any, rules: list[Any]) -> SecurityGroupInfo:
         mapped, other = [], []
         for r in rules:
             rule = from_neutron(r)
             if rule is None:
-                other.append({"id": r.id, "direction": r.direction, "protocol": r.protocol,
-                              "remote_group_id": r.remote_group_id})
+                other.append(
+                    {"id": r.id, "direction": r.direction, "protocol": r.protocol, "remote_group_id": r.remote_group_id}
+                )
             else:
                 mapped.append(rule)
         m = VPC_NOTE.search(sg.description or "")
         extra: dict[str, Any] = {"stateful": sg.stateful}
         if other:
             extra["other_rules"] = other
-        return SecurityGroupInfo(iid=IID(name_id=sg.name or sg.id, system_id=sg.id), vpc=m.group(1) if m else "",
-                                 rules=dedupe_rules(mapped), extra=extra)
+        return SecurityGroupInfo(
+            iid=IID(name_id=sg.name or sg.id, system_id=sg.id),
+            vpc=m.group(1) if m else "",
+            rules=dedupe_rules(mapped),
+            extra=extra,
+        )
 
     def _change(self, sg_id: str, add: list[SecurityRule], remove: list[SecurityRule], undo: Rollback) -> None:
         """Delete the Neutron rules matching ``remove``, then create ``add``; each step undoable."""
@@ -95,31 +118,62 @@ class OpenStackSecurityGroupHandler(SecurityGroupHandler):
             for r in self._rules(sg_id):
                 rule = from_neutron(r)
                 if rule is not None and rule in remove:
-                    self.client.delete(f"security group rule {r.id}", self.client.network.delete_security_group_rule, r.id,
-                                       ignore_missing=False)
+                    self.client.delete(
+                        f"security group rule {r.id}",
+                        self.client.network.delete_security_group_rule,
+                        r.id,
+                        ignore_missing=False,
+                    )
                     fields = to_neutron(rule)
-                    undo.push(f"rule {rule}", lambda f=fields: self.client.write(
-                        "security group rule", self.client.network.create_security_group_rule, security_group_id=sg_id, **f))
+                    undo.push(
+                        f"rule {rule}",
+                        lambda f=fields: self.client.write(
+                            "security group rule",
+                            self.client.network.create_security_group_rule,
+                            security_group_id=sg_id,
+                            **f,
+                        ),
+                    )
         for rule in add:
             try:
-                made = self.client.write(f"security group {sg_id} rule", self.client.network.create_security_group_rule,
-                                         security_group_id=sg_id, **to_neutron(rule))
+                made = self.client.write(
+                    f"security group {sg_id} rule",
+                    self.client.network.create_security_group_rule,
+                    security_group_id=sg_id,
+                    **to_neutron(rule),
+                )
             except AlreadyExists:
                 continue  # already in effect (SecurityGroupRuleExists): the set is what was asked
-            undo.push(f"rule {made.id}", lambda rid=made.id: self.client.delete(
-                f"security group rule {rid}", self.client.network.delete_security_group_rule, rid, ignore_missing=False))
+            undo.push(
+                f"rule {made.id}",
+                lambda rid=made.id: self.client.delete(
+                    f"security group rule {rid}",
+                    self.client.network.delete_security_group_rule,
+                    rid,
+                    ignore_missing=False,
+                ),
+            )
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         wanted = dedupe_rules(req.rules)
         self.client.read(f"network {req.vpc}", self.client.network.get_network, req.vpc)
         with Rollback(f"security group {req.name}") as undo:
-            sg = self.client.write(f"security group {req.name}", self.client.network.create_security_group, name=req.name,
-                                   description=f"mcinfra:vpc={req.vpc}")
-            undo.push(f"security group {sg.id}", lambda: self.client.delete(
-                f"security group {sg.id}", self.client.network.delete_security_group, sg.id, ignore_missing=False))
+            sg = self.client.write(
+                f"security group {req.name}",
+                self.client.network.create_security_group,
+                name=req.name,
+                description=f"mcinfra:vpc={req.vpc}",
+            )
+            undo.push(
+                f"security group {sg.id}",
+                lambda: self.client.delete(
+                    f"security group {sg.id}", self.client.network.delete_security_group, sg.id, ignore_missing=False
+                ),
+            )
             have = [r for r in (from_neutron(x) for x in self._rules(sg.id)) if r is not None]
-            self._change(sg.id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted],
-                         undo=undo)
+            self._change(
+                sg.id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted], undo=undo
+            )
             return self._info(sg, self._rules(sg.id))
 
     def get(self, iid: IID) -> SecurityGroupInfo:
@@ -128,7 +182,9 @@ class OpenStackSecurityGroupHandler(SecurityGroupHandler):
 
     def list(self) -> list[SecurityGroupInfo]:
         # the project's "default" group is Neutron's own and cannot be deleted: not listed
-        groups = [g for g in self.client.list("security groups", self.client.network.security_groups) if g.name != "default"]
+        groups = [
+            g for g in self.client.list("security groups", self.client.network.security_groups) if g.name != "default"
+        ]
         rules: dict[str, list[Any]] = {}
         for r in self.client.list("security group rules", self.client.network.security_group_rules):
             rules.setdefault(r.security_group_id, []).append(r)
@@ -138,7 +194,9 @@ class OpenStackSecurityGroupHandler(SecurityGroupHandler):
         sg = self._group(iid.system_id)
         if sg.name == "default":
             raise NotFound(f"[openstack] security group {sg.id} is the project's default group")
-        self.client.delete(f"security group {sg.id}", self.client.network.delete_security_group, sg.id, ignore_missing=False)
+        self.client.delete(
+            f"security group {sg.id}", self.client.network.delete_security_group, sg.id, ignore_missing=False
+        )
 
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         self._group(iid.system_id)

@@ -11,9 +11,19 @@ from mcinfra.drivers.openstack.client import OpenStackClient
 
 
 def spec_info(flavor: Any, region: str) -> SpecInfo:
-    return SpecInfo(name=flavor.name, region=region, vcpus=flavor.vcpus, memory_mib=flavor.ram,
-                    disk_gb=flavor.disk, extra={"id": flavor.id, "is_public": flavor.is_public,
-                                                "ephemeral_gb": flavor.ephemeral, "swap_mb": flavor.swap or 0})
+    return SpecInfo(
+        name=flavor.name,
+        region=region,
+        vcpus=flavor.vcpus,
+        memory_mib=flavor.ram,
+        disk_gb=flavor.disk,
+        extra={
+            "id": flavor.id,
+            "is_public": flavor.is_public,
+            "ephemeral_gb": flavor.ephemeral,
+            "swap_mb": flavor.swap or 0,
+        },
+    )
 
 
 class OpenStackSpecHandler(SpecHandler):

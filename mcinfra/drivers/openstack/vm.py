@@ -140,8 +140,12 @@ class OpenStackVMHandler(VMHandler):
             root_disk_type=meta.get(META_DISK_TYPE) or ("volume" if size else "local"),
             root_disk_size=int(size) if size else flavor.get("disk"),
             created_at=_created(server.created_at),
-            extra={"nova_status": server.status, "task_state": server.task_state, "port_id": port.id if port else None,
-                   "fault": (server.fault or {}).get("message") if getattr(server, "fault", None) else None},
+            extra={
+                "nova_status": server.status,
+                "task_state": server.task_state,
+                "port_id": port.id if port else None,
+                "fault": (server.fault or {}).get("message") if getattr(server, "fault", None) else None,
+            },
         )
 
     def _image_names(self) -> dict[str, str]:
@@ -172,12 +176,17 @@ class OpenStackVMHandler(VMHandler):
         return vm_status(server.status, server.task_state)
 
     def statuses(self) -> dict[str, VMStatus]:
-        return {s.id: vm_status(s.status, s.task_state) for s in self.client.list("servers", self.client.compute.servers)}
+        return {
+            s.id: vm_status(s.status, s.task_state) for s in self.client.list("servers", self.client.compute.servers)
+        }
 
     # ------------------------------------------------------------ start
     def _wait_active(self, server_id: str) -> Any:
-        server = self.client.wait(f"server {server_id} to become ACTIVE", lambda: self._server(server_id),
-                                  lambda s: s.status in ("ACTIVE", "ERROR"))
+        server = self.client.wait(
+            f"server {server_id} to become ACTIVE",
+            lambda: self._server(server_id),
+            lambda s: s.status in ("ACTIVE", "ERROR"),
+        )
         if server.status == "ERROR":
             from mcinfra.core.errors import CloudError
 
@@ -207,19 +216,39 @@ class OpenStackVMHandler(VMHandler):
         ext_id = self.client.external_network_id if self.client.options.floating_ip else None
         zone = req.zone or self.client.zone
         with Rollback(f"vm {req.name}") as undo:
-            port = self.client.write(f"port for {req.name}", self.client.network.create_port, network_id=req.vpc, name=req.name,
-                                     fixed_ips=[{"subnet_id": req.subnet}], security_groups=list(req.security_groups))
-            undo.push(f"port {port.id}", lambda: self.client.delete(f"port {port.id}", self.client.network.delete_port, port.id,
-                                                                    ignore_missing=False))
-            params: dict[str, Any] = {"name": req.name, "flavor_id": flavor.id, "networks": [{"port": port.id}],
-                                      "key_name": req.keypair, "metadata": {}}
+            port = self.client.write(
+                f"port for {req.name}",
+                self.client.network.create_port,
+                network_id=req.vpc,
+                name=req.name,
+                fixed_ips=[{"subnet_id": req.subnet}],
+                security_groups=list(req.security_groups),
+            )
+            undo.push(
+                f"port {port.id}",
+                lambda: self.client.delete(
+                    f"port {port.id}", self.client.network.delete_port, port.id, ignore_missing=False
+                ),
+            )
+            params: dict[str, Any] = {
+                "name": req.name,
+                "flavor_id": flavor.id,
+                "networks": [{"port": port.id}],
+                "key_name": req.keypair,
+                "metadata": {},
+            }
             if zone:
                 params["availability_zone"] = zone
             if req.root_disk_size is not None or req.root_disk_type:
                 size = req.root_disk_size or flavor.disk or 10
-                bdm: dict[str, Any] = {"boot_index": 0, "uuid": image.id, "source_type": "image",
-                                       "destination_type": "volume", "volume_size": size,
-                                       "delete_on_termination": True}
+                bdm: dict[str, Any] = {
+                    "boot_index": 0,
+                    "uuid": image.id,
+                    "source_type": "image",
+                    "destination_type": "volume",
+                    "volume_size": size,
+                    "delete_on_termination": True,
+                }
                 if req.root_disk_type:
                     bdm["volume_type"] = req.root_disk_type
                     params["metadata"][META_DISK_TYPE] = req.root_disk_type
@@ -231,10 +260,18 @@ class OpenStackVMHandler(VMHandler):
             undo.push(f"server {server.id}", lambda: self._delete_server(server.id))
             self._wait_active(server.id)
             if ext_id:
-                fip = self.client.write(f"floating ip for {req.name}", self.client.network.create_ip, floating_network_id=ext_id,
-                                        port_id=port.id)
-                undo.push(f"floating ip {fip.id}", lambda: self.client.delete(
-                    f"floating ip {fip.id}", self.client.network.delete_ip, fip.id, ignore_missing=False))
+                fip = self.client.write(
+                    f"floating ip for {req.name}",
+                    self.client.network.create_ip,
+                    floating_network_id=ext_id,
+                    port_id=port.id,
+                )
+                undo.push(
+                    f"floating ip {fip.id}",
+                    lambda: self.client.delete(
+                        f"floating ip {fip.id}", self.client.network.delete_ip, fip.id, ignore_missing=False
+                    ),
+                )
             return self.get(IID(name_id=req.name, system_id=server.id))
 
     # ------------------------------------------------------------ control

@@ -22,8 +22,13 @@ from mcinfra.drivers.openstack.client import OpenStackClient
 CIDR_NOTE = re.compile(r"mcinfra:cidr=(\S+)")
 ROUTER_INTERFACE = "network:router_interface"
 #: ports Neutron itself keeps on a network; they do not make it "in use"
-NETWORK_OWNED = ("network:router_interface", "network:dhcp", "network:router_gateway",
-                 "network:router_interface_distributed", "network:ha_router_replicated_interface")
+NETWORK_OWNED = (
+    "network:router_interface",
+    "network:dhcp",
+    "network:router_gateway",
+    "network:router_interface_distributed",
+    "network:ha_router_replicated_interface",
+)
 
 
 def vpc_cidr(description: str | None, subnet_cidrs: list[str]) -> str:
@@ -40,8 +45,12 @@ def vpc_cidr(description: str | None, subnet_cidrs: list[str]) -> str:
 
 
 def subnet_info(sub: Any) -> SubnetInfo:
-    return SubnetInfo(iid=IID(name_id=sub.name or sub.id, system_id=sub.id), cidr=sub.cidr, zone=None,
-                      extra={"gateway_ip": sub.gateway_ip, "enable_dhcp": sub.is_dhcp_enabled})
+    return SubnetInfo(
+        iid=IID(name_id=sub.name or sub.id, system_id=sub.id),
+        cidr=sub.cidr,
+        zone=None,
+        extra={"gateway_ip": sub.gateway_ip, "enable_dhcp": sub.is_dhcp_enabled},
+    )
 
 
 class OpenStackVPCHandler(VPCHandler):
@@ -67,8 +76,12 @@ class OpenStackVPCHandler(VPCHandler):
         )
 
     def _router_ports(self, net_id: str) -> list[Any]:
-        return self.client.list(f"router ports of network {net_id}", self.client.network.ports, network_id=net_id,
-                                device_owner=ROUTER_INTERFACE)
+        return self.client.list(
+            f"router ports of network {net_id}",
+            self.client.network.ports,
+            network_id=net_id,
+            device_owner=ROUTER_INTERFACE,
+        )
 
     def _routers(self, net_id: str) -> list[str]:
         return sorted({p.device_id for p in self._router_ports(net_id)})
@@ -86,15 +99,33 @@ class OpenStackVPCHandler(VPCHandler):
 
     # ------------------------------------------------------------ create
     def _add_subnet(self, net_id: str, router_id: str | None, sn: SubnetReq, undo: Rollback) -> Any:
-        sub = self.client.write(f"subnet {sn.name}", self.client.network.create_subnet, network_id=net_id, name=sn.name,
-                                cidr=sn.cidr, ip_version=4)
-        undo.push(f"subnet {sub.id}", lambda: self.client.delete(f"subnet {sub.id}", self.client.network.delete_subnet, sub.id,
-                                                                  ignore_missing=False))
+        sub = self.client.write(
+            f"subnet {sn.name}",
+            self.client.network.create_subnet,
+            network_id=net_id,
+            name=sn.name,
+            cidr=sn.cidr,
+            ip_version=4,
+        )
+        undo.push(
+            f"subnet {sub.id}",
+            lambda: self.client.delete(
+                f"subnet {sub.id}", self.client.network.delete_subnet, sub.id, ignore_missing=False
+            ),
+        )
         if router_id:
-            self.client.write(f"router {router_id} interface", self.client.network.add_interface_to_router, router_id,
-                              subnet=sub.id)
-            undo.push(f"router interface {sub.id}", lambda: self.client.write(
-                f"router {router_id} interface", self.client.network.remove_interface_from_router, router_id, subnet=sub.id))
+            self.client.write(
+                f"router {router_id} interface", self.client.network.add_interface_to_router, router_id, subnet=sub.id
+            )
+            undo.push(
+                f"router interface {sub.id}",
+                lambda: self.client.write(
+                    f"router {router_id} interface",
+                    self.client.network.remove_interface_from_router,
+                    router_id,
+                    subnet=sub.id,
+                ),
+            )
         return sub
 
     def create(self, req: VPCReq) -> VPCInfo:
@@ -104,18 +135,37 @@ class OpenStackVPCHandler(VPCHandler):
             raise InvalidRequest(str(exc), field="subnets") from exc
         ext_id = self.client.external_network_id
         with Rollback(f"vpc {req.name}") as undo:
-            net = self.client.write(f"network {req.name}", self.client.network.create_network, name=req.name,
-                                    description=f"mcinfra:cidr={req.cidr}")
-            undo.push(f"network {net.id}", lambda: self.client.delete(f"network {net.id}", self.client.network.delete_network,
-                                                                      net.id, ignore_missing=False))
-            router = self.client.write(f"router {req.name}", self.client.network.create_router, name=req.name,
-                                       external_gateway_info={"network_id": ext_id})
-            undo.push(f"router {router.id}", lambda: self.client.delete(f"router {router.id}", self.client.network.delete_router,
-                                                                        router.id, ignore_missing=False))
+            net = self.client.write(
+                f"network {req.name}",
+                self.client.network.create_network,
+                name=req.name,
+                description=f"mcinfra:cidr={req.cidr}",
+            )
+            undo.push(
+                f"network {net.id}",
+                lambda: self.client.delete(
+                    f"network {net.id}", self.client.network.delete_network, net.id, ignore_missing=False
+                ),
+            )
+            router = self.client.write(
+                f"router {req.name}",
+                self.client.network.create_router,
+                name=req.name,
+                external_gateway_info={"network_id": ext_id},
+            )
+            undo.push(
+                f"router {router.id}",
+                lambda: self.client.delete(
+                    f"router {router.id}", self.client.network.delete_router, router.id, ignore_missing=False
+                ),
+            )
             subnets = [self._add_subnet(net.id, router.id, sn, undo) for sn in req.subnets]
-        return VPCInfo(iid=IID(name_id=req.name, system_id=net.id), cidr=req.cidr,
-                       subnets=sorted((subnet_info(s) for s in subnets), key=lambda s: s.iid.name_id),
-                       extra={"status": net.status, "mtu": net.mtu, "routers": [router.id]})
+        return VPCInfo(
+            iid=IID(name_id=req.name, system_id=net.id),
+            cidr=req.cidr,
+            subnets=sorted((subnet_info(s) for s in subnets), key=lambda s: s.iid.name_id),
+            extra={"status": net.status, "mtu": net.mtu, "routers": [router.id]},
+        )
 
     # ------------------------------------------------------------ delete
     def _users(self, net_id: str, subnet_id: str | None = None) -> list[str]:
@@ -136,18 +186,27 @@ class OpenStackVPCHandler(VPCHandler):
             raise InUse(f"[openstack] network {net.id} is used by {', '.join(users)}")
         for port in self._router_ports(net.id):
             for fixed in port.fixed_ips or []:
-                self.client.write(f"router {port.device_id} interface",
-                                  self.client.network.remove_interface_from_router,
-                                  port.device_id, subnet=fixed["subnet_id"])
+                self.client.write(
+                    f"router {port.device_id} interface",
+                    self.client.network.remove_interface_from_router,
+                    port.device_id,
+                    subnet=fixed["subnet_id"],
+                )
             self._delete_router_if_unused(port.device_id)
         self.client.delete(f"network {net.id}", self.client.network.delete_network, net.id, ignore_missing=False)
 
     def _delete_router_if_unused(self, router_id: str) -> None:
-        left = self.client.list(f"ports of router {router_id}", self.client.network.ports, device_id=router_id,
-                                device_owner=ROUTER_INTERFACE)
+        left = self.client.list(
+            f"ports of router {router_id}",
+            self.client.network.ports,
+            device_id=router_id,
+            device_owner=ROUTER_INTERFACE,
+        )
         if not left:
             with contextlib.suppress(NotFound):
-                self.client.delete(f"router {router_id}", self.client.network.delete_router, router_id, ignore_missing=False)
+                self.client.delete(
+                    f"router {router_id}", self.client.network.delete_router, router_id, ignore_missing=False
+                )
 
     # ------------------------------------------------------------ subnets
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
@@ -156,12 +215,14 @@ class OpenStackVPCHandler(VPCHandler):
         cidr = vpc_cidr(net.description, [s.cidr for s in existing])
         new = ipaddress.ip_network(subnet.cidr)
         if cidr and not new.subnet_of(ipaddress.ip_network(cidr)):  # type: ignore[arg-type]
-            raise InvalidRequest(f"subnet {subnet.name!r} CIDR {subnet.cidr} is not inside the VPC CIDR {cidr}",
-                                 field="subnet")
+            raise InvalidRequest(
+                f"subnet {subnet.name!r} CIDR {subnet.cidr} is not inside the VPC CIDR {cidr}", field="subnet"
+            )
         for s in existing:
             if new.overlaps(ipaddress.ip_network(s.cidr)):
-                raise InvalidRequest(f"subnet {subnet.name!r} CIDR {subnet.cidr} overlaps subnet {s.id} ({s.cidr})",
-                                     field="subnet")
+                raise InvalidRequest(
+                    f"subnet {subnet.name!r} CIDR {subnet.cidr} overlaps subnet {s.id} ({s.cidr})", field="subnet"
+                )
         routers = self._routers(net.id)
         with Rollback(f"subnet {subnet.name}") as undo:
             made = self._add_subnet(net.id, routers[0] if routers else None, subnet, undo)
@@ -176,8 +237,12 @@ class OpenStackVPCHandler(VPCHandler):
             raise InUse(f"[openstack] subnet {subnet.system_id} is used by {', '.join(users)}")
         for port in self._router_ports(net.id):
             if any(f.get("subnet_id") == subnet.system_id for f in port.fixed_ips or []):
-                self.client.write(f"router {port.device_id} interface",
-                                  self.client.network.remove_interface_from_router,
-                                  port.device_id, subnet=subnet.system_id)
-        self.client.delete(f"subnet {subnet.system_id}", self.client.network.delete_subnet, subnet.system_id,
-                           ignore_missing=False)
+                self.client.write(
+                    f"router {port.device_id} interface",
+                    self.client.network.remove_interface_from_router,
+                    port.device_id,
+                    subnet=subnet.system_id,
+                )
+        self.client.delete(
+            f"subnet {subnet.system_id}", self.client.network.delete_subnet, subnet.system_id, ignore_missing=False
+        )
