@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from mcinfra.core.errors import CloudError, NotFound
+from mcinfra.core.errors import CloudError, NotFound, Unsupported
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
 from mcinfra.drivers.kit import Rollback
@@ -28,6 +28,16 @@ GROUP_NOTE = re.compile(r"mcinfra:port=(\d+)(?: monitor=(\d+))?")
 
 def group_note(port: int, monitor_port: int) -> str:
     return f"mcinfra:port={port} monitor={monitor_port}"
+
+
+def check_protocols(listener: str, pool: str) -> None:
+    """Octavia's listener/pool protocol pairs (api-ref general.inc): of mcinfra's TCP and UDP, a
+    listener takes a pool of its own protocol only."""
+    if listener != pool:
+        raise Unsupported(
+            f"[openstack] Octavia cannot pair a {listener} listener with a {pool} pool "
+            "(api-ref 'Protocol Combinations (Listener/Pool)')"
+        )
 
 
 def _created(value: Any) -> datetime | None:
@@ -152,6 +162,7 @@ class OpenStackNLBHandler(NLBHandler):
 
     # ------------------------------------------------------------ create / delete
     def create(self, req: NLBReq) -> NLBInfo:
+        check_protocols(req.listener.protocol, req.vm_group.protocol)
         subnet_id = self._vip_subnet(req.vpc)
         self._vm_addresses(req.vm_group.vms)  # every VM exists before anything is made
         with Rollback(f"nlb {req.name}") as undo:
@@ -327,60 +338,51 @@ class OpenStackNLBHandler(NLBHandler):
 
     def change_listener(self, iid: IID, listener: Listener) -> Listener:
         lb, old, pool, _, _ = self._pool_of(iid.system_id)
-        # a listener's protocol and port are immutable in Octavia: replace it, pool kept
-        if old is not None:
-            self._change(lb.id, "listener", self.client.load_balancer.delete_listener, old.id, ignore_missing=False)
-        self._change(
+        check_protocols(listener.protocol, pool.protocol)
+        # a listener's protocol and port are immutable in Octavia, and a pool is the default of
+        # one listener only: the old listener goes first, and comes back if the new one fails
+        with Rollback(f"listener of {lb.id}") as undo:
+            if old is not None:
+                self._change(lb.id, "listener", self.client.load_balancer.delete_listener, old.id, ignore_missing=False)
+                undo.push(f"listener {old.id}", lambda: self._listener(lb, old.protocol, old.protocol_port, pool.id))
+            self._listener(lb, listener.protocol, listener.port, pool.id)
+        return self.get(iid).listener
+
+    def _listener(self, lb: Any, protocol: str, port: int, pool_id: str) -> Any:
+        return self._change(
             lb.id,
             "listener",
             self.client.load_balancer.create_listener,
             name=lb.name,
             loadbalancer_id=lb.id,
-            protocol=listener.protocol,
-            protocol_port=listener.port,
-            default_pool_id=pool.id,
+            protocol=protocol,
+            protocol_port=port,
+            default_pool_id=pool_id,
         )
-        return self.get(iid).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
         lb, listener, pool, members, _monitor = self._pool_of(iid.system_id)
+        if vm_group.protocol != pool.protocol:
+            # Octavia pairs TCP listeners with TCP pools and UDP with UDP, and a pool's protocol
+            # is immutable: with mcinfra's TCP/UDP there is no other protocol the listener takes
+            check_protocols(listener.protocol if listener is not None else vm_group.protocol, vm_group.protocol)
         current = self._info(lb)
         vms = [m.name for m in members]
-        if vm_group.protocol != pool.protocol:
-            # a pool's protocol is immutable: a new pool takes over as the listener's default
-            with Rollback(f"pool of {lb.id}") as undo:
-                new = self._make_pool(
-                    lb.id,
-                    lb.name,
-                    VMGroup(protocol=vm_group.protocol, port=vm_group.port, vms=vms),
-                    current.health_checker,
-                    undo,
+        if members and members[0].protocol_port != vm_group.port:
+            # member ports are immutable: members on the new port come first, then the old go
+            with Rollback(f"members of {lb.id}") as undo:
+                self._add_members(lb.id, pool.id, vms, vm_group.port, current.health_checker.port, undo)
+            for m in members:
+                self._change(
+                    lb.id, "member", self.client.load_balancer.delete_member, m.id, pool.id, ignore_missing=False
                 )
-                if listener is not None:
-                    self._change(
-                        lb.id,
-                        "listener",
-                        self.client.load_balancer.update_listener,
-                        listener.id,
-                        default_pool_id=new.id,
-                    )
-            self._change(lb.id, "pool", self.client.load_balancer.delete_pool, pool.id, ignore_missing=False)
-        else:
-            if members and members[0].protocol_port != vm_group.port:
-                # member ports are immutable: the members are made again on the new port
-                for m in members:
-                    self._change(
-                        lb.id, "member", self.client.load_balancer.delete_member, m.id, pool.id, ignore_missing=False
-                    )
-                with Rollback(f"members of {lb.id}") as undo:
-                    self._add_members(lb.id, pool.id, vms, vm_group.port, current.health_checker.port, undo)
-            self._change(
-                lb.id,
-                "pool",
-                self.client.load_balancer.update_pool,
-                pool.id,
-                description=group_note(vm_group.port, current.health_checker.port),
-            )
+        self._change(
+            lb.id,
+            "pool",
+            self.client.load_balancer.update_pool,
+            pool.id,
+            description=group_note(vm_group.port, current.health_checker.port),
+        )
         return self.get(iid).vm_group
 
     def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker:

@@ -168,3 +168,36 @@ def test_handler_lookups_by_name_and_id(fake: OpenStackFake, cloud: OpenStackSes
     assert regions["RegionTwo"].zones == []
     with pytest.raises(mcinfra.NotFound):
         cloud.vms().get(IID(name_id="x", system_id="nope"))
+
+
+def test_nlb_changes_replace_what_octavia_cannot_change(fake: OpenStackFake, cloud: OpenStackSession) -> None:
+    net = make_net(cloud)
+    vm = cloud.vms().start(VMReq(name="vm-1", image="ubuntu-22.04", spec="m1.small", vpc=net["vpc"],
+                                 subnet=net["subnet"], security_groups=[net["sg"]], keypair=net["key"]))
+    nlb = cloud.nlbs().create(NLBReq(name="n", vpc=net["vpc"], listener=Listener(protocol="UDP", port=53),
+                                     vm_group=VMGroup(protocol="UDP", port=53, vms=[vm.iid.system_id]),
+                                     health_checker=HealthChecker(protocol="TCP", port=22, interval=10, timeout=10,
+                                                                  threshold=3)))
+    assert (nlb.listener.protocol, nlb.vm_group.protocol, nlb.health_checker.port) == ("UDP", "UDP", 22)
+    # Octavia pairs UDP listeners with UDP pools only, and neither protocol can change in place
+    with pytest.raises(mcinfra.Unsupported):
+        cloud.nlbs().change_vm_group(nlb.iid, VMGroup(protocol="TCP", port=8080))
+    with pytest.raises(mcinfra.Unsupported):
+        cloud.nlbs().change_listener(nlb.iid, Listener(protocol="TCP", port=80))
+    fake.clear_requests()
+    group = cloud.nlbs().change_vm_group(nlb.iid, VMGroup(protocol="UDP", port=8080))
+    assert (group.protocol, group.port, group.vms) == ("UDP", 8080, [vm.iid.system_id])
+    assert cloud.nlbs().change_listener(nlb.iid, Listener(protocol="UDP", port=5353)).port == 5353
+    fake.inject("POST", r"/lbaas/listeners$", status=500, reason="injected", message="no")
+    with pytest.raises(mcinfra.CloudError):
+        cloud.nlbs().change_listener(nlb.iid, Listener(protocol="UDP", port=5454))
+    assert cloud.nlbs().get(nlb.iid).listener.port == 5353  # the old listener came back
+    hc = cloud.nlbs().change_health_checker(nlb.iid, HealthChecker(protocol="HTTP", port=8080, interval=5,
+                                                                   timeout=9, threshold=2))
+    assert (hc.protocol, hc.port, hc.interval, hc.timeout, hc.threshold) == ("HTTP", 8080, 5, 5, 2)
+    with pytest.raises(mcinfra.Unsupported):
+        cloud.nlbs().create(NLBReq(name="m", vpc=net["vpc"], listener=Listener(protocol="TCP", port=1),
+                                   vm_group=VMGroup(protocol="UDP", port=1), health_checker=hc))
+    assert cloud.nlbs().health(nlb.iid).all == [vm.iid.system_id]
+    assert cloud.nlbs().remove_vms(nlb.iid, [vm.iid.system_id]).vms == []
+    assert cloud.nlbs().get(nlb.iid).vm_group.port == 8080  # kept with no member left
