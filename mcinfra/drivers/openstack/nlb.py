@@ -55,12 +55,16 @@ class OpenStackNLBHandler(NLBHandler):
     def _get_lb(self, lb_id: str) -> Any:
         return self.client.read(f"load balancer {lb_id}", self.client.load_balancer.get_load_balancer, lb_id)
 
-    def _wait_active(self, lb_id: str) -> Any:
-        lb = self.client.wait(
-            f"load balancer {lb_id} to become ACTIVE",
+    def _wait_settled(self, lb_id: str) -> Any:
+        """The load balancer once it is out of PENDING_* (ACTIVE, or ERROR)."""
+        return self.client.wait(
+            f"load balancer {lb_id} to leave PENDING_*",
             lambda: self._get_lb(lb_id),
             lambda x: not str(x.provisioning_status).startswith("PENDING_"),
         )
+
+    def _wait_active(self, lb_id: str) -> Any:
+        lb = self._wait_settled(lb_id)
         if lb.provisioning_status != "ACTIVE":
             raise CloudError(
                 PROVIDER,
@@ -205,7 +209,7 @@ class OpenStackNLBHandler(NLBHandler):
         for fip in self.client.list("floating ips", self.client.network.ips, port_id=lb.vip_port_id):
             self.client.delete(f"floating ip {fip.id}", self.client.network.delete_ip, fip.id, ignore_missing=False)
         if str(lb.provisioning_status).startswith("PENDING_"):
-            self._wait_active(lb_id)
+            self._wait_settled(lb_id)  # Octavia deletes an ERROR load balancer, not a PENDING_* one
         self.client.delete(
             f"load balancer {lb_id}",
             self.client.load_balancer.delete_load_balancer,

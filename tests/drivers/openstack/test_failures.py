@@ -162,3 +162,15 @@ def test_keypair_failure_leaves_nothing(fake: OpenStackFake, cloud: OpenStackSes
     assert cloud.keypairs().list() == []
     with pytest.raises(McInfraError):
         cloud.keypairs().get(IID(name_id="k", system_id="k"))
+
+
+def test_load_balancer_that_fails_while_pending_is_still_deleted(fake: OpenStackFake, cloud: OpenStackSession) -> None:
+    net = make_net(cloud)
+    nlb = cloud.nlbs().create(NLBReq(
+        name="nlb-x", vpc=net["vpc"], listener=Listener(protocol="TCP", port=80),
+        vm_group=VMGroup(protocol="TCP", port=80, vms=[]),
+        health_checker=HealthChecker(protocol="TCP", port=80, interval=10, timeout=10, threshold=3)))
+    lb = fake.state.lbs[nlb.iid.system_id]
+    lb["provisioning_status"] = "ERROR"  # e.g. the amphora died after a change
+    cloud.nlbs().delete(nlb.iid)
+    assert fake.state.lbs == {} and fake.state.listeners == {}
