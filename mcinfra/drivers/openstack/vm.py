@@ -13,7 +13,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.errors import CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
 from mcinfra.drivers.kit import Rollback
@@ -188,8 +188,6 @@ class OpenStackVMHandler(VMHandler):
             lambda s: s.status in ("ACTIVE", "ERROR"),
         )
         if server.status == "ERROR":
-            from mcinfra.core.errors import CloudError
-
             fault = (getattr(server, "fault", None) or {}).get("message") or "the server went to ERROR"
             raise CloudError("openstack", "ServerBuildFailed", f"server {server_id}: {fault}")
         return server
