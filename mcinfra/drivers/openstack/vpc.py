@@ -179,9 +179,17 @@ class OpenStackVPCHandler(VPCHandler):
             users.append(p.device_id or p.id)
         return sorted(set(users))
 
+    def _groups_of(self, net_id: str) -> list[str]:
+        """Security groups made for this VPC. Neutron would delete the network under them (its
+        groups belong to the project), but in mcinfra a group belongs to its VPC, as on the
+        other clouds, so the VPC is in use while they exist."""
+        note = f"mcinfra:vpc={net_id}"
+        groups = self.client.list("security groups", self.client.network.security_groups)
+        return [g.id for g in groups if note in (g.description or "").split()]
+
     def delete(self, iid: IID) -> None:
         net = self._network(iid.system_id)
-        users = self._users(net.id)
+        users = self._users(net.id) + self._groups_of(net.id)
         if users:
             raise InUse(f"[openstack] network {net.id} is used by {', '.join(users)}")
         for port in self._router_ports(net.id):
