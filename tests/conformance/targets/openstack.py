@@ -34,6 +34,8 @@ def target() -> Iterator[Target]:
             options={"poll_interval": 0.001, "max_poll_interval": 0.01, "retry_base": 0.01, "wait_timeout": 10},
             state_timeout=10,
             reset=fake.reset,
+            # Cinder's default volume type (a boot volume of that type is made from the image)
+            root_disk_type="__DEFAULT__",
         )
         assert not fake.schema_errors, f"the OpenStack fake served answers its published material rejects: " \
                                        f"{fake.schema_errors}"
