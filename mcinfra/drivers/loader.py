@@ -17,10 +17,11 @@ BUILTIN = {
     "aws": "mcinfra.drivers.aws.driver:AwsDriver",
     "gcp": "mcinfra.drivers.gcp.driver:GcpDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
+    "openstack": "mcinfra.drivers.openstack.driver:OpenStackDriver",
     "alibaba": "mcinfra.drivers.alibaba.driver:AlibabaDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("azure", "openstack", "tencent")
+PLANNED = ("azure", "tencent")
 
 
 @dataclass(frozen=True)

@@ -102,14 +102,6 @@ class AliFake(LoopbackFake):
         self.errors: list[tuple[str, int, str]] = []
         super().__init__(routes(self.state), error_body=alibaba_error, validate=_validate if validate else None)
 
-    def start(self) -> AliFake:
-        super().start()
-        assert self._httpd is not None
-        # The SDK keeps connections alive and the server writes headers and body apart: without
-        # TCP_NODELAY each answer waits ~40 ms on Nagle + delayed ACK.
-        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return self
-
     def reset(self) -> None:
         """Drop every resource, recorded request, error and injected fault."""
         with self._lock:
