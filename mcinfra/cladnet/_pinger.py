@@ -14,6 +14,12 @@ import struct
 import sys
 import time
 
+#: warm: a target is warm after this many answers. The first can ride a session the other
+#: side is about to replace (it just restarted), so one answer proves little.
+WARM_ANSWERS = 2
+#: warm: seconds between echoes to a target that is not warm yet
+WARM_TICK = 0.25
+
 
 def _checksum(data: bytes) -> int:
     if len(data) % 2:
@@ -24,68 +30,94 @@ def _checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def main() -> None:
+class Pinger:
+    """ICMP echoes over one raw socket; ``clock`` and ``wait_readable`` are replaceable (tests)."""
+
+    def __init__(self, sock, ident, clock=time.monotonic, wait_readable=None):
+        self.sock = sock
+        self.ident = ident & 0xFFFF
+        self.clock = clock
+        self.wait_readable = wait_readable or (lambda t: bool(select.select([sock], [], [], t)[0]))
+        self.sent = {}  # (ip, seq) -> send time
+        self.rtts = {}  # ip -> [ms]
+
+    def send(self, ip, seq):
+        payload = b"cladnet-check" * 4
+        header = struct.pack("!BBHHH", 8, 0, 0, self.ident, seq)
+        packet = struct.pack("!BBHHH", 8, 0, _checksum(header + payload), self.ident, seq) + payload
+        self.sent[(ip, seq)] = self.clock()
+        with contextlib.suppress(OSError):
+            self.sock.sendto(packet, (ip, 0))
+
+    def receive(self, until, done):
+        """Collect echo replies until ``until`` (clock time) or ``done()``."""
+        while not done():
+            left = until - self.clock()
+            if left <= 0 or not self.wait_readable(left):
+                return
+            data, (ip, _) = self.sock.recvfrom(4096)
+            now = self.clock()
+            ihl = (data[0] & 0x0F) * 4
+            kind, _, _, rid, seq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+            if kind == 0 and rid == self.ident and (ip, seq) in self.sent:
+                self.rtts.setdefault(ip, []).append((now - self.sent.pop((ip, seq))) * 1000.0)
+
+    def warm(self, targets, wait):
+        """Echo every target until it answered ``WARM_ANSWERS`` times, ``wait`` s at most.
+
+        Returns, per target, the seconds it took (the tunnel's handshake included), or None.
+        """
+        start = self.clock()
+        deadline = start + wait
+        took = {}
+
+        def answered(ip):
+            return len(self.rtts.get(ip, ())) >= WARM_ANSWERS
+
+        def all_warm():
+            for ip in targets:
+                if ip not in took and answered(ip):
+                    took[ip] = self.clock() - start
+            return len(took) == len(targets)
+
+        seq = 0
+        while not all_warm() and self.clock() < deadline:
+            for ip in targets:
+                if ip not in took:
+                    self.send(ip, seq)
+            seq = (seq + 1) & 0xFFFF
+            self.receive(min(deadline, self.clock() + WARM_TICK), all_warm)
+        return {ip: took.get(ip) for ip in targets}
+
+    def measure(self, targets, count, interval, wait):
+        for i in range(count):
+            for ip in targets:
+                self.send(ip, i)
+            self.receive(self.clock() + interval, lambda: False)
+        self.receive(self.clock() + wait, lambda: not self.sent)
+        out = []
+        for ip in targets:
+            got = self.rtts.get(ip, [])
+            loss = 100.0 * (count - len(got)) / count
+            out.append(f"@@ {ip}\n{count} packets transmitted, {len(got)} received, {loss:.0f}% packet loss")
+            if got:
+                avg = sum(got) / len(got)
+                out.append(f"rtt min/avg/max/mdev = {min(got):.3f}/{avg:.3f}/{max(got):.3f}/0.000 ms")
+        return "\n".join(out)
+
+
+def main():
     mode, count, interval, wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
     targets = sys.argv[5:]
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    ident = os.getpid() & 0xFFFF
-    sent: dict[tuple[str, int], float] = {}
-    rtts: dict[str, list[float]] = {ip: [] for ip in targets}
-
-    def send(ip: str, seq: int) -> None:
-        payload = b"cladnet-check" * 4
-        header = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-        packet = struct.pack("!BBHHH", 8, 0, _checksum(header + payload), ident, seq) + payload
-        sent[(ip, seq)] = time.monotonic()
-        with contextlib.suppress(OSError):
-            sock.sendto(packet, (ip, 0))
-
-    def receive(until: float, done: object) -> None:
-        while not done():  # type: ignore[operator]
-            left = until - time.monotonic()
-            if left <= 0:
-                return
-            ready, _, _ = select.select([sock], [], [], left)
-            if not ready:
-                return
-            data, (ip, _) = sock.recvfrom(4096)
-            now = time.monotonic()
-            ihl = (data[0] & 0x0F) * 4
-            kind, _, _, rid, seq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
-            if kind == 0 and rid == ident and (ip, seq) in sent:
-                rtts[ip].append((now - sent.pop((ip, seq))) * 1000.0)
-
+    pinger = Pinger(sock, os.getpid())
     if mode == "warm":
-        # Unmeasured: brings tunnels up (handshakes). A target is warm after two answers: the
-        # first can ride a session the other side is about to replace (it just restarted).
-        deadline = time.monotonic() + wait
-        seq = 0
-
-        def warm() -> bool:
-            return all(len(rtts[ip]) >= 2 for ip in targets)
-
-        while time.monotonic() < deadline and not warm():
-            for ip in targets:
-                if len(rtts[ip]) < 2:
-                    send(ip, seq)
-            seq += 1
-            receive(min(deadline, time.monotonic() + 0.25), warm)
-        print("\n".join(f"@@ {ip}\n{'up' if len(rtts[ip]) >= 2 else 'no answer'}" for ip in targets))
-        return
-    for i in range(count):
-        for ip in targets:
-            send(ip, i)
-        receive(time.monotonic() + interval, lambda: False)
-    receive(time.monotonic() + wait, lambda: not sent)
-    out = []
-    for ip in targets:
-        got = rtts[ip]
-        loss = 100.0 * (count - len(got)) / count
-        out.append(f"@@ {ip}\n{count} packets transmitted, {len(got)} received, {loss:.0f}% packet loss")
-        if got:
-            avg = sum(got) / len(got)
-            out.append(f"rtt min/avg/max/mdev = {min(got):.3f}/{avg:.3f}/{max(got):.3f}/0.000 ms")
-    print("\n".join(out))
+        # Unmeasured: brings the tunnels up (handshakes); prints "up <seconds>" or "no answer".
+        took = pinger.warm(targets, wait)
+        print("\n".join(f"@@ {ip}\n" + ("no answer" if s is None else f"up {s:.3f}") for ip, s in took.items()))
+    else:
+        print(pinger.measure(targets, count, interval, wait))
 
 
-main()
+if __name__ == "__main__":
+    main()
