@@ -4,6 +4,7 @@ One ``ping`` process per destination costs a few forks each: with 50 VMs that is
 processes for one check. This sends ICMP echoes to every destination from one raw
 socket and prints, per destination, the same summary ``ping -q`` prints, so the caller
 parses both alike. Standard library only; argv: warm|measure count interval wait ip...
+(warm: ``w:<ip>`` = a watched peer, see ``Pinger.warm``).
 """
 
 import contextlib
@@ -19,6 +20,8 @@ import time
 WARM_ANSWERS = 2
 #: warm: seconds between echoes to a target that is not warm yet
 WARM_TICK = 0.25
+#: warm: a watched peer (it pings us) still silent after this many seconds is pinged back
+WARM_LATE = 2.0
 
 
 def _checksum(data: bytes) -> int:
@@ -40,6 +43,7 @@ class Pinger:
         self.wait_readable = wait_readable or (lambda t: bool(select.select([sock], [], [], t)[0]))
         self.sent = {}  # (ip, seq) -> send time
         self.rtts = {}  # ip -> [ms]
+        self.asked = set()  # IPs an echo request came from
 
     def send(self, ip, seq):
         payload = b"cladnet-check" * 4
@@ -61,10 +65,16 @@ class Pinger:
             kind, _, _, rid, seq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
             if kind == 0 and rid == self.ident and (ip, seq) in self.sent:
                 self.rtts.setdefault(ip, []).append((now - self.sent.pop((ip, seq))) * 1000.0)
+            elif kind == 8:  # a raw ICMP socket sees the requests the kernel answers, too
+                self.asked.add(ip)
 
-    def warm(self, targets, wait):
+    def warm(self, targets, wait, watch=()):
         """Echo every target until it answered ``WARM_ANSWERS`` times, ``wait`` s at most.
 
+        ``watch``: peers that ping us (we are their target). One whose requests have not
+        arrived after ``WARM_LATE`` s is pinged back: its side may hold a session we no
+        longer have (we restarted), which WireGuard would only renew after 15 s of silence;
+        our echo starts a fresh handshake. A healthy pair is thus started from one side only.
         Returns, per target, the seconds it took (the tunnel's handshake included), or None.
         """
         start = self.clock()
@@ -75,14 +85,15 @@ class Pinger:
             return len(self.rtts.get(ip, ())) >= WARM_ANSWERS
 
         def all_warm():
-            for ip in targets:
+            for ip in (*targets, *watch):
                 if ip not in took and answered(ip):
                     took[ip] = self.clock() - start
-            return len(took) == len(targets)
+            return all(ip in took for ip in targets) and all(ip in took or ip in self.asked for ip in watch)
 
         seq = 0
         while not all_warm() and self.clock() < deadline:
-            for ip in targets:
+            late = self.clock() - start >= WARM_LATE
+            for ip in (*targets, *(w for w in watch if late and w not in self.asked)):
                 if ip not in took:
                     self.send(ip, seq)
             seq = (seq + 1) & 0xFFFF
@@ -108,12 +119,14 @@ class Pinger:
 
 def main():
     mode, count, interval, wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-    targets = sys.argv[5:]
+    targets = [a for a in sys.argv[5:] if not a.startswith("w:")]
+    watch = [a[2:] for a in sys.argv[5:] if a.startswith("w:")]
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     pinger = Pinger(sock, os.getpid())
     if mode == "warm":
-        # Unmeasured: brings the tunnels up (handshakes); prints "up <seconds>" or "no answer".
-        took = pinger.warm(targets, wait)
+        # Unmeasured: brings the tunnels up (handshakes); prints "up <seconds>" or "no answer"
+        # per target (watched peers report on their own side).
+        took = pinger.warm(targets, wait, watch)
         print("\n".join(f"@@ {ip}\n" + ("no answer" if s is None else f"up {s:.3f}") for ip, s in took.items()))
     else:
         print(pinger.measure(targets, count, interval, wait))

@@ -198,11 +198,15 @@ def check(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, count: int = 3, con
     async def warm(p: _Peer) -> None:
         # Only the lower peer of each pair starts the handshake: two peers initiating at once
         # through stateful NAT can lose the conntrack race and wait 5 s for WireGuard's retry.
+        # The higher peer watches: a lower one whose echoes do not arrive (it may hold a stale
+        # session with us, e.g. we rebooted) is pinged back after 2 s, renewing the handshake.
         targets = [q.overlay_ip for q in peers if order[q.key] > order[p.key]]
-        if not targets or wait is None:
+        watch = [q.overlay_ip for q in peers if order[q.key] < order[p.key]]
+        if wait is None or not (targets or watch):
             return
         sess = await run.session(p)
-        took = parse_warm(await sess.run(remote.warm_script(targets, warmup), timeout=30.0 + warmup))
+        out = await sess.run(remote.warm_script(targets, warmup, watch), timeout=30.0 + warmup)
+        took = parse_warm(out)
         for ip in targets:
             wait.pairs[(p.key, by_ip[ip])] = took.get(ip)
         cold = {by_ip[ip] for ip in targets if took.get(ip) is None}

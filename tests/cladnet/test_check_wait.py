@@ -41,6 +41,12 @@ class FakeNet:
             self.inbox.append((self.now + self.rtt, reply, ip))
             self.inbox.sort()
 
+    def request_from(self, ip: str, after: float) -> None:
+        """An echo request from ``ip`` arrives ``after`` s from now (that peer pings us)."""
+        request = b"\x45" + b"\0" * 19 + struct.pack("!BBHHH", 8, 0, 0, 7, 0)
+        self.inbox.append((self.now + after, request, ip))
+        self.inbox.sort()
+
     def recvfrom(self, size: int) -> tuple[bytes, tuple[str, int]]:
         _, data, ip = self.inbox.pop(0)
         return data, (ip, 0)
@@ -82,6 +88,24 @@ def test_warm_is_bounded_and_reports_the_cold_target():
     assert net.sends["10.9.0.3"] >= 3 / pinger.WARM_TICK - 1
 
 
+def test_a_watched_peer_that_pings_us_is_not_pinged_back():
+    # healthy pair: the lower peer's echoes arrive, so only it initiates (no NAT race)
+    net = FakeNet({"10.9.0.1": 0.0})
+    net.request_from("10.9.0.1", 0.1)
+    took = make(net).warm([], 12, watch=["10.9.0.1"])
+    assert took == {} and net.sends["10.9.0.1"] == 0
+    assert net.now - 100.0 < 0.2  # done when its request came
+
+
+def test_a_silent_watched_peer_is_pinged_back_after_the_late_delay():
+    # we restarted; the lower peer's stale session never reaches us: we renew it ourselves
+    net = FakeNet({"10.9.0.1": 0.0, "10.9.0.3": 0.0})
+    took = make(net).warm(["10.9.0.3"], 12, watch=["10.9.0.1"])
+    assert took["10.9.0.3"] == pytest.approx(0.25, abs=0.01)
+    assert net.sends["10.9.0.1"] == 2  # from WARM_LATE on, until it answered twice
+    assert pinger.WARM_LATE <= net.now - 100.0 < pinger.WARM_LATE + 0.6
+
+
 def test_measure_counts_echoes_after_warm():
     net = FakeNet({"10.9.0.2": 0.0, "10.9.0.3": None})
     p = make(net)
@@ -106,8 +130,8 @@ def test_warm_up_report():
 
 
 def test_warm_script_carries_the_bound():
-    script = remote.warm_script(["10.9.0.2"], 12)
-    assert "warm 1 0 12 10.9.0.2" in script
+    script = remote.warm_script(["10.9.0.2"], 12, watch=["10.9.0.1"])
+    assert "warm 1 0 12 10.9.0.2 w:10.9.0.1" in script
     assert "no answer" in script and "up $((" in script  # the ping fallback reports too
 
 
