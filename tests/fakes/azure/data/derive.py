@@ -66,8 +66,7 @@ SKIP_RECORDED = ("/extensions/", "/runCommand", "/runCommands/", "/reapply", "/r
 DROP = {"description", "readOnly", "title", "example", "x-ms-client-name", "x-ms-identifiers", "x-ms-secret",
         "x-ms-mutability", "x-ms-client-flatten", "x-ms-azure-resource", "x-ms-external", "x-ms-discriminator-value",
         "x-ms-client-default", "x-ms-enum", "x-nullable", "format", "default", "x-ms-flatten", "x-ms-pageable",
-        "externalDocs", "x-ms-arm-id-details", "x-ms-visibility", "minLength", "maxLength", "pattern", "discriminator",
-        "x-ms-client-flatten"}
+        "externalDocs", "x-ms-arm-id-details", "x-ms-visibility", "minLength", "maxLength", "pattern", "discriminator"}
 
 
 class Deriver:
