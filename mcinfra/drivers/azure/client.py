@@ -1,0 +1,296 @@
+"""The Azure session: credential, SDK clients, and the one choke point every SDK call goes through.
+
+Every call runs through :meth:`AzureClient.call`: the SDK's own retries are off (``retry_total=0``)
+and this layer retries throttling (always: the request was refused before it ran) and server or
+connection errors (only for idempotent calls), a bounded number of times within a bounded total
+wait. Every SDK exception leaves here as an mcinfra error, through the table in :func:`map_error`.
+Long-running operations are begun through ``call`` and waited for by :meth:`AzureClient.wait`,
+bounded by ``operation_timeout``; a Failed or Canceled operation is mapped like any other error.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
+from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.drivers.azure.options import AzureOptions
+
+log = logging.getLogger("mcinfra.drivers.azure")
+PROVIDER = "azure"
+ARM_SCOPE = "https://management.azure.com/.default"
+
+#: ARM error code -> mcinfra error (codes from Azure's documented error lists; see docs/azure.md)
+ERROR_TABLE: dict[str, type[McInfraError]] = {
+    "ResourceNotFound": NotFound,
+    "NotFound": NotFound,
+    "ResourceGroupNotFound": NotFound,
+    "PlatformImageNotFound": NotFound,
+    "InUseSubnetCannotBeDeleted": InUse,
+    "InUseNetworkSecurityGroupCannotBeDeleted": InUse,
+    "NicInUse": InUse,
+    "PublicIPAddressCannotBeDeleted": InUse,
+    "ResourceExists": AlreadyExists,
+}
+THROTTLE_CODES = frozenset({"TooManyRequests", "SubscriptionRequestsThrottled", "RetryableError"})
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+def error_code(exc: BaseException) -> tuple[str, int | None]:
+    """(ARM error code, HTTP status) of an azure-core exception."""
+    status = getattr(exc, "status_code", None)
+    err = getattr(exc, "error", None)
+    code = getattr(err, "code", None) or getattr(exc, "reason", None) or type(exc).__name__
+    return str(code), status
+
+
+def is_throttled(exc: BaseException) -> bool:
+    code, status = error_code(exc)
+    return status == 429 or code in THROTTLE_CODES
+
+
+def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    if isinstance(exc, HttpResponseError) and is_throttled(exc):
+        return True
+    if not idempotent:
+        return False
+    if isinstance(exc, HttpResponseError):
+        return (exc.status_code or 0) in RETRYABLE_STATUS
+    return isinstance(exc, (ServiceRequestError, ServiceResponseError))
+
+
+def map_error(exc: BaseException, what: str) -> McInfraError:
+    """The mcinfra error for an SDK exception raised by ``what`` (e.g. 'virtual_machines.get')."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+    if isinstance(exc, McInfraError):
+        return exc
+    code, status = error_code(exc)
+    if isinstance(exc, ClientAuthenticationError):
+        # azure-identity's messages name the failing credential and AADSTS code, never the secret
+        return CloudError(PROVIDER, "AuthenticationFailed", f"{what}: {type(exc).__name__}")
+    if isinstance(exc, HttpResponseError):
+        message = getattr(getattr(exc, "error", None), "message", None) or exc.reason or ""
+        text = f"{what}: {code}: {message}"
+        cls = ERROR_TABLE.get(code)
+        if cls is not None:
+            return cls(text)
+        if status == 404:
+            return NotFound(text)
+        retryable = is_throttled(exc) or (status or 0) in RETRYABLE_STATUS
+        return CloudError(PROVIDER, code, text, retryable=retryable)
+    if isinstance(exc, ServiceRequestError):
+        return CloudError(PROVIDER, "ConnectionError", f"{what}: {type(exc).__name__}", retryable=True)
+    return CloudError(PROVIDER, type(exc).__name__, f"{what}: {exc}")
+
+
+class _StaticToken:
+    """A fixed bearer token for the loopback fake: no identity endpoint is ever contacted."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("mcinfra-static-token", int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        from azure.core.credentials import AccessTokenInfo
+
+        return AccessTokenInfo("mcinfra-static-token", int(time.time()) + 3600)
+
+
+def _allow_http_policy() -> Any:
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class AllowHttp(SansIOHTTPPolicy):  # type: ignore[misc]
+        """Lets the bearer-token policy send to a plain-http loopback endpoint (gets, pages, LRO polls)."""
+
+        def on_request(self, request: Any) -> None:
+            request.context["enforce_https"] = False
+
+    return AllowHttp()
+
+
+class AzureClient:
+    def __init__(self, info: ConnectionInfo, opts: AzureOptions) -> None:
+        if not info.region:
+            raise InvalidRequest("an azure connection needs a region (a location such as koreacentral)",
+                                 field="region")
+        self.opts = opts
+        self.location: str = info.region
+        self.zone: str | None = info.zone or None
+        subscription = info.secret("subscription_id") or opts.subscription_id
+        if not subscription:
+            raise InvalidRequest("azure needs a subscription: credential 'subscription_id' or option "
+                                 "'subscription_id'", field="subscription_id")
+        self.subscription: str = subscription
+        self.group: str = opts.resource_group
+        self.credential = self._credential(info, opts)
+        self._clients: dict[str, Any] = {}
+        self._group_ready = False
+        #: SDK calls made (operation -> count), for figures and tests
+        self.calls: dict[str, int] = {}
+
+    @staticmethod
+    def _credential(info: ConnectionInfo, opts: AzureOptions) -> Any:
+        if opts.credential == "static":
+            return _StaticToken()
+        if opts.credential == "default":
+            from azure.identity import DefaultAzureCredential
+
+            return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        values = {k: info.secret(k) for k in ("tenant_id", "client_id", "client_secret")}
+        missing = [k for k, v in values.items() if not v]
+        if missing:
+            raise InvalidRequest(f"azure credentials need {', '.join(missing)} (or option credential='default')",
+                                 field="credentials")
+        from azure.identity import ClientSecretCredential
+
+        return ClientSecretCredential(values["tenant_id"], values["client_id"], values["client_secret"])
+
+    # ------------------------------------------------------------------ SDK clients
+    def _kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"retry_total": 0, "read_timeout": self.opts.request_timeout,
+                              "connection_timeout": min(self.opts.request_timeout, 30.0)}
+        if self.opts.poll_interval is not None:
+            kw["polling_interval"] = self.opts.poll_interval
+        if self.opts.base_url:
+            kw["base_url"] = self.opts.base_url
+            if self.opts.loopback:
+                kw["per_call_policies"] = [_allow_http_policy()]
+        return kw
+
+    def sdk(self, name: str) -> Any:
+        """One of ``compute``, ``network``, ``resources``, ``subscriptions`` (made once per session)."""
+        cli = self._clients.get(name)
+        if cli is None:
+            if name == "compute":
+                from azure.mgmt.compute import ComputeManagementClient as Cls
+            elif name == "network":
+                from azure.mgmt.network import NetworkManagementClient as Cls  # type: ignore[assignment]
+            elif name == "resources":
+                from azure.mgmt.resource.resources import ResourceManagementClient as Cls  # type: ignore[assignment]
+            else:
+                from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+                cli = SubscriptionClient(self.credential, **self._kwargs())
+                self._clients[name] = cli
+                return cli
+            cli = Cls(self.credential, self.subscription, **self._kwargs())
+            self._clients[name] = cli
+        return cli
+
+    def close(self) -> None:
+        for cli in self._clients.values():
+            try:
+                cli.close()
+            except Exception:  # closing is best effort: a dead session must not mask the caller's error
+                log.debug("closing %s failed", type(cli).__name__, exc_info=True)
+        self._clients.clear()
+        close = getattr(self.credential, "close", None)
+        if close is not None:
+            close()
+
+    # ------------------------------------------------------------------ the choke point
+    def call(self, sdk: str, path: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
+        """``<sdk client>.<path>(*args, **kwargs)`` (path like ``virtual_machines.get``), retried per
+        the policy, mapped on failure. Pagers are read to the end here; pollers are returned."""
+        from azure.core.paging import ItemPaged
+
+        group, _, method = path.rpartition(".")
+        target = getattr(self.sdk(sdk), group) if group else self.sdk(sdk)
+        fn: Callable[..., Any] = getattr(target, method)
+        attempt, waited = 0, 0.0
+        while True:
+            started = time.monotonic()
+            try:
+                out = fn(*args, **kwargs)
+                if isinstance(out, ItemPaged):
+                    out = list(out)  # later pages are fetched while iterating: inside the choke point
+            except Exception as exc:
+                delay = self.opts.retry_base * (2**attempt) * random.uniform(0.5, 1.0)
+                if (attempt < self.opts.retries and waited + delay <= self.opts.retry_max_wait
+                        and is_retryable(exc, idempotent=idempotent)):
+                    log.info("%s failed (%s), retry %d in %.2fs", path, error_code(exc)[0], attempt + 1, delay)
+                    attempt += 1
+                    waited += delay
+                    time.sleep(delay)
+                    continue
+                log.info("%s failed after %.1f ms: %s", path, (time.monotonic() - started) * 1000,
+                         error_code(exc)[0])
+                raise map_error(exc, path) from exc
+            self.calls[path] = self.calls.get(path, 0) + 1
+            return out
+
+    def wait(self, poller: Any, what: str) -> Any:
+        """The result of a long-running operation, waited for at most ``operation_timeout``."""
+        try:
+            result = poller.result(timeout=self.opts.operation_timeout)
+        except Exception as exc:
+            raise map_error(exc, what) from exc
+        if not poller.done():
+            raise CloudError(PROVIDER, "OperationTimeout",
+                             f"{what}: not finished after {self.opts.operation_timeout:.0f} s")
+        return result
+
+    def run(self, sdk: str, path: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
+        """Begin a long-running operation and wait for it."""
+        return self.wait(self.call(sdk, path, *args, idempotent=idempotent, **kwargs), path)
+
+    # ------------------------------------------------------------------ the resource group
+    def ensure_group(self) -> None:
+        """The connection's resource group exists (created, tagged as mcinfra's, when missing)."""
+        if self._group_ready:
+            return
+        try:
+            self.call("resources", "resource_groups.get", self.group, idempotent=True)
+        except NotFound:
+            from azure.mgmt.resource.resources.models import ResourceGroup
+
+            self.call("resources", "resource_groups.create_or_update", self.group,
+                      ResourceGroup(location=self.location, tags={"mcinfra-created": "true"}), idempotent=True)
+        self._group_ready = True
+
+    # ------------------------------------------------------------------ ids
+    def rid(self, provider_type: str, name: str) -> str:
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.group}/providers/"
+                f"{provider_type}/{name}")
+
+
+def split_id(system_id: str, default_group: str) -> tuple[str, str]:
+    """(resource group, name) of an ARM id; a bare name is taken in the connection's group."""
+    parts = system_id.strip("/").split("/")
+    if len(parts) >= 8 and parts[0].lower() == "subscriptions" and parts[2].lower() == "resourcegroups":
+        return parts[3], parts[7]
+    if "/" in system_id or not system_id:
+        raise NotFound(f"{system_id!r} is not an Azure resource id of this connection")
+    return default_group, system_id
+
+
+def last(ref: str | None) -> str:
+    return ref.rstrip("/").rsplit("/", 1)[-1] if ref else ""
+
+
+def same_id(a: str | None, b: str | None) -> bool:
+    """ARM ids compare case-insensitively."""
+    return bool(a) and bool(b) and a.lower() == b.lower()  # type: ignore[union-attr]
+
+
+def best_effort(step: Callable[[], Any], what: str) -> None:
+    """A clean-up step whose own failure must not hide the error being raised."""
+    try:
+        step()
+    except Exception as exc:
+        log.warning("clean-up %s failed: %s", what, type(exc).__name__)
+
+
+def text(value: Any) -> str:
+    """An SDK enum's wire value (``str()`` of the enum would give ``PROTOCOL.TCP``), or the string."""
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
