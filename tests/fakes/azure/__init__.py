@@ -44,6 +44,13 @@ class AzureFake(LoopbackFake):
         #: operation id -> (operation id of the request that started it, api-version)
         self._origin: dict[str, tuple[str, str]] = {}
 
+    def start(self) -> AzureFake:
+        super().start()
+        # the SDK keeps its connection open; without TCP_NODELAY the server's header and body writes
+        # meet the client's delayed ACK and every request takes ~40 ms
+        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[union-attr]
+        return self
+
     def reset(self) -> None:
         """Drop every resource, operation, recorded request and injected fault."""
         with self._lock:
