@@ -1,9 +1,9 @@
 """The Azure session: credential, SDK clients, and the one choke point every SDK call goes through.
 
 Every call runs through :meth:`AzureClient.call`: the SDK's own retries are off (``retry_total=0``)
-and this layer retries throttling (always: the request was refused before it ran) and server or
-connection errors (only for idempotent calls), a bounded number of times within a bounded total
-wait. Every SDK exception leaves here as an mcinfra error, through the table in :func:`map_error`.
+and the kit's RetryPolicy retries throttling on any call and server or connection errors on
+idempotent ones (ARM's PUT and DELETE are idempotent by contract). Every SDK exception leaves
+here as an mcinfra error, through :data:`TABLE`.
 Long-running operations are begun through ``call`` and waited for by :meth:`AzureClient.wait`,
 bounded by ``operation_timeout``; a Failed or Canceled operation is mapped like any other error.
 """
@@ -11,33 +11,34 @@ bounded by ``operation_timeout``; a Failed or Canceled operation is mapped like 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
-from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError, NotFound
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.azure.options import AzureOptions
+from mcinfra.drivers.kit import ErrorTable
 
 log = logging.getLogger("mcinfra.drivers.azure")
 PROVIDER = "azure"
 ARM_SCOPE = "https://management.azure.com/.default"
 
-#: ARM error code -> mcinfra error (codes from Azure's documented error lists; see docs/azure.md)
-ERROR_TABLE: dict[str, type[McInfraError]] = {
-    "ResourceNotFound": NotFound,
-    "NotFound": NotFound,
-    "ResourceGroupNotFound": NotFound,
-    "PlatformImageNotFound": NotFound,
-    "InUseSubnetCannotBeDeleted": InUse,
-    "InUseNetworkSecurityGroupCannotBeDeleted": InUse,
-    "NicInUse": InUse,
-    "PublicIPAddressCannotBeDeleted": InUse,
-    "ResourceExists": AlreadyExists,
-}
-THROTTLE_CODES = frozenset({"TooManyRequests", "SubscriptionRequestsThrottled", "RetryableError"})
-RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+#: ARM error codes -> mcinfra errors (codes from Azure's documented error lists; docs/azure.md)
+TABLE = ErrorTable(
+    PROVIDER,
+    not_found=frozenset({"ResourceNotFound", "NotFound", "ResourceGroupNotFound", "PlatformImageNotFound"}),
+    already_exists=frozenset({"ResourceExists"}),
+    in_use=frozenset({"InUseSubnetCannotBeDeleted", "InUseNetworkSecurityGroupCannotBeDeleted", "NicInUse",
+                      "PublicIPAddressCannotBeDeleted"}),
+    throttled=frozenset({"TooManyRequests", "SubscriptionRequestsThrottled"}),
+    transient=frozenset({"InternalServerError", "ServiceUnavailable", "RetryableError"}),
+    # ARM answers 409 for conflicts that are not duplicates (OperationNotAllowed on a busy VM):
+    # a duplicate name is found by the handlers' own GET, so the status alone decides 404 only
+    use_status=True,
+)
+#: 409 codes that are not "already exists"
+NOT_DUPLICATE_409 = frozenset({"OperationNotAllowed", "Conflict", "SkuNotAvailable"})
 
 
 def error_code(exc: BaseException) -> tuple[str, int | None]:
@@ -48,21 +49,13 @@ def error_code(exc: BaseException) -> tuple[str, int | None]:
     return str(code), status
 
 
-def is_throttled(exc: BaseException) -> bool:
-    code, status = error_code(exc)
-    return status == 429 or code in THROTTLE_CODES
-
-
-def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
-    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-
-    if isinstance(exc, HttpResponseError) and is_throttled(exc):
-        return True
-    if not idempotent:
-        return False
-    if isinstance(exc, HttpResponseError):
-        return (exc.status_code or 0) in RETRYABLE_STATUS
-    return isinstance(exc, (ServiceRequestError, ServiceResponseError))
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("Retry-After") if response is not None and response.headers else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def map_error(exc: BaseException, what: str) -> McInfraError:
@@ -76,16 +69,16 @@ def map_error(exc: BaseException, what: str) -> McInfraError:
         # azure-identity's messages name the failing credential and AADSTS code, never the secret
         return CloudError(PROVIDER, "AuthenticationFailed", f"{what}: {type(exc).__name__}")
     if isinstance(exc, HttpResponseError):
-        message = getattr(getattr(exc, "error", None), "message", None) or exc.reason or ""
-        text = f"{what}: {code}: {message}"
-        cls = ERROR_TABLE.get(code)
-        if cls is not None:
-            return cls(text)
-        if status == 404:
-            return NotFound(text)
-        retryable = is_throttled(exc) or (status or 0) in RETRYABLE_STATUS
-        return CloudError(PROVIDER, code, text, retryable=retryable)
+        message = f"{what}: {getattr(getattr(exc, 'error', None), 'message', None) or exc.reason or ''}"
+        if status == 409 and code in NOT_DUPLICATE_409:
+            return CloudError(PROVIDER, code, message)
+        return TABLE.error(code, message, status=status, retry_after=_retry_after(exc))
     if isinstance(exc, ServiceRequestError):
+        # the request never reached Azure: safe to try again on any call
+        return CloudError(PROVIDER, "ConnectionError", f"{what}: {type(exc).__name__}", throttled=True)
+    from azure.core.exceptions import ServiceResponseError
+
+    if isinstance(exc, ServiceResponseError):
         return CloudError(PROVIDER, "ConnectionError", f"{what}: {type(exc).__name__}", retryable=True)
     return CloudError(PROVIDER, type(exc).__name__, f"{what}: {exc}")
 
@@ -117,7 +110,7 @@ def _allow_http_policy() -> Any:
 
 
 class AzureClient:
-    def __init__(self, info: ConnectionInfo, opts: AzureOptions) -> None:
+    def __init__(self, info: SessionInfo, opts: AzureOptions) -> None:
         if not info.region:
             raise InvalidRequest("an azure connection needs a region (a location such as koreacentral)",
                                  field="region")
@@ -130,6 +123,7 @@ class AzureClient:
                                  "'subscription_id'", field="subscription_id")
         self.subscription: str = subscription
         self.group: str = opts.resource_group
+        self.retry = opts.retry_policy()
         self.credential = self._credential(info, opts)
         self._clients: dict[str, Any] = {}
         self._group_ready = False
@@ -137,7 +131,7 @@ class AzureClient:
         self.calls: dict[str, int] = {}
 
     @staticmethod
-    def _credential(info: ConnectionInfo, opts: AzureOptions) -> Any:
+    def _credential(info: SessionInfo, opts: AzureOptions) -> Any:
         if opts.credential == "static":
             return _StaticToken()
         if opts.credential == "default":
@@ -198,34 +192,29 @@ class AzureClient:
 
     # ------------------------------------------------------------------ the choke point
     def call(self, sdk: str, path: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
-        """``<sdk client>.<path>(*args, **kwargs)`` (path like ``virtual_machines.get``), retried per
-        the policy, mapped on failure. Pagers are read to the end here; pollers are returned."""
+        """``<sdk client>.<path>(*args, **kwargs)`` (path like ``virtual_machines.get``) under the kit's
+        RetryPolicy, SDK errors mapped. Pagers are read to the end here; pollers are returned (a
+        ``begin_*`` call sends the request that starts the operation; :meth:`wait` waits for it)."""
         from azure.core.paging import ItemPaged
 
         group, _, method = path.rpartition(".")
         target = getattr(self.sdk(sdk), group) if group else self.sdk(sdk)
         fn: Callable[..., Any] = getattr(target, method)
-        attempt, waited = 0, 0.0
-        while True:
+
+        def once() -> Any:
             started = time.monotonic()
             try:
                 out = fn(*args, **kwargs)
                 if isinstance(out, ItemPaged):
                     out = list(out)  # later pages are fetched while iterating: inside the choke point
             except Exception as exc:
-                delay = self.opts.retry_base * (2**attempt) * random.uniform(0.5, 1.0)
-                if (attempt < self.opts.retries and waited + delay <= self.opts.retry_max_wait
-                        and is_retryable(exc, idempotent=idempotent)):
-                    log.info("%s failed (%s), retry %d in %.2fs", path, error_code(exc)[0], attempt + 1, delay)
-                    attempt += 1
-                    waited += delay
-                    time.sleep(delay)
-                    continue
                 log.info("%s failed after %.1f ms: %s", path, (time.monotonic() - started) * 1000,
                          error_code(exc)[0])
                 raise map_error(exc, path) from exc
             self.calls[path] = self.calls.get(path, 0) + 1
             return out
+
+        return self.retry.run(once, idempotent=idempotent, what=path)
 
     def wait(self, poller: Any, what: str) -> Any:
         """The result of a long-running operation, waited for at most ``operation_timeout``."""
@@ -279,14 +268,6 @@ def last(ref: str | None) -> str:
 def same_id(a: str | None, b: str | None) -> bool:
     """ARM ids compare case-insensitively."""
     return bool(a) and bool(b) and a.lower() == b.lower()  # type: ignore[union-attr]
-
-
-def best_effort(step: Callable[[], Any], what: str) -> None:
-    """A clean-up step whose own failure must not hide the error being raised."""
-    try:
-        step()
-    except Exception as exc:
-        log.warning("clean-up %s failed: %s", what, type(exc).__name__)
 
 
 def text(value: Any) -> str:

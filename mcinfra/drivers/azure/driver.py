@@ -1,10 +1,29 @@
-"""The Azure driver class. The azure-mgmt SDKs are imported only by :meth:`AzureDriver.connect`."""
+"""The Azure driver and its session. The azure-mgmt SDKs are imported only by :meth:`AzureDriver.connect`
+(through the handler modules), never when this module is imported."""
 
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
-from mcinfra.core.handlers import Capabilities, CloudConnection, CloudDriver, ConnectionInfo, NameRules
+from mcinfra.core.handlers import (
+    Capabilities,
+    CloudDriver,
+    DriverSession,
+    ImageHandler,
+    KeyPairHandler,
+    NameRules,
+    NLBHandler,
+    RegionZoneHandler,
+    SecurityGroupHandler,
+    SessionInfo,
+    SpecHandler,
+    VMHandler,
+    VPCHandler,
+)
+
+if TYPE_CHECKING:
+    from mcinfra.drivers.azure.client import AzureClient
 
 MODULES = ("azure.mgmt.compute", "azure.mgmt.network", "azure.mgmt.resource.resources",
            "azure.mgmt.resource.subscriptions", "azure.identity")
@@ -33,12 +52,64 @@ class AzureDriver(CloudDriver):
                 return f"{module} is not installed"
         return None
 
-    def connect(self, info: ConnectionInfo) -> CloudConnection:
+    def connect(self, info: SessionInfo) -> DriverSession:
         from mcinfra.core.errors import DriverNotInstalled
+        from mcinfra.drivers.azure.options import AzureOptions
 
+        options = AzureOptions.parse(self.provider, info.options)  # bad options fail before any SDK work
         missing = self.check_installed()
         if missing:
             raise DriverNotInstalled(self.provider, self.extra, missing)
-        from mcinfra.drivers.azure.connection import AzureConnection
+        from mcinfra.drivers.azure.client import AzureClient
 
-        return AzureConnection(info)
+        return AzureSession(info, AzureClient(info, options))
+
+
+class AzureSession(DriverSession):
+    def __init__(self, info: SessionInfo, client: AzureClient) -> None:
+        super().__init__(info)
+        self.client = client
+        from mcinfra.drivers.azure.image import AzureImageHandler
+        from mcinfra.drivers.azure.vm import AzureVMHandler
+
+        self._images = AzureImageHandler(client)
+        self._vms = AzureVMHandler(client, self._images)
+
+    def vpcs(self) -> VPCHandler:
+        from mcinfra.drivers.azure.vpc import AzureVPCHandler
+
+        return AzureVPCHandler(self.client)
+
+    def security_groups(self) -> SecurityGroupHandler:
+        from mcinfra.drivers.azure.security_group import AzureSecurityGroupHandler
+
+        return AzureSecurityGroupHandler(self.client)
+
+    def keypairs(self) -> KeyPairHandler:
+        from mcinfra.drivers.azure.keypair import AzureKeyPairHandler
+
+        return AzureKeyPairHandler(self.client)
+
+    def vms(self) -> VMHandler:
+        return self._vms
+
+    def nlbs(self) -> NLBHandler:
+        from mcinfra.drivers.azure.nlb import AzureNLBHandler
+
+        return AzureNLBHandler(self.client, self._vms)
+
+    def region_zones(self) -> RegionZoneHandler:
+        from mcinfra.drivers.azure.region_zone import AzureRegionZoneHandler
+
+        return AzureRegionZoneHandler(self.client)
+
+    def images(self) -> ImageHandler:
+        return self._images
+
+    def specs(self) -> SpecHandler:
+        from mcinfra.drivers.azure.spec import AzureSpecHandler
+
+        return AzureSpecHandler(self.client)
+
+    def close(self) -> None:
+        self.client.close()

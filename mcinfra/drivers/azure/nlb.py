@@ -17,7 +17,8 @@ from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
 from mcinfra.drivers.azure.client import AzureClient, same_id, split_id, text
 from mcinfra.drivers.azure.names import check_name
-from mcinfra.drivers.azure.vm import AzureVMHandler, Rollback
+from mcinfra.drivers.azure.vm import AzureVMHandler
+from mcinfra.drivers.kit import Rollback
 
 TAG_VPC, TAG_TIMEOUT = "mcinfra-vpc", "mcinfra-hc-timeout"
 FRONTEND, POOL, PROBE, RULE = "frontend", "vm-group", "health-checker", "listener"
@@ -125,14 +126,14 @@ class AzureNLBHandler(NLBHandler):
             pass
         ids = self._ids(req.name)
         pip_name = f"{req.name}-pip"
-        with Rollback() as undo:
+        with Rollback(f"nlb {req.name}") as undo:
             if req.type == "PUBLIC":
                 pip = self.c.run("network", "public_ip_addresses.begin_create_or_update", group, pip_name,
                                  nm.PublicIPAddress(location=self.c.location,
                                                     sku=nm.PublicIPAddressSku(name="Standard"),
                                                     public_ip_allocation_method="Static", tags={"mcinfra": "true"}),
                                  idempotent=True)
-                undo.add("NLB public IP", lambda: self.vms._delete("network", "public_ip_addresses", group, pip_name))
+                undo.push("NLB public IP", lambda: self.vms._delete("network", "public_ip_addresses", group, pip_name))
                 frontend = nm.FrontendIPConfiguration(name=FRONTEND, public_ip_address=nm.PublicIPAddress(id=pip.id))
             else:
                 if not vnet.subnets:
@@ -154,7 +155,7 @@ class AzureNLBHandler(NLBHandler):
                     probe=nm.SubResource(id=ids["probe"]))])
             poller = self.c.call("network", "load_balancers.begin_create_or_update", group, req.name, body,
                                  idempotent=True)
-            undo.add("NLB", lambda: self.vms._delete("network", "load_balancers", group, req.name))
+            undo.push("NLB", lambda: self.vms._delete("network", "load_balancers", group, req.name))
             lb = self.c.wait(poller, "load_balancers.begin_create_or_update")
             self._join(lb, list(nics.values()), undo)
             return self.info(self.find(lb.id))
@@ -168,7 +169,7 @@ class AzureNLBHandler(NLBHandler):
             ipc.load_balancer_backend_address_pools = [*(ipc.load_balancer_backend_address_pools or []),
                                                        BackendAddressPool(id=pool_id)]
             self._put_nic(nic)
-            undo.add(f"pool membership of {nic.name}", lambda n=nic: self._leave(n.id, pool_id))
+            undo.push(f"pool membership of {nic.name}", lambda n=nic: self._leave(n.id, pool_id))
 
     def _put_nic(self, nic: Any) -> Any:
         group, _ = split_id(nic.id, self.c.group)
@@ -213,7 +214,7 @@ class AzureNLBHandler(NLBHandler):
         if there:
             raise AlreadyExists(f"load balancer {lb.name!r} already has {', '.join(there)}")
         nics = self.vms.nic_ids(vms)
-        with Rollback() as undo:
+        with Rollback(f"nlb {lb.name} members") as undo:
             self._join(lb, list(nics.values()), undo)
         return self.info(self.find(lb.id)).vm_group
 

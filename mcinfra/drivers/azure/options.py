@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from mcinfra.core.errors import InvalidRequest
+from mcinfra.drivers.kit import DriverOptions
 
 #: marketplace images images.list reports (publisher:offer:sku; the newest version of each)
 DEFAULT_IMAGES = (
@@ -17,8 +17,8 @@ DEFAULT_IMAGES = (
 )
 
 
-class AzureOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AzureOptions(DriverOptions):
+    """Retries: the kit's ``retry_attempts``/``retry_base``/``retry_budget`` (the SDK's own are off)."""
 
     #: the resource group everything of this connection lives in (created if missing)
     resource_group: str = Field(default="mcinfra", min_length=1, max_length=90, pattern=r"^[-\w._()]+$")
@@ -39,11 +39,6 @@ class AzureOptions(BaseModel):
     images: tuple[str, ...] = DEFAULT_IMAGES
     #: key type of generated key pairs
     key_type: Literal["ed25519", "rsa"] = "ed25519"
-    #: retry policy: attempts after the first, first backoff (s), bound on the total wait (s)
-    retries: int = Field(default=4, ge=0, le=10)
-    retry_base: float = Field(default=0.5, ge=0)
-    retry_max_wait: float = Field(default=30.0, ge=0)
-
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, v: str | None) -> str | None:
@@ -60,15 +55,8 @@ class AzureOptions(BaseModel):
     def loopback(self) -> bool:
         return bool(self.base_url) and urlsplit(self.base_url or "").hostname in ("127.0.0.1", "localhost", "::1")
 
-    @classmethod
-    def parse(cls, raw: dict[str, Any]) -> AzureOptions:
-        try:
-            opts = cls(**raw)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "options"
-            raise InvalidRequest(f"azure option {field!r}: {err['msg']}", field=field) from None
-        if opts.credential == "static" and not opts.loopback:
-            raise InvalidRequest("azure option 'credential': 'static' is for a loopback base_url only",
-                                 field="credential")
-        return opts
+    @model_validator(mode="after")
+    def _static_only_on_loopback(self) -> AzureOptions:
+        if self.credential == "static" and not self.loopback:
+            raise ValueError("credential 'static' is for a loopback base_url only")
+        return self

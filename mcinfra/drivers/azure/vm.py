@@ -14,16 +14,16 @@ in ``mcinfra-*`` tags.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
-from mcinfra.drivers.azure.client import AzureClient, best_effort, last, same_id, split_id, text
+from mcinfra.drivers.azure.client import AzureClient, last, same_id, split_id, text
 from mcinfra.drivers.azure.image import AzureImageHandler
 from mcinfra.drivers.azure.names import check_name
+from mcinfra.drivers.kit import Rollback
 
 TAG_KEYPAIR, TAG_IMAGE, TAG_VPC = "mcinfra-keypair", "mcinfra-image", "mcinfra-vpc"
 VM_USER = "cb-user"
@@ -53,24 +53,6 @@ def vm_status(view: Any) -> VMStatus:
         return POWER[power]
     # provisioned (or updating) but no power state reported yet: still coming up
     return VMStatus.CREATING if provisioning in ("", "succeeded", "updating") else VMStatus.FAILED
-
-
-class Rollback:
-    """Undo steps for a half-made create, run in reverse when the create fails."""
-
-    def __init__(self) -> None:
-        self.steps: list[tuple[str, Callable[[], Any]]] = []
-
-    def add(self, what: str, step: Callable[[], Any]) -> None:
-        self.steps.append((what, step))
-
-    def __enter__(self) -> Rollback:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            for what, step in reversed(self.steps):
-                best_effort(step, what)
 
 
 class AzureVMHandler(VMHandler):
@@ -179,12 +161,12 @@ class AzureVMHandler(VMHandler):
         zone = req.zone or self.c.zone
         zones = [zone] if zone else None
         nic_name, pip_name, disk_name = f"{req.name}-nic", f"{req.name}-pip", f"{req.name}-osdisk"
-        with Rollback() as undo:
+        with Rollback(f"vm {req.name}") as undo:
             pip = self.c.run("network", "public_ip_addresses.begin_create_or_update", group, pip_name,
                              nm.PublicIPAddress(location=self.c.location, sku=nm.PublicIPAddressSku(name="Standard"),
                                                 public_ip_allocation_method="Static", zones=zones,
                                                 tags={"mcinfra": "true"}), idempotent=True)
-            undo.add("public IP", lambda: self._delete("network", "public_ip_addresses", group, pip_name))
+            undo.push("public IP", lambda: self._delete("network", "public_ip_addresses", group, pip_name))
             nic_body = nm.NetworkInterface(
                 location=self.c.location, tags={"mcinfra": "true"},
                 network_security_group=nm.NetworkSecurityGroup(id=req.security_groups[0])
@@ -194,7 +176,7 @@ class AzureVMHandler(VMHandler):
                     public_ip_address=nm.PublicIPAddress(id=pip.id))])
             poller = self.c.call("network", "network_interfaces.begin_create_or_update", group, nic_name, nic_body,
                                  idempotent=True)
-            undo.add("NIC", lambda: self._delete("network", "network_interfaces", group, nic_name))
+            undo.push("NIC", lambda: self._delete("network", "network_interfaces", group, nic_name))
             nic = self.c.wait(poller, "network_interfaces.begin_create_or_update")
             body = cm.VirtualMachine(
                 location=self.c.location, zones=zones,
@@ -218,7 +200,7 @@ class AzureVMHandler(VMHandler):
             poller = self.c.call("compute", "virtual_machines.begin_create_or_update", group, req.name, body,
                                  idempotent=True)
             # accepted, so it exists even if it then fails: undo it before the NIC it holds
-            undo.add("VM", lambda: self._delete("compute", "virtual_machines", group, req.name))
+            undo.push("VM", lambda: self._delete("compute", "virtual_machines", group, req.name))
             vm = self.c.wait(poller, "virtual_machines.begin_create_or_update")
             return self.info(vm)
 
