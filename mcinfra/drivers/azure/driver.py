@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
 from typing import TYPE_CHECKING
 
 from mcinfra.core.handlers import (
@@ -25,8 +25,9 @@ from mcinfra.core.handlers import (
 if TYPE_CHECKING:
     from mcinfra.drivers.azure.client import AzureClient
 
-MODULES = ("azure.mgmt.compute", "azure.mgmt.network", "azure.mgmt.resource.resources",
-           "azure.mgmt.resource.subscriptions", "azure.identity")
+#: the azure extra's distributions; looked up by metadata, which imports none of them
+DISTRIBUTIONS = ("azure-mgmt-compute", "azure-mgmt-network", "azure-mgmt-resource",
+                 "azure-mgmt-resource-subscriptions", "azure-identity")
 
 
 class AzureDriver(CloudDriver):
@@ -44,12 +45,11 @@ class AzureDriver(CloudDriver):
         )
 
     def check_installed(self) -> str | None:
-        for module in MODULES:
+        for dist in DISTRIBUTIONS:
             try:
-                if importlib.util.find_spec(module) is None:
-                    return f"{module} is not installed"
-            except ModuleNotFoundError:
-                return f"{module} is not installed"
+                importlib.metadata.distribution(dist)
+            except importlib.metadata.PackageNotFoundError:
+                return f"{dist} is not installed"
         return None
 
     def connect(self, info: SessionInfo) -> DriverSession:
