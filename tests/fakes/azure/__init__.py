@@ -76,10 +76,12 @@ class AzureFake(LoopbackFake):
 
     # ------------------------------------------------------------ validation of every answer
     def handle(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> Response:
-        resp = super().handle(method, raw_path, headers, raw)
-        if not self.check:
-            return resp
+        # one lock around the answer and its check: the SDK's LRO pollers run in their own threads,
+        # so "the last recorded request" is only this answer's request while the lock is held
         with self._lock:
+            resp = super().handle(method, raw_path, headers, raw)
+            if not self.check:
+                return resp
             req = self.requests[-1]
             found = self.routes.match(method, req.path)
             try:
