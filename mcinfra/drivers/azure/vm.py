@@ -108,7 +108,7 @@ class AzureVMHandler(VMHandler):
             private_ip=ipc.private_ip_address if ipc is not None else None,
             vm_user=(vm.os_profile.admin_username if vm.os_profile else None) or VM_USER,
             image=urn,
-            spec=vm.hardware_profile.vm_size if vm.hardware_profile else "",
+            spec=text(vm.hardware_profile.vm_size) if vm.hardware_profile else "",
             vpc=subnet_id.split("/subnets/")[0] if subnet_id else tags.get(TAG_VPC, ""),
             subnet=subnet_id,
             security_groups=[nic.network_security_group.id] if nic is not None and nic.network_security_group else [],
