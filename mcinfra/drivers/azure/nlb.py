@@ -239,7 +239,8 @@ class AzureNLBHandler(NLBHandler):
         up = set()
         for addr in (result.load_balancer_backend_addresses or []) if result is not None else []:
             ref = addr.network_interface_ip_configuration_id
-            ref_id = getattr(ref, "id", ref)
+            # api 2026-03-01 answers the IP configuration's id; older versions an object holding it
+            ref_id = ref if isinstance(ref, str) else ref.get("id") if hasattr(ref, "get") else None
             vm = members.get(str(ref_id).lower()) if ref_id else None
             if vm and text(addr.state).lower() == "up":
                 up.add(vm)

@@ -109,3 +109,16 @@ def test_validator_rejects_unknown_key_status_and_code() -> None:
         v.check_error(500, {"error": {"code": "ResourceNotFound", "message": "gone"}})
     with pytest.raises(v.SchemaViolation):
         v.check_operation_status({"status": "Failed"})  # a failure must say why
+
+
+def test_health_answer_follows_the_sdk_api_version() -> None:
+    # 2026-03-01 (what the SDK sends) made networkInterfaceIPConfigurationId a string; the 2024-05-01
+    # stand-in has an object there. The fake first served the old shape and the SDK read it as text.
+    ok = {"up": 1, "down": 0, "loadBalancerBackendAddresses": [
+        {"ipAddress": "10.0.0.4", "networkInterfaceIPConfigurationId": "/subscriptions/s/x/ipConfigurations/c",
+         "state": "Up"}]}
+    v.check_response("LoadBalancerLoadBalancingRules_Health", "2026-03-01", 200, ok)
+    old = json.loads(json.dumps(ok))
+    old["loadBalancerBackendAddresses"][0]["networkInterfaceIPConfigurationId"] = {"id": "/x"}
+    with pytest.raises(v.SchemaViolation):
+        v.check_response("LoadBalancerLoadBalancingRules_Health", "2026-03-01", 200, old)

@@ -141,3 +141,24 @@ def test_terminate_removes_nic_and_public_ip(cloud: AzureSession, fake: AzureFak
     cloud.vms().terminate(vm.iid)
     assert (names(fake, VM), names(fake, NIC), names(fake, PIP)) == ([], [], [])
     assert cloud.vms().status(iid(vm.iid.system_id)).value == "NotExist"
+
+
+def test_nlb_health_reads_azure_probe_states(cloud: AzureSession, fake: AzureFake, net: Net) -> None:
+    from mcinfra.core.models import HealthChecker, Listener, NLBReq, VMGroup
+
+    vms = [cloud.vms().start(net.vm_req(n)).iid for n in ("vm-1", "vm-2")]
+    nlb = cloud.nlbs().create(NLBReq(name="nlb-1", vpc=net.vpc.iid.system_id, type="INTERNAL",
+                                     listener=Listener(protocol="UDP", port=53),
+                                     vm_group=VMGroup(protocol="UDP", port=53, vms=[v.system_id for v in vms]),
+                                     health_checker=HealthChecker(protocol="HTTP", port=80, interval=5, timeout=5,
+                                                                  threshold=2)))
+    assert nlb.type == "INTERNAL" and nlb.listener.ip and nlb.listener.protocol == "UDP"
+    assert (nlb.health_checker.protocol, nlb.health_checker.port) == ("HTTP", 80)
+    fake.state.op_polls = 1
+    health = cloud.nlbs().health(nlb.iid)
+    assert sorted(health.healthy) == sorted(v.system_id for v in vms) and health.unhealthy == []
+    cloud.vms().suspend(vms[0])
+    health = cloud.nlbs().health(nlb.iid)
+    assert health.unhealthy == [vms[0].system_id] and health.healthy == [vms[1].system_id]
+    posts = fake.find("POST", r"/loadBalancingRules/listener/health$")
+    assert len(posts) == 2  # a long-running POST each time, its result read through Location

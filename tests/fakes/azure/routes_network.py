@@ -588,7 +588,7 @@ class Network:
                 vm = props(nic).get("virtualMachine")
                 up = bool(vm) and self.s.power.get(vm["id"].lower()) == "running"
                 addresses.append({"ipAddress": props(ipc)["privateIPAddress"],
-                                  "networkInterfaceIPConfigurationId": {"id": ref["id"]},
+                                  "networkInterfaceIPConfigurationId": ref["id"],
                                   "state": "Up" if up else "Down",
                                   **({} if up else {"reason": "Probe failed: the backend did not answer"})})
             return {"up": sum(a["state"] == "Up" for a in addresses),

@@ -56,6 +56,10 @@ OPERATIONS: list[tuple[str, str, list[str]]] = [
         "LoadBalancerLoadBalancingRules_Health",
     ]),
     ("2022-12-01", SUBS, ["Subscriptions_ListLocations"]),
+    # the one 2026-03-01 network file staged; its health answer differs from 2024-05-01's
+    # (networkInterfaceIPConfigurationId became a string id)
+    ("2026-03-01", "network/resource-manager/Microsoft.Network/Network/stable/2026-03-01/loadBalancer.json",
+     ["LoadBalancerLoadBalancingRules_Health"]),
 ]
 
 #: recorded calls on resources the fake does not serve (left out of golden/)
