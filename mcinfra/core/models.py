@@ -18,7 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: A user name: a letter, then letters, digits, '-' or '_'; 1..63 characters.
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+# \Z, not $: "$" also matches before a trailing newline, and "vpc-01\n" is not "vpc-01"
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}\Z")
 NAME_RULE = "1-63 characters: a letter, then letters, digits, '-' or '_'"
 
 
