@@ -19,6 +19,21 @@ IMAGE = "Canonical:ubuntu-24_04-lts:server:latest"
 SPEC = "Standard_B1s"
 
 
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name resolution of anything but loopback fails: no SDK or identity call can leave the machine."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def guarded(host: object, *args: object, **kwargs: object) -> object:
+        if host not in ("127.0.0.1", "localhost", "::1", b"127.0.0.1", None):
+            raise OSError(f"test guard: {host!r} is not loopback")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
 @pytest.fixture(scope="module")
 def fake() -> Iterator[AzureFake]:
     with AzureFake() as f:

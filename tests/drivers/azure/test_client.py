@@ -219,3 +219,14 @@ def test_fake_answers_are_all_validated(cloud: AzureSession, fake: AzureFake, ne
     cloud.vms().start(net.vm_req())
     assert fake.validated > 0 and fake.schema_errors == []
     assert json.dumps(fake.state.resources)  # state stays plain JSON
+
+
+def test_a_real_endpoint_cannot_be_reached_from_tests(fake: AzureFake) -> None:
+    from mcinfra.core.handlers import SessionInfo
+
+    info = SessionInfo(name="x", provider="azure", region="koreacentral",
+                       credentials={"subscription_id": "s", "tenant_id": "t", "client_id": "c", "client_secret": "x"})
+    session = AzureDriver().connect(info)
+    with pytest.raises(CloudError):  # the identity endpoint is refused by the guard, and mapped
+        session.vpcs().list()
+    session.close()
