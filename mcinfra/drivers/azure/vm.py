@@ -61,13 +61,22 @@ class AzureVMHandler(VMHandler):
         self.images = images
 
     # ------------------------------------------------------------------ lookups
-    def find(self, system_id: str) -> Any:
+    def find(self, system_id: str, *, with_view: bool = False) -> Any:
         group, name = split_id(system_id, self.c.group)
-        return self.c.call("compute", "virtual_machines.get", group, name, idempotent=True)
+        return self.c.call("compute", "virtual_machines.get", group, name, idempotent=True,
+                           **({"expand": "instanceView"} if with_view else {}))
 
     def view(self, vm: Any) -> Any:
+        """The instance view: the one that came with the VM (``$expand=instanceView``), else a GET."""
+        if vm.instance_view is not None:
+            return vm.instance_view
         group, _ = split_id(vm.id, self.c.group)
         return self.c.call("compute", "virtual_machines.instance_view", group, vm.name, idempotent=True)
+
+    def listed(self) -> list[Any]:
+        """Every VM of the connection's group, each with its instance view, in one paged list."""
+        self.c.ensure_group()
+        return self.c.call("compute", "virtual_machines.list", self.c.group, expand="instanceView", idempotent=True)
 
     def nic_of(self, vm: Any) -> Any | None:
         refs = vm.network_profile.network_interfaces if vm.network_profile else []
@@ -209,12 +218,10 @@ class AzureVMHandler(VMHandler):
 
     # ------------------------------------------------------------------ VMHandler
     def get(self, iid: IID) -> VMInfo:
-        return self.info(self.find(iid.system_id))
+        return self.info(self.find(iid.system_id, with_view=True))
 
     def list(self) -> list[VMInfo]:
-        self.c.ensure_group()
-        return [self.info(vm) for vm in self.c.call("compute", "virtual_machines.list", self.c.group,
-                                                      idempotent=True)]
+        return [self.info(vm) for vm in self.listed()]
 
     def list_iids(self) -> list[IID]:
         self.c.ensure_group()
@@ -223,29 +230,18 @@ class AzureVMHandler(VMHandler):
 
     def status(self, iid: IID) -> VMStatus:
         try:
-            vm = self.find(iid.system_id)
-        except NotFound:
-            return VMStatus.NOT_EXIST
-        try:
-            return vm_status(self.view(vm))
+            return vm_status(self.view(self.find(iid.system_id, with_view=True)))
         except NotFound:
             return VMStatus.NOT_EXIST
 
     def statuses(self) -> dict[str, VMStatus]:
-        self.c.ensure_group()
-        out = {}
-        for vm in self.c.call("compute", "virtual_machines.list", self.c.group, idempotent=True):
-            try:
-                out[vm.id] = vm_status(self.view(vm))
-            except NotFound:
-                continue
-        return out
+        return {vm.id: vm_status(self.view(vm)) for vm in self.listed()}
 
     def _action(self, iid: IID, verb: str) -> VMStatus:
         vm = self.find(iid.system_id)
         group, _ = split_id(vm.id, self.c.group)
         self.c.run("compute", f"virtual_machines.begin_{verb}", group, vm.name)
-        return vm_status(self.view(vm))
+        return self.status(IID(name_id=vm.name, system_id=vm.id))
 
     def suspend(self, iid: IID) -> VMStatus:
         return self._action(iid, "deallocate")

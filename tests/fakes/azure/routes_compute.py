@@ -36,8 +36,11 @@ class Compute:
         return f"{rg_prefix(req.params['sub'], req.params['rg'])}/providers/{T_KEY}/{req.params['key']}"
 
     # ------------------------------------------------------------ VMs
-    def render_vm(self, vm: dict[str, Any]) -> dict[str, Any]:
-        return copy.deepcopy(vm)
+    def render_vm(self, vm: dict[str, Any], req: Request | None = None) -> dict[str, Any]:
+        out = copy.deepcopy(vm)
+        if req is not None and req.q("$expand") == "instanceView":
+            out["properties"]["instanceView"] = self.view_of(vm)
+        return out
 
     def put_vm(self, req: Request) -> Response:
         sub, rg, name = req.params["sub"], req.params["rg"], req.params["vm"]
@@ -136,15 +139,17 @@ class Compute:
         return self.s.accepted_put(req, op, sub, self.render_vm(vm), True)
 
     def get_vm(self, req: Request) -> Any:
-        return self.render_vm(self.s.need(self.vm_id(req)))
+        return self.render_vm(self.s.need(self.vm_id(req)), req)
 
     def list_vms(self, req: Request) -> Any:
         self.s.check_group(req.params["sub"], req.params["rg"])
         vms = sorted(self.s.of_type(req.params["sub"], req.params["rg"], T_VM), key=lambda v: v["name"])
-        return self.s.page(req, [self.render_vm(v) for v in vms])
+        return self.s.page(req, [self.render_vm(v, req) for v in vms])
 
     def instance_view(self, req: Request) -> Any:
-        vm = self.s.need(self.vm_id(req))
+        return self.view_of(self.s.need(self.vm_id(req)))
+
+    def view_of(self, vm: dict[str, Any]) -> dict[str, Any]:
         rid = vm["id"].lower()
         state = vm["properties"]["provisioningState"]
         statuses = [{"code": f"ProvisioningState/{state.lower()}", "level": "Info" if state != "Failed" else "Error",
