@@ -59,10 +59,11 @@ class AzureImageHandler(ImageHandler):
         return publisher, offer, sku, version, img
 
     def get(self, name: str) -> ImageInfo:
-        publisher, offer, sku, _, img = self.resolve(name)
-        version = parse_urn(name)[3]
+        """The image a URN names; ``latest`` is resolved, so the system id is the exact version's URN
+        (the one ``list`` shows) while ``name_id`` keeps the name asked for."""
+        publisher, offer, sku, version, img = self.resolve(name)
         info = image_info(publisher, offer, sku, version, img)
-        return info.model_copy(update={"extra": {**info.extra, "exact_version": img.name}})
+        return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id)})
 
     def list(self) -> list[ImageInfo]:
         out = []

@@ -1,15 +1,18 @@
-"""VPC = virtual network (VNet); subnets are its subnets. A VNet's system id is its ARM id, a
-subnet's is the subnet's ARM id (``<vnet id>/subnets/<name>``)."""
+"""VPC = virtual network (VNet); subnets are its subnets. A VNet's system id is its ARM id, a subnet's
+is the subnet's ARM id (``<vnet id>/subnets/<name>``). A VNet with network security groups made for
+it (their ``mcinfra-vpc`` tag) is in use, as a VPC with security groups is on other clouds."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mcinfra.core.errors import AlreadyExists, NotFound
+from mcinfra.core.errors import AlreadyExists, InUse, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
-from mcinfra.drivers.azure.client import AzureClient, split_id, text
+from mcinfra.drivers.azure.client import AzureClient, same_id, split_id, text
 from mcinfra.drivers.azure.names import check_name
+
+TAG_VPC = "mcinfra-vpc"
 
 
 def subnet_info(sn: Any) -> SubnetInfo:
@@ -64,6 +67,12 @@ class AzureVPCHandler(VPCHandler):
     def delete(self, iid: IID) -> None:
         vnet = self.find(iid.system_id)  # NotFound first: ARM answers 204 for a delete of nothing
         group, _ = split_id(vnet.id, self.c.group)
+        # an NSG belongs to no VNet in Azure, so Azure would let the VNet go and leave security groups
+        # made for it behind; as on the other clouds, a VPC with security groups is in use
+        nsgs = self.c.call("network", "network_security_groups.list", group, idempotent=True)
+        users = [n.name for n in nsgs if same_id((n.tags or {}).get(TAG_VPC), vnet.id)]
+        if users:
+            raise InUse(f"virtual network {vnet.name!r} has security groups made for it: {', '.join(users)}")
         self.c.run("network", "virtual_networks.begin_delete", group, vnet.name, idempotent=True)
 
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:

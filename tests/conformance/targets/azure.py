@@ -4,6 +4,7 @@ is checked against Azure's published schemas; a violation fails the run here."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,8 +18,12 @@ def target() -> Iterator[Target]:
     pytest.importorskip("azure.mgmt.compute", reason="the azure extra (azure-mgmt-*) is not installed")
     from tests.fakes.azure import SUBSCRIPTION, AzureFake
 
+    # Azure OS disks are 30-4095 GB (Ubuntu's image is 30 GB); a managed-disk SKU names the type
+    disk = {"root_disk_type": "Premium_LRS", "root_disk_size": 64}
+    known = {f.name for f in dataclasses.fields(Target)}
     with AzureFake(op_polls=1) as fake:
         yield Target(
+            **{k: v for k, v in disk.items() if k in known},
             provider="azure",
             credentials={"subscription_id": SUBSCRIPTION},
             region="koreacentral",
