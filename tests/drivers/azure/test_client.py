@@ -230,3 +230,21 @@ def test_a_real_endpoint_cannot_be_reached_from_tests(fake: AzureFake) -> None:
     with pytest.raises(CloudError):  # the identity endpoint is refused by the guard, and mapped
         session.vpcs().list()
     session.close()
+
+
+def test_vpc_with_its_security_groups_is_in_use(cloud: AzureSession, net: Net) -> None:
+    with pytest.raises(InUse, match="nsg-1"):
+        cloud.vpcs().delete(net.vpc.iid)  # Azure itself would delete it and orphan the NSG
+    cloud.security_groups().delete(net.sg.iid)
+    cloud.vpcs().delete(net.vpc.iid)
+
+
+def test_image_latest_resolves_to_the_listed_version(cloud: AzureSession) -> None:
+    got = cloud.images().get("Canonical:ubuntu-24_04-lts:server:latest")
+    assert got.iid.name_id == "Canonical:ubuntu-24_04-lts:server:latest"
+    assert got.iid.system_id == "Canonical:ubuntu-24_04-lts:server:24.04.202502210"
+    assert got.iid.system_id in {i.iid.system_id for i in cloud.images().list()}
+    with pytest.raises(NotFound):
+        cloud.images().get("Canonical:ubuntu-24_04-lts:server:1.2.3")
+    with pytest.raises(InvalidRequest):
+        cloud.images().get("ubuntu")
