@@ -43,6 +43,8 @@ class AzureFake(LoopbackFake):
         self.check = validate
         #: operation id -> (operation id of the request that started it, api-version)
         self._origin: dict[str, tuple[str, str]] = {}
+        #: (method, path, status, header names) of every answer, to compare with recorded traffic
+        self.answers: list[tuple[str, str, int, tuple[str, ...]]] = []
 
     def start(self) -> AzureFake:
         super().start()
@@ -58,6 +60,7 @@ class AzureFake(LoopbackFake):
             self.requests.clear()
             self._faults.clear()
             self._origin.clear()
+            self.answers.clear()
 
     def add_group(self, name: str, location: str = "eastus") -> None:
         with self._lock:
@@ -80,6 +83,7 @@ class AzureFake(LoopbackFake):
         # so "the last recorded request" is only this answer's request while the lock is held
         with self._lock:
             resp = super().handle(method, raw_path, headers, raw)
+            self.answers.append((method, self.requests[-1].path, resp.status, tuple(sorted(resp.headers))))
             if not self.check:
                 return resp
             req = self.requests[-1]
