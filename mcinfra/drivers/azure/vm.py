@@ -14,6 +14,7 @@ in ``mcinfra-*`` tags.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,14 @@ def vm_status(view: Any) -> VMStatus:
     return VMStatus.CREATING if provisioning in ("", "succeeded", "updating") else VMStatus.FAILED
 
 
+@dataclass
+class Known:
+    """NICs and public IP addresses read in one list each, by lower-cased id."""
+
+    nics: dict[str, Any] = field(default_factory=dict)
+    addresses: dict[str, str | None] = field(default_factory=dict)
+
+
 class AzureVMHandler(VMHandler):
     def __init__(self, c: AzureClient, images: AzureImageHandler) -> None:
         self.c = c
@@ -78,30 +87,34 @@ class AzureVMHandler(VMHandler):
         self.c.ensure_group()
         return self.c.call("compute", "virtual_machines.list", self.c.group, expand="instanceView", idempotent=True)
 
-    def nic_of(self, vm: Any) -> Any | None:
+    def nic_of(self, vm: Any, known: Known | None = None) -> Any | None:
         refs = vm.network_profile.network_interfaces if vm.network_profile else []
         if not refs:
             return None
         primary = next((r for r in refs if r.primary), refs[0])
+        if known is not None and primary.id.lower() in known.nics:
+            return known.nics[primary.id.lower()]
         group, name = split_id(primary.id, self.c.group)
         try:
             return self.c.call("network", "network_interfaces.get", group, name, idempotent=True)
         except NotFound:
             return None
 
-    def public_ip(self, pip_id: str | None) -> str | None:
+    def public_ip(self, pip_id: str | None, known: Known | None = None) -> str | None:
         if not pip_id:
             return None
+        if known is not None and pip_id.lower() in known.addresses:
+            return known.addresses[pip_id.lower()]
         group, name = split_id(pip_id, self.c.group)
         try:
             return self.c.call("network", "public_ip_addresses.get", group, name, idempotent=True).ip_address
         except NotFound:
             return None
 
-    def info(self, vm: Any, view: Any | None = None) -> VMInfo:
+    def info(self, vm: Any, view: Any | None = None, known: Known | None = None) -> VMInfo:
         view = view if view is not None else self.view(vm)
         tags = vm.tags or {}
-        nic = self.nic_of(vm)
+        nic = self.nic_of(vm, known)
         ipc = nic.ip_configurations[0] if nic is not None and nic.ip_configurations else None
         subnet_id = ipc.subnet.id if ipc is not None and ipc.subnet else ""
         storage = vm.storage_profile
@@ -113,7 +126,8 @@ class AzureVMHandler(VMHandler):
             status=vm_status(view),
             region=vm.location,
             zone=(vm.zones or [None])[0],
-            public_ip=self.public_ip(ipc.public_ip_address.id if ipc is not None and ipc.public_ip_address else None),
+            public_ip=self.public_ip(ipc.public_ip_address.id if ipc is not None and ipc.public_ip_address else None,
+                                     known),
             private_ip=ipc.private_ip_address if ipc is not None else None,
             vm_user=(vm.os_profile.admin_username if vm.os_profile else None) or VM_USER,
             image=urn,
@@ -221,7 +235,16 @@ class AzureVMHandler(VMHandler):
         return self.info(self.find(iid.system_id, with_view=True))
 
     def list(self) -> list[VMInfo]:
-        return [self.info(vm) for vm in self.listed()]
+        vms = self.listed()
+        if len(vms) < 2:
+            return [self.info(vm) for vm in vms]
+        # two lists instead of a NIC and a public-IP read per VM
+        group = self.c.group
+        known = Known(
+            nics={n.id.lower(): n for n in self.c.call("network", "network_interfaces.list", group, idempotent=True)},
+            addresses={p.id.lower(): p.ip_address
+                       for p in self.c.call("network", "public_ip_addresses.list", group, idempotent=True)})
+        return [self.info(vm, known=known) for vm in vms]
 
     def list_iids(self) -> list[IID]:
         self.c.ensure_group()

@@ -248,3 +248,13 @@ def test_image_latest_resolves_to_the_listed_version(cloud: AzureSession) -> Non
         cloud.images().get("Canonical:ubuntu-24_04-lts:server:1.2.3")
     with pytest.raises(InvalidRequest):
         cloud.images().get("ubuntu")
+
+
+def test_vm_list_reads_nics_and_addresses_in_two_lists(cloud: AzureSession, fake: AzureFake, net: Net) -> None:
+    for n in ("vm-1", "vm-2", "vm-3"):
+        cloud.vms().start(net.vm_req(n))
+    fake.clear_requests()
+    listed = cloud.vms().list()
+    assert sorted(v.iid.name_id for v in listed) == ["vm-1", "vm-2", "vm-3"]
+    assert all(v.public_ip and v.private_ip and v.security_groups == [net.sg.iid.system_id] for v in listed)
+    assert len(fake.requests) == 3  # VMs with their instance views, NICs, public IPs

@@ -56,8 +56,8 @@ def test_vm_info_of_published_vm() -> None:
 
     stub = _Stub()
     handler = AzureVMHandler.__new__(AzureVMHandler)
-    handler.nic_of = lambda vm: stub.nic  # type: ignore[method-assign]
-    handler.public_ip = lambda pip_id: stub.address if pip_id else None  # type: ignore[method-assign]
+    handler.nic_of = lambda vm, known=None: stub.nic  # type: ignore[method-assign]
+    handler.public_ip = lambda pip_id, known=None: stub.address if pip_id else None  # type: ignore[method-assign]
     vm = VirtualMachine(body("VirtualMachine_Get.json"))
     info = handler.info(vm, VirtualMachineInstanceView(body("VirtualMachine_Get_InstanceView.json")))
     assert info.iid.name_id == "myVM" and info.iid.system_id == vm.id
