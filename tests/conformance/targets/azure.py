@@ -12,6 +12,11 @@ import pytest
 
 from tests.conformance.targets import Target
 
+IMAGE = "Canonical:ubuntu-24_04-lts:server:latest"
+SPEC = "Standard_B1s"
+#: scenarios Azure cannot meet (shared with the live target): none
+UNSUPPORTED: dict[str, str] = {}
+
 
 @contextmanager
 def target() -> Iterator[Target]:
@@ -29,11 +34,12 @@ def target() -> Iterator[Target]:
             region="koreacentral",
             zone="1",
             other_zone=None,  # Azure subnets are regional: no zone to place one in
-            image="Canonical:ubuntu-24_04-lts:server:latest",
-            spec="Standard_B1s",
+            image=IMAGE,
+            spec=SPEC,
             options={"base_url": fake.url, "credential": "static", "poll_interval": 0, "retry_base": 0.01,
                      "resource_group": "mcinfra-conformance"},
             reset=fake.reset,
+            unsupported=dict(UNSUPPORTED),
         )
         assert not fake.schema_errors, f"the Azure fake served answers Azure's specs reject: {fake.schema_errors}"
         print(f"\n[azure fake] requests served: {fake.served}, answers validated: {fake.validated}")
