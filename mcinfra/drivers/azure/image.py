@@ -39,14 +39,14 @@ def image_info(publisher: str, offer: str, sku: str, version: str, img: Any) -> 
 
 
 class AzureImageHandler(ImageHandler):
-    def __init__(self, c: AzureClient) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient) -> None:
+        self.api = api
 
     def newest(self, publisher: str, offer: str, sku: str) -> str:
-        found = self.c.call("compute", "virtual_machine_images.list", self.c.location, publisher, offer, sku,
+        found = self.api.call("compute", "virtual_machine_images.list", self.api.location, publisher, offer, sku,
                             top=1, orderby="name desc", idempotent=True)
         if not found:
-            raise NotFound(f"no version of image {publisher}:{offer}:{sku} in {self.c.location}")
+            raise NotFound(f"no version of image {publisher}:{offer}:{sku} in {self.api.location}")
         return found[0].name
 
     def resolve(self, urn: str) -> tuple[str, str, str, str, Any]:
@@ -54,7 +54,7 @@ class AzureImageHandler(ImageHandler):
         publisher, offer, sku, version = parse_urn(urn)
         if version.lower() == "latest":
             version = self.newest(publisher, offer, sku)
-        img = self.c.call("compute", "virtual_machine_images.get", self.c.location, publisher, offer, sku, version,
+        img = self.api.call("compute", "virtual_machine_images.get", self.api.location, publisher, offer, sku, version,
                           idempotent=True)
         return publisher, offer, sku, version, img
 
@@ -67,7 +67,7 @@ class AzureImageHandler(ImageHandler):
 
     def list(self) -> list[ImageInfo]:
         out = []
-        for triple in self.c.opts.images:
+        for triple in self.api.opts.images:
             try:
                 publisher, offer, sku, version, img = self.resolve(triple)
             except NotFound:

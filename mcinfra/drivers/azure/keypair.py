@@ -40,30 +40,30 @@ def key_info(key: Any, private: str | None = None) -> KeyPairInfo:
 
 
 class AzureKeyPairHandler(KeyPairHandler):
-    def __init__(self, c: AzureClient) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient) -> None:
+        self.api = api
 
     def find(self, system_id: str) -> Any:
-        group, name = split_id(system_id, self.c.group)
-        return self.c.call("compute", "ssh_public_keys.get", group, name, idempotent=True)
+        group, name = split_id(system_id, self.api.group)
+        return self.api.call("compute", "ssh_public_keys.get", group, name, idempotent=True)
 
     def create(self, req: KeyPairReq) -> KeyPairInfo:
         from azure.mgmt.compute.models import SshPublicKeyResource
 
         check_name(req.name, "keypair")
-        self.c.ensure_group()
+        self.api.ensure_group()
         try:
             self.find(req.name)
-            raise AlreadyExists(f"SSH public key {req.name!r} already exists in {self.c.group!r}")
+            raise AlreadyExists(f"SSH public key {req.name!r} already exists in {self.api.group!r}")
         except NotFound:
             pass
         private = None
         public = req.public_key
         if public is None:
-            make = generate_rsa if self.c.opts.key_type == "rsa" else generate_ssh_keypair
+            make = generate_rsa if self.api.opts.key_type == "rsa" else generate_ssh_keypair
             private, public = make(req.name)
-        key = self.c.call("compute", "ssh_public_keys.create", self.c.group, req.name,
-                          SshPublicKeyResource(location=self.c.location, public_key=public.strip(),
+        key = self.api.call("compute", "ssh_public_keys.create", self.api.group, req.name,
+                          SshPublicKeyResource(location=self.api.location, public_key=public.strip(),
                                                tags={"mcinfra": "true"}), idempotent=True)
         return key_info(key, private)
 
@@ -71,11 +71,11 @@ class AzureKeyPairHandler(KeyPairHandler):
         return key_info(self.find(iid.system_id))
 
     def list(self) -> list[KeyPairInfo]:
-        self.c.ensure_group()
-        keys = self.c.call("compute", "ssh_public_keys.list_by_resource_group", self.c.group, idempotent=True)
+        self.api.ensure_group()
+        keys = self.api.call("compute", "ssh_public_keys.list_by_resource_group", self.api.group, idempotent=True)
         return [key_info(k) for k in keys]
 
     def delete(self, iid: IID) -> None:
         key = self.find(iid.system_id)
-        group, _ = split_id(key.id, self.c.group)
-        self.c.call("compute", "ssh_public_keys.delete", group, key.name, idempotent=True)
+        group, _ = split_id(key.id, self.api.group)
+        self.api.call("compute", "ssh_public_keys.delete", group, key.name, idempotent=True)

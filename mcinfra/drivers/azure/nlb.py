@@ -26,14 +26,14 @@ PROTOCOL = {"TCP": "Tcp", "UDP": "Udp"}
 
 
 class AzureNLBHandler(NLBHandler):
-    def __init__(self, c: AzureClient, vms: AzureVMHandler) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient, vms: AzureVMHandler) -> None:
+        self.api = api
         self.vms = vms
 
     # ------------------------------------------------------------------ lookups
     def find(self, system_id: str) -> Any:
-        group, name = split_id(system_id, self.c.group)
-        return self.c.call("network", "load_balancers.get", group, name, idempotent=True)
+        group, name = split_id(system_id, self.api.group)
+        return self.api.call("network", "load_balancers.get", group, name, idempotent=True)
 
     def _pool(self, lb: Any) -> Any:
         pool = next((p for p in lb.backend_address_pools or [] if p.name == POOL), None)
@@ -51,8 +51,8 @@ class AzureNLBHandler(NLBHandler):
         return next((p for p in lb.probes or [] if p.name == PROBE), None)
 
     def _nic(self, nic_id: str) -> Any:
-        group, name = split_id(nic_id, self.c.group)
-        return self.c.call("network", "network_interfaces.get", group, name, idempotent=True)
+        group, name = split_id(nic_id, self.api.group)
+        return self.api.call("network", "network_interfaces.get", group, name, idempotent=True)
 
     def members(self, lb: Any) -> dict[str, str]:
         """IP configuration id -> VM id of the backend pool's members."""
@@ -91,7 +91,7 @@ class AzureNLBHandler(NLBHandler):
 
     # ------------------------------------------------------------------ bodies
     def _ids(self, name: str) -> dict[str, str]:
-        lb_id = self.c.rid("Microsoft.Network/loadBalancers", name)
+        lb_id = self.api.rid("Microsoft.Network/loadBalancers", name)
         return {"frontend": f"{lb_id}/frontendIPConfigurations/{FRONTEND}",
                 "pool": f"{lb_id}/backendAddressPools/{POOL}", "probe": f"{lb_id}/probes/{PROBE}"}
 
@@ -104,7 +104,7 @@ class AzureNLBHandler(NLBHandler):
                      number_of_probes=hc.threshold, probe_threshold=hc.threshold)
 
     def _put(self, group: str, lb: Any) -> Any:
-        return self.c.run("network", "load_balancers.begin_create_or_update", group, lb.name, lb, idempotent=True)
+        return self.api.run("network", "load_balancers.begin_create_or_update", group, lb.name, lb, idempotent=True)
 
     # ------------------------------------------------------------------ create / delete
     def create(self, req: NLBReq) -> NLBInfo:
@@ -114,10 +114,10 @@ class AzureNLBHandler(NLBHandler):
         if req.listener.protocol != req.vm_group.protocol:
             raise InvalidRequest("an Azure load-balancing rule has one protocol: the listener's and the VM "
                                  "group's must match", field="vm_group")
-        self.c.ensure_group()
-        group = self.c.group
+        self.api.ensure_group()
+        group = self.api.group
         vgroup, vnet_name = split_id(req.vpc, group)
-        vnet = self.c.call("network", "virtual_networks.get", vgroup, vnet_name, idempotent=True)
+        vnet = self.api.call("network", "virtual_networks.get", vgroup, vnet_name, idempotent=True)
         nics = self.vms.nic_ids(req.vm_group.vms)  # NotFound for an unknown VM, before anything is made
         try:
             self.find(req.name)
@@ -128,8 +128,8 @@ class AzureNLBHandler(NLBHandler):
         pip_name = f"{req.name}-pip"
         with Rollback(f"nlb {req.name}") as undo:
             if req.type == "PUBLIC":
-                pip = self.c.run("network", "public_ip_addresses.begin_create_or_update", group, pip_name,
-                                 nm.PublicIPAddress(location=self.c.location,
+                pip = self.api.run("network", "public_ip_addresses.begin_create_or_update", group, pip_name,
+                                 nm.PublicIPAddress(location=self.api.location,
                                                     sku=nm.PublicIPAddressSku(name="Standard"),
                                                     public_ip_allocation_method="Static", tags={"mcinfra": "true"}),
                                  idempotent=True)
@@ -141,7 +141,7 @@ class AzureNLBHandler(NLBHandler):
                 frontend = nm.FrontendIPConfiguration(name=FRONTEND, subnet=nm.Subnet(id=vnet.subnets[0].id),
                                                       private_ip_allocation_method="Dynamic")
             body = nm.LoadBalancer(
-                location=self.c.location, sku=nm.LoadBalancerSku(name="Standard"),
+                location=self.api.location, sku=nm.LoadBalancerSku(name="Standard"),
                 tags={"mcinfra": "true", TAG_VPC: req.vpc, TAG_TIMEOUT: str(req.health_checker.timeout)},
                 frontend_ip_configurations=[frontend],
                 backend_address_pools=[nm.BackendAddressPool(name=POOL)],
@@ -153,10 +153,10 @@ class AzureNLBHandler(NLBHandler):
                     frontend_ip_configuration=nm.SubResource(id=ids["frontend"]),
                     backend_address_pool=nm.SubResource(id=ids["pool"]),
                     probe=nm.SubResource(id=ids["probe"]))])
-            poller = self.c.call("network", "load_balancers.begin_create_or_update", group, req.name, body,
+            poller = self.api.call("network", "load_balancers.begin_create_or_update", group, req.name, body,
                                  idempotent=True)
             undo.push("NLB", lambda: self.vms._delete("network", "load_balancers", group, req.name))
-            lb = self.c.wait(poller, "load_balancers.begin_create_or_update")
+            lb = self.api.wait(poller, "load_balancers.begin_create_or_update")
             self._join(lb, list(nics.values()), undo)
             return self.info(self.find(lb.id))
 
@@ -172,8 +172,8 @@ class AzureNLBHandler(NLBHandler):
             undo.push(f"pool membership of {nic.name}", lambda n=nic: self._leave(n.id, pool_id))
 
     def _put_nic(self, nic: Any) -> Any:
-        group, _ = split_id(nic.id, self.c.group)
-        return self.c.run("network", "network_interfaces.begin_create_or_update", group, nic.name, nic,
+        group, _ = split_id(nic.id, self.api.group)
+        return self.api.run("network", "network_interfaces.begin_create_or_update", group, nic.name, nic,
                           idempotent=True)
 
     def _leave(self, nic_id: str, pool_id: str) -> None:
@@ -187,22 +187,23 @@ class AzureNLBHandler(NLBHandler):
         return self.info(self.find(iid.system_id))
 
     def list(self) -> list[NLBInfo]:
-        self.c.ensure_group()
-        return [self.info(lb) for lb in self.c.call("network", "load_balancers.list", self.c.group, idempotent=True)]
+        self.api.ensure_group()
+        lbs = self.api.call("network", "load_balancers.list", self.api.group, idempotent=True)
+        return [self.info(lb) for lb in lbs]
 
     def list_iids(self) -> list[IID]:
-        self.c.ensure_group()
-        lbs = self.c.call("network", "load_balancers.list", self.c.group, idempotent=True)
+        self.api.ensure_group()
+        lbs = self.api.call("network", "load_balancers.list", self.api.group, idempotent=True)
         return [IID(name_id=lb.name, system_id=lb.id) for lb in lbs]
 
     def delete(self, iid: IID) -> None:
         lb = self.find(iid.system_id)
-        group, _ = split_id(lb.id, self.c.group)
+        group, _ = split_id(lb.id, self.api.group)
         pool = next((p for p in lb.backend_address_pools or [] if p.name == POOL), None)
         for ref in (pool.backend_ip_configurations or []) if pool is not None else []:
             self._leave(ref.id.split("/ipConfigurations/")[0], pool.id)
         pips = [fe.public_ip_address.id for fe in lb.frontend_ip_configurations or [] if fe.public_ip_address]
-        self.c.run("network", "load_balancers.begin_delete", group, lb.name, idempotent=True)
+        self.api.run("network", "load_balancers.begin_delete", group, lb.name, idempotent=True)
         for pip_id in pips:
             self.vms._delete_if_there("network", "public_ip_addresses", pip_id)
 
@@ -232,9 +233,9 @@ class AzureNLBHandler(NLBHandler):
 
     def health(self, iid: IID) -> HealthInfo:
         lb = self.find(iid.system_id)
-        group, _ = split_id(lb.id, self.c.group)
+        group, _ = split_id(lb.id, self.api.group)
         members = self.members(lb)
-        result = self.c.run("network", "load_balancer_load_balancing_rules.begin_health", group, lb.name, RULE,
+        result = self.api.run("network", "load_balancer_load_balancing_rules.begin_health", group, lb.name, RULE,
                             idempotent=True)
         up = set()
         for addr in (result.load_balancer_backend_addresses or []) if result is not None else []:
@@ -252,7 +253,7 @@ class AzureNLBHandler(NLBHandler):
         lb = self.find(iid.system_id)
         rule = self._rule(lb)
         rule.protocol, rule.frontend_port = PROTOCOL[listener.protocol], listener.port
-        group, _ = split_id(lb.id, self.c.group)
+        group, _ = split_id(lb.id, self.api.group)
         return self.info(self._put(group, lb)).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
@@ -262,12 +263,12 @@ class AzureNLBHandler(NLBHandler):
             raise InvalidRequest("an Azure load-balancing rule has one protocol: change the listener's",
                                  field="vm_group")
         rule.backend_port = vm_group.port
-        group, _ = split_id(lb.id, self.c.group)
+        group, _ = split_id(lb.id, self.api.group)
         return self.info(self._put(group, lb)).vm_group
 
     def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker:
         lb = self.find(iid.system_id)
         lb.probes = [self._probe_body(health_checker)]
         lb.tags = {**(lb.tags or {}), TAG_TIMEOUT: str(health_checker.timeout)}
-        group, _ = split_id(lb.id, self.c.group)
+        group, _ = split_id(lb.id, self.api.group)
         return self.info(self._put(group, lb)).health_checker

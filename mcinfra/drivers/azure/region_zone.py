@@ -21,9 +21,9 @@ def region_info(loc: Any) -> RegionZoneInfo:
 
 
 class AzureRegionZoneHandler(RegionZoneHandler):
-    def __init__(self, c: AzureClient) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient) -> None:
+        self.api = api
 
     def list(self) -> list[RegionZoneInfo]:
-        locs = self.c.call("subscriptions", "subscriptions.list_locations", self.c.subscription, idempotent=True)
+        locs = self.api.call("subscriptions", "subscriptions.list_locations", self.api.subscription, idempotent=True)
         return [region_info(loc) for loc in locs if text(getattr(loc, "type", None)) != "EdgeZone"]

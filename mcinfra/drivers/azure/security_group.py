@@ -103,45 +103,45 @@ def azure_rules(rules: list[SecurityRule]) -> list[Any]:
 
 
 class AzureSecurityGroupHandler(SecurityGroupHandler):
-    def __init__(self, c: AzureClient) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient) -> None:
+        self.api = api
 
     def find(self, system_id: str) -> Any:
-        group, name = split_id(system_id, self.c.group)
-        return self.c.call("network", "network_security_groups.get", group, name, idempotent=True)
+        group, name = split_id(system_id, self.api.group)
+        return self.api.call("network", "network_security_groups.get", group, name, idempotent=True)
 
     def _put(self, group: str, name: str, vpc: str, rules: list[SecurityRule]) -> Any:
         from azure.mgmt.network.models import NetworkSecurityGroup
 
-        body = NetworkSecurityGroup(location=self.c.location, tags={"mcinfra": "true", TAG_VPC: vpc},
+        body = NetworkSecurityGroup(location=self.api.location, tags={"mcinfra": "true", TAG_VPC: vpc},
                                     security_rules=azure_rules(rules))
-        return self.c.run("network", "network_security_groups.begin_create_or_update", group, name, body,
+        return self.api.run("network", "network_security_groups.begin_create_or_update", group, name, body,
                           idempotent=True)
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         check_name(req.name, "security_group")
-        self.c.ensure_group()
-        group, vnet = split_id(req.vpc, self.c.group)
-        self.c.call("network", "virtual_networks.get", group, vnet, idempotent=True)  # NotFound for a bad VPC
+        self.api.ensure_group()
+        group, vnet = split_id(req.vpc, self.api.group)
+        self.api.call("network", "virtual_networks.get", group, vnet, idempotent=True)  # NotFound for a bad VPC
         try:
             self.find(req.name)
-            raise AlreadyExists(f"network security group {req.name!r} already exists in {self.c.group!r}")
+            raise AlreadyExists(f"network security group {req.name!r} already exists in {self.api.group!r}")
         except NotFound:
             pass
-        return sg_info(self._put(self.c.group, req.name, req.vpc, list(req.rules)))
+        return sg_info(self._put(self.api.group, req.name, req.vpc, list(req.rules)))
 
     def get(self, iid: IID) -> SecurityGroupInfo:
         return sg_info(self.find(iid.system_id))
 
     def list(self) -> list[SecurityGroupInfo]:
-        self.c.ensure_group()
-        nsgs = self.c.call("network", "network_security_groups.list", self.c.group, idempotent=True)
+        self.api.ensure_group()
+        nsgs = self.api.call("network", "network_security_groups.list", self.api.group, idempotent=True)
         return [sg_info(n) for n in nsgs]
 
     def delete(self, iid: IID) -> None:
         nsg = self.find(iid.system_id)
-        group, _ = split_id(nsg.id, self.c.group)
-        self.c.run("network", "network_security_groups.begin_delete", group, nsg.name, idempotent=True)
+        group, _ = split_id(nsg.id, self.api.group)
+        self.api.run("network", "network_security_groups.begin_delete", group, nsg.name, idempotent=True)
 
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         nsg = self.find(iid.system_id)
@@ -149,7 +149,7 @@ class AzureSecurityGroupHandler(SecurityGroupHandler):
         there = [r for r in rules if r in now]
         if there:
             raise AlreadyExists(f"NSG {nsg.name!r} already has {', '.join(map(str, there))}")
-        group, _ = split_id(nsg.id, self.c.group)
+        group, _ = split_id(nsg.id, self.api.group)
         return sg_info(self._put(group, nsg.name, (nsg.tags or {}).get(TAG_VPC, ""), now + list(rules)))
 
     def remove_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
@@ -158,6 +158,6 @@ class AzureSecurityGroupHandler(SecurityGroupHandler):
         absent = [r for r in rules if r not in now]
         if absent:
             raise NotFound(f"NSG {nsg.name!r} has no {', '.join(map(str, absent))}")
-        group, _ = split_id(nsg.id, self.c.group)
+        group, _ = split_id(nsg.id, self.api.group)
         kept = [r for r in now if r not in rules]
         return sg_info(self._put(group, nsg.name, (nsg.tags or {}).get(TAG_VPC, ""), kept))

@@ -23,15 +23,15 @@ def spec_info(size: Any, region: str) -> SpecInfo:
 
 
 class AzureSpecHandler(SpecHandler):
-    def __init__(self, c: AzureClient) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient) -> None:
+        self.api = api
 
     def list(self) -> list[SpecInfo]:
-        sizes = self.c.call("compute", "virtual_machine_sizes.list", self.c.location, idempotent=True)
-        return [spec_info(s, self.c.location) for s in sizes]
+        sizes = self.api.call("compute", "virtual_machine_sizes.list", self.api.location, idempotent=True)
+        return [spec_info(s, self.api.location) for s in sizes]
 
     def get(self, name: str) -> SpecInfo:
         for spec in self.list():
             if spec.name.lower() == name.lower():
                 return spec
-        raise NotFound(f"VM size {name!r} is not offered in {self.c.location}")
+        raise NotFound(f"VM size {name!r} is not offered in {self.api.location}")

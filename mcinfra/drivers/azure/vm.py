@@ -65,27 +65,27 @@ class Known:
 
 
 class AzureVMHandler(VMHandler):
-    def __init__(self, c: AzureClient, images: AzureImageHandler) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient, images: AzureImageHandler) -> None:
+        self.api = api
         self.images = images
 
     # ------------------------------------------------------------------ lookups
     def find(self, system_id: str, *, with_view: bool = False) -> Any:
-        group, name = split_id(system_id, self.c.group)
-        return self.c.call("compute", "virtual_machines.get", group, name, idempotent=True,
+        group, name = split_id(system_id, self.api.group)
+        return self.api.call("compute", "virtual_machines.get", group, name, idempotent=True,
                            **({"expand": "instanceView"} if with_view else {}))
 
     def view(self, vm: Any) -> Any:
         """The instance view: the one that came with the VM (``$expand=instanceView``), else a GET."""
         if vm.instance_view is not None:
             return vm.instance_view
-        group, _ = split_id(vm.id, self.c.group)
-        return self.c.call("compute", "virtual_machines.instance_view", group, vm.name, idempotent=True)
+        group, _ = split_id(vm.id, self.api.group)
+        return self.api.call("compute", "virtual_machines.instance_view", group, vm.name, idempotent=True)
 
     def listed(self) -> list[Any]:
         """Every VM of the connection's group, each with its instance view, in one paged list."""
-        self.c.ensure_group()
-        return self.c.call("compute", "virtual_machines.list", self.c.group, expand="instanceView", idempotent=True)
+        self.api.ensure_group()
+        return self.api.call("compute", "virtual_machines.list", self.api.group, expand="instanceView", idempotent=True)
 
     def nic_of(self, vm: Any, known: Known | None = None) -> Any | None:
         refs = vm.network_profile.network_interfaces if vm.network_profile else []
@@ -94,9 +94,9 @@ class AzureVMHandler(VMHandler):
         primary = next((r for r in refs if r.primary), refs[0])
         if known is not None and primary.id.lower() in known.nics:
             return known.nics[primary.id.lower()]
-        group, name = split_id(primary.id, self.c.group)
+        group, name = split_id(primary.id, self.api.group)
         try:
-            return self.c.call("network", "network_interfaces.get", group, name, idempotent=True)
+            return self.api.call("network", "network_interfaces.get", group, name, idempotent=True)
         except NotFound:
             return None
 
@@ -105,9 +105,9 @@ class AzureVMHandler(VMHandler):
             return None
         if known is not None and pip_id.lower() in known.addresses:
             return known.addresses[pip_id.lower()]
-        group, name = split_id(pip_id, self.c.group)
+        group, name = split_id(pip_id, self.api.group)
         try:
-            return self.c.call("network", "public_ip_addresses.get", group, name, idempotent=True).ip_address
+            return self.api.call("network", "public_ip_addresses.get", group, name, idempotent=True).ip_address
         except NotFound:
             return None
 
@@ -150,8 +150,8 @@ class AzureVMHandler(VMHandler):
     def _public_key(self, req: VMReq) -> str:
         if req.public_key:
             return req.public_key.strip()
-        group, name = split_id(req.keypair, self.c.group)
-        key = self.c.call("compute", "ssh_public_keys.get", group, name, idempotent=True)
+        group, name = split_id(req.keypair, self.api.group)
+        key = self.api.call("compute", "ssh_public_keys.get", group, name, idempotent=True)
         if not key.public_key:
             raise InvalidRequest(f"SSH public key {name!r} holds no public key", field="keypair")
         return key.public_key.strip()
@@ -172,8 +172,8 @@ class AzureVMHandler(VMHandler):
             raise InvalidRequest(f"Azure zones are '1', '2' or '3', not {req.zone!r}", field="zone")
         publisher, offer, sku, _, _ = self.images.resolve(req.image)  # NotFound before anything is made
         public_key = self._public_key(req)
-        self.c.ensure_group()
-        group = self.c.group
+        self.api.ensure_group()
+        group = self.api.group
         try:
             self.find(req.name)
             from mcinfra.core.errors import AlreadyExists
@@ -181,28 +181,28 @@ class AzureVMHandler(VMHandler):
             raise AlreadyExists(f"VM {req.name!r} already exists in {group!r}")
         except NotFound:
             pass
-        zone = req.zone or self.c.zone
+        zone = req.zone or self.api.zone
         zones = [zone] if zone else None
         nic_name, pip_name, disk_name = f"{req.name}-nic", f"{req.name}-pip", f"{req.name}-osdisk"
         with Rollback(f"vm {req.name}") as undo:
-            pip = self.c.run("network", "public_ip_addresses.begin_create_or_update", group, pip_name,
-                             nm.PublicIPAddress(location=self.c.location, sku=nm.PublicIPAddressSku(name="Standard"),
+            pip = self.api.run("network", "public_ip_addresses.begin_create_or_update", group, pip_name,
+                             nm.PublicIPAddress(location=self.api.location, sku=nm.PublicIPAddressSku(name="Standard"),
                                                 public_ip_allocation_method="Static", zones=zones,
                                                 tags={"mcinfra": "true"}), idempotent=True)
             undo.push("public IP", lambda: self._delete("network", "public_ip_addresses", group, pip_name))
             nic_body = nm.NetworkInterface(
-                location=self.c.location, tags={"mcinfra": "true"},
+                location=self.api.location, tags={"mcinfra": "true"},
                 network_security_group=nm.NetworkSecurityGroup(id=req.security_groups[0])
                 if req.security_groups else None,
                 ip_configurations=[nm.NetworkInterfaceIPConfiguration(
                     name="ipconfig1", subnet=nm.Subnet(id=req.subnet), primary=True,
                     public_ip_address=nm.PublicIPAddress(id=pip.id))])
-            poller = self.c.call("network", "network_interfaces.begin_create_or_update", group, nic_name, nic_body,
+            poller = self.api.call("network", "network_interfaces.begin_create_or_update", group, nic_name, nic_body,
                                  idempotent=True)
             undo.push("NIC", lambda: self._delete("network", "network_interfaces", group, nic_name))
-            nic = self.c.wait(poller, "network_interfaces.begin_create_or_update")
+            nic = self.api.wait(poller, "network_interfaces.begin_create_or_update")
             body = cm.VirtualMachine(
-                location=self.c.location, zones=zones,
+                location=self.api.location, zones=zones,
                 tags={"mcinfra": "true", TAG_KEYPAIR: req.keypair, TAG_IMAGE: req.image, TAG_VPC: req.vpc},
                 hardware_profile=cm.HardwareProfile(vm_size=req.spec),
                 storage_profile=cm.StorageProfile(
@@ -220,15 +220,15 @@ class AzureVMHandler(VMHandler):
                             path=f"/home/{req.vm_user or VM_USER}/.ssh/authorized_keys", key_data=public_key)]))),
                 network_profile=cm.NetworkProfile(network_interfaces=[
                     cm.NetworkInterfaceReference(id=nic.id, primary=True, delete_option="Detach")]))
-            poller = self.c.call("compute", "virtual_machines.begin_create_or_update", group, req.name, body,
+            poller = self.api.call("compute", "virtual_machines.begin_create_or_update", group, req.name, body,
                                  idempotent=True)
             # accepted, so it exists even if it then fails: undo it before the NIC it holds
             undo.push("VM", lambda: self._delete("compute", "virtual_machines", group, req.name))
-            vm = self.c.wait(poller, "virtual_machines.begin_create_or_update")
+            vm = self.api.wait(poller, "virtual_machines.begin_create_or_update")
             return self.info(vm)
 
     def _delete(self, sdk: str, collection: str, group: str, name: str) -> None:
-        self.c.run(sdk, f"{collection}.begin_delete", group, name, idempotent=True)
+        self.api.run(sdk, f"{collection}.begin_delete", group, name, idempotent=True)
 
     # ------------------------------------------------------------------ VMHandler
     def get(self, iid: IID) -> VMInfo:
@@ -239,16 +239,16 @@ class AzureVMHandler(VMHandler):
         if len(vms) < 2:
             return [self.info(vm) for vm in vms]
         # two lists instead of a NIC and a public-IP read per VM
-        group = self.c.group
+        group = self.api.group
         known = Known(
-            nics={n.id.lower(): n for n in self.c.call("network", "network_interfaces.list", group, idempotent=True)},
+            nics={n.id.lower(): n for n in self.api.call("network", "network_interfaces.list", group, idempotent=True)},
             addresses={p.id.lower(): p.ip_address
-                       for p in self.c.call("network", "public_ip_addresses.list", group, idempotent=True)})
+                       for p in self.api.call("network", "public_ip_addresses.list", group, idempotent=True)})
         return [self.info(vm, known=known) for vm in vms]
 
     def list_iids(self) -> list[IID]:
-        self.c.ensure_group()
-        vms = self.c.call("compute", "virtual_machines.list", self.c.group, idempotent=True)
+        self.api.ensure_group()
+        vms = self.api.call("compute", "virtual_machines.list", self.api.group, idempotent=True)
         return [IID(name_id=vm.name, system_id=vm.id) for vm in vms]
 
     def status(self, iid: IID) -> VMStatus:
@@ -262,8 +262,8 @@ class AzureVMHandler(VMHandler):
 
     def _action(self, iid: IID, verb: str) -> VMStatus:
         vm = self.find(iid.system_id)
-        group, _ = split_id(vm.id, self.c.group)
-        self.c.run("compute", f"virtual_machines.begin_{verb}", group, vm.name)
+        group, _ = split_id(vm.id, self.api.group)
+        self.api.run("compute", f"virtual_machines.begin_{verb}", group, vm.name)
         return self.status(IID(name_id=vm.name, system_id=vm.id))
 
     def suspend(self, iid: IID) -> VMStatus:
@@ -277,11 +277,11 @@ class AzureVMHandler(VMHandler):
 
     def terminate(self, iid: IID) -> VMStatus:
         vm = self.find(iid.system_id)
-        group, _ = split_id(vm.id, self.c.group)
+        group, _ = split_id(vm.id, self.api.group)
         nic = self.nic_of(vm)
         pip_ids = [c.public_ip_address.id for c in (nic.ip_configurations if nic is not None else [])
                    if c.public_ip_address]
-        self.c.run("compute", "virtual_machines.begin_delete", group, vm.name, idempotent=True)
+        self.api.run("compute", "virtual_machines.begin_delete", group, vm.name, idempotent=True)
         # the VM's own parts go with it: its NIC, then the public IP the NIC held
         if nic is not None:
             self._delete_if_there("network", "network_interfaces", nic.id)
@@ -290,7 +290,7 @@ class AzureVMHandler(VMHandler):
         return VMStatus.TERMINATED
 
     def _delete_if_there(self, sdk: str, collection: str, rid: str) -> None:
-        group, name = split_id(rid, self.c.group)
+        group, name = split_id(rid, self.api.group)
         try:
             self._delete(sdk, collection, group, name)
         except NotFound:

@@ -30,12 +30,12 @@ def vpc_info(vnet: Any) -> VPCInfo:
 
 
 class AzureVPCHandler(VPCHandler):
-    def __init__(self, c: AzureClient) -> None:
-        self.c = c
+    def __init__(self, api: AzureClient) -> None:
+        self.api = api
 
     def find(self, system_id: str) -> Any:
-        group, name = split_id(system_id, self.c.group)
-        return self.c.call("network", "virtual_networks.get", group, name, idempotent=True)
+        group, name = split_id(system_id, self.api.group)
+        return self.api.call("network", "virtual_networks.get", group, name, idempotent=True)
 
     def create(self, req: VPCReq) -> VPCInfo:
         from azure.mgmt.network.models import AddressSpace, Subnet, VirtualNetwork
@@ -43,17 +43,17 @@ class AzureVPCHandler(VPCHandler):
         check_name(req.name, "vpc")
         for s in req.subnets:
             check_name(s.name, "subnet")
-        self.c.ensure_group()
+        self.api.ensure_group()
         try:
             self.find(req.name)
-            raise AlreadyExists(f"virtual network {req.name!r} already exists in {self.c.group!r}")
+            raise AlreadyExists(f"virtual network {req.name!r} already exists in {self.api.group!r}")
         except NotFound:
             pass
-        body = VirtualNetwork(location=self.c.location, address_space=AddressSpace(address_prefixes=[req.cidr]),
+        body = VirtualNetwork(location=self.api.location, address_space=AddressSpace(address_prefixes=[req.cidr]),
                               subnets=[Subnet(name=s.name, address_prefix=s.cidr) for s in req.subnets],
                               tags={"mcinfra": "true"})
         # one PUT makes the VNet and its subnets: nothing half-made to roll back
-        vnet = self.c.run("network", "virtual_networks.begin_create_or_update", self.c.group, req.name, body,
+        vnet = self.api.run("network", "virtual_networks.begin_create_or_update", self.api.group, req.name, body,
                           idempotent=True)
         return vpc_info(vnet)
 
@@ -61,19 +61,19 @@ class AzureVPCHandler(VPCHandler):
         return vpc_info(self.find(iid.system_id))
 
     def list(self) -> list[VPCInfo]:
-        self.c.ensure_group()
-        return [vpc_info(v) for v in self.c.call("network", "virtual_networks.list", self.c.group, idempotent=True)]
+        self.api.ensure_group()
+        return [vpc_info(v) for v in self.api.call("network", "virtual_networks.list", self.api.group, idempotent=True)]
 
     def delete(self, iid: IID) -> None:
         vnet = self.find(iid.system_id)  # NotFound first: ARM answers 204 for a delete of nothing
-        group, _ = split_id(vnet.id, self.c.group)
+        group, _ = split_id(vnet.id, self.api.group)
         # an NSG belongs to no VNet in Azure, so Azure would let the VNet go and leave security groups
         # made for it behind; as on the other clouds, a VPC with security groups is in use
-        nsgs = self.c.call("network", "network_security_groups.list", group, idempotent=True)
+        nsgs = self.api.call("network", "network_security_groups.list", group, idempotent=True)
         users = [n.name for n in nsgs if same_id((n.tags or {}).get(TAG_VPC), vnet.id)]
         if users:
             raise InUse(f"virtual network {vnet.name!r} has security groups made for it: {', '.join(users)}")
-        self.c.run("network", "virtual_networks.begin_delete", group, vnet.name, idempotent=True)
+        self.api.run("network", "virtual_networks.begin_delete", group, vnet.name, idempotent=True)
 
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
         from azure.mgmt.network.models import Subnet
@@ -82,8 +82,8 @@ class AzureVPCHandler(VPCHandler):
         vnet = self.find(vpc.system_id)
         if any(s.name.lower() == subnet.name.lower() for s in vnet.subnets or []):
             raise AlreadyExists(f"subnet {subnet.name!r} already exists in {vnet.name!r}")
-        group, _ = split_id(vnet.id, self.c.group)
-        self.c.run("network", "subnets.begin_create_or_update", group, vnet.name, subnet.name,
+        group, _ = split_id(vnet.id, self.api.group)
+        self.api.run("network", "subnets.begin_create_or_update", group, vnet.name, subnet.name,
                    Subnet(address_prefix=subnet.cidr), idempotent=True)
         return vpc_info(self.find(vnet.id))
 
@@ -92,5 +92,5 @@ class AzureVPCHandler(VPCHandler):
         name = subnet.system_id.rstrip("/").rsplit("/", 1)[-1]
         if not any(s.name.lower() == name.lower() for s in vnet.subnets or []):
             raise NotFound(f"subnet {name!r} not found in {vnet.name!r}")
-        group, _ = split_id(vnet.id, self.c.group)
-        self.c.run("network", "subnets.begin_delete", group, vnet.name, name, idempotent=True)
+        group, _ = split_id(vnet.id, self.api.group)
+        self.api.run("network", "subnets.begin_delete", group, vnet.name, name, idempotent=True)
