@@ -22,7 +22,6 @@ from mcinfra.drivers.kit import ErrorTable
 
 log = logging.getLogger("mcinfra.drivers.azure")
 PROVIDER = "azure"
-ARM_SCOPE = "https://management.azure.com/.default"
 
 #: ARM error codes -> mcinfra errors (codes from Azure's documented error lists; docs/azure.md)
 TABLE = ErrorTable(
@@ -33,11 +32,10 @@ TABLE = ErrorTable(
                       "PublicIPAddressCannotBeDeleted"}),
     throttled=frozenset({"TooManyRequests", "SubscriptionRequestsThrottled"}),
     transient=frozenset({"InternalServerError", "ServiceUnavailable", "RetryableError"}),
-    # ARM answers 409 for conflicts that are not duplicates (OperationNotAllowed on a busy VM):
-    # a duplicate name is found by the handlers' own GET, so the status alone decides 404 only
     use_status=True,
 )
-#: 409 codes that are not "already exists"
+#: ARM answers 409 for conflicts that are not duplicates (OperationNotAllowed on a busy or deallocated
+#: VM): these stay CloudError instead of the table's 409 -> AlreadyExists
 NOT_DUPLICATE_409 = frozenset({"OperationNotAllowed", "Conflict", "SkuNotAvailable"})
 
 
