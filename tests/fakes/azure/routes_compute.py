@@ -47,7 +47,8 @@ class Compute:
         self.s.check_group(sub, rg)
         rid = self.vm_id(req)
         if self.s.get(rid) is not None:
-            raise bad(f"Changing property of VM '{name}' is not allowed by this fake.", "OperationNotAllowed")
+            raise arm_error(409, "OperationNotAllowed",
+                            f"Changing property of VM '{name}' is not allowed by this fake.")
         body = req.body or {}
         p = body.get("properties") or {}
         vm_size = (p.get("hardwareProfile") or {}).get("vmSize")
