@@ -214,20 +214,44 @@ class AzureClient:
 
         return self.retry.run(once, idempotent=idempotent, what=path)
 
-    def wait(self, poller: Any, what: str) -> Any:
-        """The result of a long-running operation, waited for at most ``operation_timeout``."""
-        try:
-            result = poller.result(timeout=self.opts.operation_timeout)
-        except Exception as exc:
-            raise map_error(exc, what) from exc
-        if not poller.done():
-            raise CloudError(PROVIDER, "OperationTimeout",
-                             f"{what}: not finished after {self.opts.operation_timeout:.0f} s")
-        return result
+    def wait(self, poller: Any, what: str, resume: Callable[[str], Any] | None = None) -> Any:
+        """The result of a long-running operation, waited for at most ``operation_timeout``.
+
+        The SDK's poller sends the polls (its own retries are off), so a throttled poll would end
+        the wait although the operation runs on. With ``resume`` (a way to rebuild the poller from
+        its continuation token), a throttled poll is paused and polling picks up where it was,
+        under the same RetryPolicy; nothing is sent to Azure again but the polls."""
+        deadline = time.monotonic() + self.opts.operation_timeout
+        tries, waited = 1, 0.0
+        while True:
+            try:
+                result = poller.result(timeout=max(deadline - time.monotonic(), 0.001))
+            except Exception as exc:
+                err = map_error(exc, what)
+                if resume is not None and isinstance(err, CloudError) and err.throttled \
+                        and tries < self.retry.attempts:
+                    delay = self.retry.pause(tries, err)
+                    if waited + delay <= self.retry.budget:
+                        token = poller.continuation_token()
+                        log.info("%s: poll throttled, polling again in %.2f s", what, delay)
+                        self.retry.sleep(delay)
+                        tries, waited = tries + 1, waited + delay
+                        poller = resume(token)
+                        continue
+                raise err from exc
+            if not poller.done():
+                raise CloudError(PROVIDER, "OperationTimeout",
+                                 f"{what}: not finished after {self.opts.operation_timeout:.0f} s")
+            return result
 
     def run(self, sdk: str, path: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
-        """Begin a long-running operation and wait for it."""
-        return self.wait(self.call(sdk, path, *args, idempotent=idempotent, **kwargs), path)
+        """Begin a long-running operation and wait for it (throttled polls resumed, see :meth:`wait`)."""
+        poller = self.call(sdk, path, *args, idempotent=idempotent, **kwargs)
+        return self.wait(poller, path, self.resumer(sdk, path, *args, **kwargs))
+
+    def resumer(self, sdk: str, path: str, *args: Any, **kwargs: Any) -> Callable[[str], Any]:
+        """Rebuilds the poller of ``path`` from a continuation token (the begin call then sends nothing)."""
+        return lambda token: self.call(sdk, path, *args, continuation_token=token, idempotent=True, **kwargs)
 
     # ------------------------------------------------------------------ the resource group
     def ensure_group(self) -> None:

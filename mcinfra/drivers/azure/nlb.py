@@ -156,7 +156,9 @@ class AzureNLBHandler(NLBHandler):
             poller = self.api.call("network", "load_balancers.begin_create_or_update", group, req.name, body,
                                  idempotent=True)
             undo.push("NLB", lambda: self.vms._delete("network", "load_balancers", group, req.name))
-            lb = self.api.wait(poller, "load_balancers.begin_create_or_update")
+            lb = self.api.wait(poller, "load_balancers.begin_create_or_update",
+                               self.api.resumer("network", "load_balancers.begin_create_or_update", group, req.name,
+                                                body))
             self._join(lb, list(nics.values()), undo)
             return self.info(self.find(lb.id))
 

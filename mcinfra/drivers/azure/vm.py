@@ -200,7 +200,9 @@ class AzureVMHandler(VMHandler):
             poller = self.api.call("network", "network_interfaces.begin_create_or_update", group, nic_name, nic_body,
                                  idempotent=True)
             undo.push("NIC", lambda: self._delete("network", "network_interfaces", group, nic_name))
-            nic = self.api.wait(poller, "network_interfaces.begin_create_or_update")
+            nic = self.api.wait(poller, "network_interfaces.begin_create_or_update",
+                                self.api.resumer("network", "network_interfaces.begin_create_or_update", group,
+                                                 nic_name, nic_body))
             body = cm.VirtualMachine(
                 location=self.api.location, zones=zones,
                 tags={"mcinfra": "true", TAG_KEYPAIR: req.keypair, TAG_IMAGE: req.image, TAG_VPC: req.vpc},
@@ -224,7 +226,9 @@ class AzureVMHandler(VMHandler):
                                  idempotent=True)
             # accepted, so it exists even if it then fails: undo it before the NIC it holds
             undo.push("VM", lambda: self._delete("compute", "virtual_machines", group, req.name))
-            vm = self.api.wait(poller, "virtual_machines.begin_create_or_update")
+            vm = self.api.wait(poller, "virtual_machines.begin_create_or_update",
+                               self.api.resumer("compute", "virtual_machines.begin_create_or_update", group, req.name,
+                                                body))
             return self.info(vm)
 
     def _delete(self, sdk: str, collection: str, group: str, name: str) -> None:

@@ -258,3 +258,24 @@ def test_vm_list_reads_nics_and_addresses_in_two_lists(cloud: AzureSession, fake
     assert sorted(v.iid.name_id for v in listed) == ["vm-1", "vm-2", "vm-3"]
     assert all(v.public_ip and v.private_ip and v.security_groups == [net.sg.iid.system_id] for v in listed)
     assert len(fake.requests) == 3  # VMs with their instance views, NICs, public IPs
+
+
+@pytest.mark.parametrize("op_polls", [0, 2])
+def test_throttled_poll_resumes_the_operation(cloud: AzureSession, fake: AzureFake, net: Net, op_polls: int) -> None:
+    fake.state.op_polls = op_polls
+    fake.inject("GET", r"/operations/", status=429, reason="TooManyRequests", times=2)
+    vm = cloud.vms().start(net.vm_req())  # NIC and VM creations are polled; two polls refused on the way
+    assert vm.status.value == "Running"
+    assert len(fake.find("PUT", r"/virtualMachines/vm-1$")) == 1  # nothing but the polls is sent again
+    fake.inject("GET", r"/operations/", status=429, reason="TooManyRequests", times=1)
+    cloud.vms().suspend(vm.iid)  # an action's polls too
+    assert len(fake.find("POST", r"/deallocate$")) == 1
+
+
+def test_throttled_polls_give_up_per_the_policy(cloud: AzureSession, fake: AzureFake) -> None:
+    fake.inject("GET", r"/operations/", status=429, reason="TooManyRequests", times=50)
+    with pytest.raises(CloudError) as err:
+        cloud.vpcs().create(VPCReq(name="vnet-t", cidr="10.9.0.0/16"))
+    assert err.value.throttled
+    assert len(fake.find("GET", r"/operations/")) == cloud.client.retry.attempts  # one poll per try
+    fake.clear_faults()
