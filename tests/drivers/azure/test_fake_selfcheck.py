@@ -164,7 +164,7 @@ def test_fake_lro_answers_look_like_the_recorded_ones() -> None:
         cloud.vms().reboot(vm.iid)
         cloud.vms().terminate(vm.iid)
         compared = set()
-        for method, path, status, headers in fake.answers:
+        for method, path, status, headers, _ in fake.answers:
             kind = _kind(method, path)
             if kind not in recorded:
                 continue

@@ -43,8 +43,10 @@ class AzureFake(LoopbackFake):
         self.check = validate
         #: operation id -> (operation id of the request that started it, api-version)
         self._origin: dict[str, tuple[str, str]] = {}
-        #: (method, path, status, header names) of every answer, to compare with recorded traffic
-        self.answers: list[tuple[str, str, int, tuple[str, ...]]] = []
+        #: (method, path, status, header names, operation id) of every answer, to compare with recorded traffic
+        self.answers: list[tuple[str, str, int, tuple[str, ...], str | None]] = []
+        #: the 2xx bodies served, by operation id (the last few of each), for checks against the SDK's models
+        self.bodies: dict[str, list[Any]] = {}
 
     def start(self) -> AzureFake:
         super().start()
@@ -61,6 +63,7 @@ class AzureFake(LoopbackFake):
             self._faults.clear()
             self._origin.clear()
             self.answers.clear()
+            self.bodies.clear()
 
     def add_group(self, name: str, location: str = "eastus") -> None:
         with self._lock:
@@ -83,11 +86,15 @@ class AzureFake(LoopbackFake):
         # so "the last recorded request" is only this answer's request while the lock is held
         with self._lock:
             resp = super().handle(method, raw_path, headers, raw)
-            self.answers.append((method, self.requests[-1].path, resp.status, tuple(sorted(resp.headers))))
-            if not self.check:
-                return resp
             req = self.requests[-1]
             found = self.routes.match(method, req.path)
+            op_id = found[0].schema if found else None
+            self.answers.append((method, req.path, resp.status, tuple(sorted(resp.headers)), op_id))
+            if op_id and 200 <= resp.status < 300 and resp.body is not None:
+                kept = self.bodies.setdefault(op_id, [])
+                kept[:] = [*kept[-4:], resp.body]
+            if not self.check:
+                return resp
             try:
                 self._check(req.q("api-version") or "", found[0].schema if found else None, req.params, resp)
                 self.validated += 1
