@@ -18,9 +18,10 @@ BUILTIN = {
     "gcp": "mcinfra.drivers.gcp.driver:GcpDriver",
     "azure": "mcinfra.drivers.azure.driver:AzureDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
+    "openstack": "mcinfra.drivers.openstack.driver:OpenStackDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("alibaba", "openstack", "tencent")
+PLANNED = ("alibaba", "tencent")
 
 
 @dataclass(frozen=True)
