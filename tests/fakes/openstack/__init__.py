@@ -71,14 +71,6 @@ class OpenStackFake(LoopbackFake):
         # the base class's list: the Checker appends its findings to the same one
         self.schema_errors = self.check.errors
 
-    def start(self) -> OpenStackFake:
-        super().start()
-        # the base server writes headers and body in two sends; with Nagle on, each answer then
-        # waits ~40 ms for the client's delayed ACK (keystoneauth keeps connections alive)
-        assert self._httpd is not None
-        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return self
-
     # ------------------------------------------------------------ error shapes
     def _error_body(self, status: int, reason: str, message: str) -> Any:
         # runs under the server's lock, right after the request was recorded
