@@ -48,13 +48,6 @@ class AzureFake(LoopbackFake):
         #: the 2xx bodies served, by operation id (the last few of each), for checks against the SDK's models
         self.bodies: dict[str, list[Any]] = {}
 
-    def start(self) -> AzureFake:
-        super().start()
-        # the SDK keeps its connection open; without TCP_NODELAY the server's header and body writes
-        # meet the client's delayed ACK and every request takes ~40 ms
-        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[union-attr]
-        return self
-
     def reset(self) -> None:
         """Drop every resource, operation, recorded request and injected fault."""
         with self._lock:
