@@ -16,12 +16,13 @@ BUILTIN = {
     "mock": "mcinfra.drivers.mock.driver:MockDriver",
     "aws": "mcinfra.drivers.aws.driver:AwsDriver",
     "gcp": "mcinfra.drivers.gcp.driver:GcpDriver",
+    "azure": "mcinfra.drivers.azure.driver:AzureDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
     "openstack": "mcinfra.drivers.openstack.driver:OpenStackDriver",
     "alibaba": "mcinfra.drivers.alibaba.driver:AlibabaDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("azure", "tencent")
+PLANNED = ("tencent",)
 
 
 @dataclass(frozen=True)
