@@ -88,3 +88,11 @@ def test_the_fake_reports_its_own_undocumented_errors_and_bad_bodies() -> None:
         with pytest.raises(Exception, match="fakeSchemaError"):
             ecs.describe_regions(ecs_models.DescribeRegionsRequest())
         assert fake.schema_errors and "RegionID: not in the published schema" in fake.schema_errors[0]
+
+
+def test_sdk_key_check_passes_published_examples_and_catches_drops() -> None:
+    pytest.importorskip("alibabacloud_ecs20140526", reason="the alibaba extra is not installed")
+    for action, _, body in EXAMPLES:
+        validator.check_sdk_keys(action, body)
+    with pytest.raises(validator.SchemaViolation, match="drops"):
+        validator.check_sdk_keys("ecs/DescribeInstances", {"Instances": {"Instance": [{"InstanceID": "i-1"}]}})

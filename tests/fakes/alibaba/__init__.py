@@ -23,7 +23,7 @@ from tests.fakes.alibaba import signature
 from tests.fakes.alibaba.routes_ecs import add_ecs_routes
 from tests.fakes.alibaba.routes_net import add_net_routes
 from tests.fakes.alibaba.state import AliState, Params, request_id
-from tests.fakes.alibaba.validator import check_body, check_error
+from tests.fakes.alibaba.validator import check_body, check_error, check_sdk_keys
 from tests.fakes.server import LoopbackFake, Request, Response, Route, RouteTable
 
 __all__ = ["PRODUCTS", "AliFake", "AliState", "alibaba_error"]
@@ -74,7 +74,8 @@ def routes(state: AliState) -> RouteTable:
 
 def _validate(route: Route, body: Any) -> None:
     if route.schema:
-        check_body(route.schema, body)
+        check_body(route.schema, body)  # Alibaba's published schema, unknown keys rejected
+        check_sdk_keys(route.schema, body)  # and nothing the SDK's model would drop
 
 
 class AliFake(LoopbackFake):

@@ -102,3 +102,39 @@ def check_error(action_key: str, status: int, code: str) -> None:
     if _matches(code, api()["product_errors"].get(product, {}).get(str(status), [])):
         return
     raise SchemaViolation(f"{action_key}: error {status} {code!r} is not documented by Alibaba Cloud")
+
+
+_SDK_MODELS = {
+    "ecs": "alibabacloud_ecs20140526.models",
+    "vpc": "alibabacloud_vpc20160428.models",
+    "nlb": "alibabacloud_nlb20220430.models",
+}
+
+
+def _paths(value: Any, prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    if isinstance(value, dict):
+        for key, member in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            out.add(path)
+            out |= _paths(member, path)
+    elif isinstance(value, list):
+        for item in value:
+            out |= _paths(item, prefix + "[]")
+    return out
+
+
+def check_sdk_keys(action_key: str, body: Any) -> None:
+    """The second check: every key of ``body`` survives the SDK's own model
+    (``<Action>ResponseBody().from_map(body).to_map()``), so the driver can read all of it. The
+    SDK drops what its model lacks without a word; the published schema is the first check."""
+    import copy
+    import importlib
+
+    product, action = action_key.split("/", 1)
+    model = getattr(importlib.import_module(_SDK_MODELS[product]), f"{action}ResponseBody", None)
+    if model is None:
+        raise SchemaViolation(f"{action_key}: the SDK has no {action}ResponseBody model")
+    lost = _paths(body) - _paths(model().from_map(copy.deepcopy(body)).to_map())
+    if lost:
+        raise SchemaViolation(f"{action_key}: the SDK's model drops {sorted(lost)}")
