@@ -455,10 +455,15 @@ class CallRecord(Model):
 
 
 class ReconcileReport(Model):
-    """What ``reconcile()`` did with each pending row (labelled connection/kind/name)."""
+    """What ``reconcile()`` did with each row a crash left (labelled connection/kind/name):
+    pending rows ``finished`` (the CSP had made it) or ``rolled_back`` (it had not); deleting
+    rows ``deleted`` (the CSP still had it: deleted now, row dropped) or ``forgotten`` (the CSP
+    had deleted it: row dropped); ``failed``: left for the next run, with the reason."""
 
     finished: list[str] = Field(default_factory=list)
     rolled_back: list[str] = Field(default_factory=list)
+    deleted: list[str] = Field(default_factory=list)
+    forgotten: list[str] = Field(default_factory=list)
     failed: dict[str, str] = Field(default_factory=dict)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcinfra.core import validation as v
-from mcinfra.core.errors import InvalidRequest, Unsupported
+from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError, NotFound, Unsupported
 from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.keys import is_openssh_public_key
 from mcinfra.core.managers.base import ResourceManager
@@ -72,9 +72,9 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
     def delete(self, name: str, *, force: bool = False) -> None:
         if not self._in_store:
             return super().delete(name, force=force)
-        name = v.name(name)
+        name, force = v.name(name), v.flag(force, "force")
         with self._locks(writes=[self._key(name)]):
-            rec = self._row(name)
+            rec = self._row(name, deleting=True)
             self._check_unused(name)
             self._store.drop(rec.id, rec)
         return None
@@ -90,6 +90,26 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
             raise Unsupported(f"provider '{self._ctx.provider}' has no key-pair objects to register; "
                               "use create(name, public_key=...) to import a public key")
         return super().register(name, system_id)
+
+    def _recover(self, rec: IIDRecord, exc: CloudError) -> KeyPairInfo:
+        """The reply of a create was lost, but the CSP made the key pair: its private key is
+        gone with the reply, so the key pair is no use. It is deleted and the error raised (the
+        caller may create it again)."""
+        try:
+            self._gated_delete(rec.name_id, self._iid(rec))
+        except NotFound:
+            pass
+        except McInfraError:
+            self._store.set_state(rec.id, "deleting", expect="ready")  # reconcile() deletes it
+            raise exc from None
+        self._store.drop(rec.id, rec)
+        raise exc
+
+    def reconcile_deleting(self, rec: IIDRecord) -> bool:
+        if self._in_store:
+            self._store.drop(rec.id, rec)
+            return False
+        return super().reconcile_deleting(rec)
 
     def reconcile_pending(self, rec: IIDRecord) -> bool:
         if self._in_store:  # nothing at the CSP: the key was generated and lost with the crash

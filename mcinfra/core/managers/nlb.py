@@ -39,8 +39,10 @@ class NLBManager(ResourceManager[NLBInfo, NLBHandler]):
                  else VMGroup(protocol=lst.protocol, port=lst.port))
         vms = v.names(group.vms, "vm_group.vms")
         hc = v.build(HealthChecker, "health_checker", health_checker or {}).with_defaults(group.port)
-        if str(type).upper() not in ("PUBLIC", "INTERNAL") or str(scope).upper() not in ("REGION", "GLOBAL"):
-            raise InvalidRequest("type must be PUBLIC|INTERNAL and scope REGION|GLOBAL", field="type")
+        if not isinstance(type, str) or type.upper() not in ("PUBLIC", "INTERNAL"):
+            raise InvalidRequest(f"type must be PUBLIC or INTERNAL, not {type!r}", field="type")
+        if not isinstance(scope, str) or scope.upper() not in ("REGION", "GLOBAL"):
+            raise InvalidRequest(f"scope must be REGION or GLOBAL, not {scope!r}", field="scope")
         reads = [self._key(vpc, Kind.VPC)] + [self._key(n, Kind.VM) for n in vms]
         with self._locks(writes=[self._key(name)], reads=reads):
             vpc_rec = self._row(vpc, Kind.VPC)
