@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcinfra.core import validation as v
-from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError, NotFound, Unsupported
+from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError, Unsupported
 from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.keys import is_openssh_public_key
 from mcinfra.core.managers.base import ResourceManager
@@ -94,15 +94,15 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
     def _recover(self, rec: IIDRecord, exc: CloudError) -> KeyPairInfo:
         """The reply of a create was lost, but the CSP made the key pair: its private key is
         gone with the reply, so the key pair is no use. It is deleted and the error raised (the
-        caller may create it again)."""
+        caller may create it again); if the delete fails, the row stays 'deleting' for
+        ``reconcile()``."""
+        self._store.set_state(rec.id, "deleting", expect="ready")
         try:
-            self._gated_delete(rec.name_id, self._iid(rec))
-        except NotFound:
-            pass
+            self._delete_at_csp(rec, False, self._gated_delete)
         except McInfraError:
-            self._store.set_state(rec.id, "deleting", expect="ready")  # reconcile() deletes it
-            raise exc from None
-        self._store.drop(rec.id, rec)
+            self._store.set_state(rec.id, "deleting", expect="ready")
+        else:
+            self._store.drop(rec.id, rec)
         raise exc
 
     def reconcile_deleting(self, rec: IIDRecord) -> bool:

@@ -29,7 +29,13 @@ from mcinfra.drivers.mock.state import Data, cloud_for
 
 
 class Behaviour:
-    """A connection's injected latency and faults (options ``latency``, ``fail_rate``, ``seed``)."""
+    """A connection's injected latency and faults (options ``latency``, ``fail_rate``,
+    ``lost_reply_rate``, ``seed``).
+
+    ``fail_rate``: a change fails before the cloud acts. ``lost_reply_rate``: the cloud acts,
+    then the reply is lost — the call raises a retryable ``CloudError`` (``ReplyLost``) although
+    the change was made, as a timeout or a dropped connection after the request does.
+    """
 
     def __init__(self, options: dict[str, Any]) -> None:
         latency = options.get("latency", 0.0)
@@ -39,12 +45,18 @@ class Behaviour:
             lo, hi = float(latency[0]), float(latency[1])
         else:
             raise InvalidRequest("mock option latency must be seconds or [min, max]", field="options.latency")
-        fail_rate = float(options.get("fail_rate", 0.0))
-        if lo < 0 or hi < lo or not 0.0 <= fail_rate <= 1.0:
-            raise InvalidRequest("mock options need 0 <= latency min <= max and 0 <= fail_rate <= 1",
+        try:
+            fail_rate = float(options.get("fail_rate", 0.0))
+            lost_reply_rate = float(options.get("lost_reply_rate", 0.0))
+        except (TypeError, ValueError):
+            raise InvalidRequest("mock options fail_rate and lost_reply_rate must be numbers",
+                                 field="options") from None
+        if lo < 0 or hi < lo or not 0.0 <= fail_rate <= 1.0 or not 0.0 <= lost_reply_rate <= 1.0:
+            raise InvalidRequest("mock options need 0 <= latency min <= max and 0 <= fail_rate, lost_reply_rate <= 1",
                                  field="options")
         self.latency = (lo, hi)
         self.fail_rate = fail_rate
+        self.lost_reply_rate = lost_reply_rate
         self._rng = random.Random(options.get("seed"))
         self._rng_lock = threading.Lock()
 
@@ -64,6 +76,16 @@ class Behaviour:
             hit = self._rng.random() < self.fail_rate
         if hit:
             raise CloudError("mock", "InjectedFault", f"injected fault in {op}")
+
+    def maybe_lose_reply(self, op: str) -> None:
+        """After the cloud acted: perhaps the reply never arrives."""
+        if self.lost_reply_rate <= 0:
+            return
+        with self._rng_lock:
+            hit = self._rng.random() < self.lost_reply_rate
+        if hit:
+            raise CloudError("mock", "ReplyLost", f"no reply to {op} (the request may have been carried out)",
+                             retryable=True)
 
     def new_id(self, prefix: str) -> str:
         with self._rng_lock:
@@ -91,6 +113,7 @@ class MockHandler:
         self.b.maybe_fail(op)
         with self.cloud.tx(write=True) as data:
             yield data
+        self.b.maybe_lose_reply(op)  # only reached when the change was made
 
     @staticmethod
     def record(data: Data, kind: str, system_id: str, label: str) -> dict[str, Any]:
