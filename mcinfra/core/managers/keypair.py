@@ -41,7 +41,8 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
             def finish(row_id: int, info: KeyPairInfo) -> None:
                 self._store.finish(row_id, info.iid.system_id, extra=self._key_extra(info))
 
-            info = self._create_tracked(name, create_at_csp, finish=finish)
+            info = self._create_tracked(name, create_at_csp, finish=finish,
+                                        recover=None if public_key else self._take_back_lost)
             return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id)})
 
     @staticmethod
@@ -91,9 +92,10 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
                               "use create(name, public_key=...) to import a public key")
         return super().register(name, system_id)
 
-    def _recover(self, rec: IIDRecord, exc: CloudError) -> KeyPairInfo:
+    def _take_back_lost(self, rec: IIDRecord, exc: CloudError) -> KeyPairInfo:
         """The reply of a create was lost, but the CSP made the key pair: its private key is
-        gone with the reply, so the key pair is no use. It is deleted and the error raised (the
+        gone with the reply, so the key pair is no use (an imported public key loses nothing:
+        that one is kept and returned). It is deleted and the error raised (the
         caller may create it again); if the delete fails, the row stays 'deleting' for
         ``reconcile()``."""
         self._store.set_state(rec.id, "deleting", expect="ready")
