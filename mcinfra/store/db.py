@@ -442,7 +442,7 @@ class Store:
                     tx.run(_FINISH, params)
                 else:
                     tx.run(_FINISH_EXTRA, {**params, "extra": extra})
-                if children:
+                if children and children[1]:
                     row = tx.one(_GET_IID_BY_ID, {"row_id": row_id})
                     if row is not None:
                         kind, rows = children

@@ -58,6 +58,7 @@ class Behaviour:
         self.fail_rate = fail_rate
         self.lost_reply_rate = lost_reply_rate
         self._rng = random.Random(options.get("seed"))
+        self._id_salt = random.SystemRandom().getrandbits(64)
         self._rng_lock = threading.Lock()
 
     def pause(self) -> float:
@@ -89,7 +90,10 @@ class Behaviour:
 
     def new_id(self, prefix: str) -> str:
         with self._rng_lock:
-            return f"{prefix}-{self._rng.getrandbits(64):016x}"
+            # the seed's draws, salted per session: sessions with one seed that share a cloud
+            # (several processes on one state file, several connections on one region) must not
+            # hand out one id twice
+            return f"{prefix}-{self._rng.getrandbits(64) ^ self._id_salt:016x}"
 
 
 class MockHandler:
