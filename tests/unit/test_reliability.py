@@ -429,3 +429,34 @@ def test_reads_during_a_wait_see_the_transitional_status(op: str) -> None:
 
 def test_fork_context_is_available() -> None:
     assert os.name == "posix"
+
+
+def test_migration_0003_keeps_the_oldest_of_duplicate_mappings(tmp_path: Path) -> None:
+    """A store that a racing register() left with one CSP id under several names upgrades:
+    the first mapping stays, the later ones (and their references) go, and the index holds."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(mcinfra.store.__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002_cladnet")
+        for i, name in enumerate(["first", "second", "third"]):
+            conn.exec_driver_sql(
+                "INSERT INTO iids (connection, kind, owner, name_id, system_id, csp_name, state, created_at, extra) "
+                f"VALUES ('c', 'vpc', '', '{name}', 'vpc-1', '{name}', 'ready', '2026-01-0{i + 1}', '{{}}')")
+            conn.exec_driver_sql("INSERT INTO iid_refs (connection, from_kind, from_name, to_kind, to_name) "
+                                 f"VALUES ('c', 'vpc', '{name}', 'keypair', 'k')")
+    engine.dispose()
+    store = Store(f"sqlite:///{path}")
+    try:
+        assert [r.name_id for r in store.list("c", "vpc")] == ["first"]
+        assert store.referrers("c", "keypair", "k") == [("vpc", "first")]
+        with pytest.raises(mcinfra.AlreadyExists):
+            store.add_ready("c", "vpc", [{"name_id": "again", "system_id": "vpc-1", "csp_name": "x"}])
+    finally:
+        store.close()
