@@ -133,8 +133,15 @@ def test_fault_soak_store_equals_csp_inventory(infra: mcinfra.Infra) -> None:
     # rows left 'deleting' (a delete, or the take-back of a key pair whose private key was lost with
     # the reply, failed and could not be confirmed) map resources the CSP still has; reconcile() closes them
     left = [r.label for r in infra.store.unsettled("soak")]
-    report = infra.reconcile()
-    assert report.failed == {} and sorted(report.deleted + report.forgotten) == sorted(left)
+    closed: list[str] = []
+    runs = 0
+    while runs < 10:  # reconcile() meets the same faults: what fails is left for the next run
+        runs += 1
+        report = infra.reconcile()
+        closed += report.deleted + report.forgotten
+        if not report.failed:
+            break
+    assert report.failed == {} and sorted(closed) == sorted(left)
     assert disagreements(infra, cloud) == []
     faults = collections.Counter()
     for rec in infra.history(connection="soak", ok=False, limit=100_000):
@@ -146,4 +153,5 @@ def test_fault_soak_store_equals_csp_inventory(infra: mcinfra.Infra) -> None:
     assert destroyed.all_destroyed, destroyed.remaining
     assert disagreements(infra, cloud) == []
     print(f"\nfault soak: {ops} operations, {dict(faults)}; outcomes {dict(sorted(outcomes.items()))}; "
-          f"left deleting for reconcile(): {len(left)}; destroy_all: {destroyed.all_destroyed}")
+          f"left deleting for reconcile(): {len(left)} (closed in {runs} run(s)); "
+          f"destroy_all: {destroyed.all_destroyed}")

@@ -239,10 +239,12 @@ class ResourceManager(ABC, Generic[Info, Handler]):
             self._store.set_state(rec.id, "deleting", expect="ready")
         crash_point(f"{rec.kind}.delete:marked")
 
-    def _delete_at_csp(self, rec: IIDRecord, force: bool, delete: Callable[[str, IID], T]) -> T | None:
+    def _delete_at_csp(self, rec: IIDRecord, force: bool, delete: Callable[[str, IID], T], *,
+                       restore: bool = True) -> T | None:
         """``delete(name, iid)`` at the CSP for a row marked 'deleting'. Returns normally when the
         resource is gone (or ``force``); raises otherwise, with the row back to 'ready' when the
-        CSP refused, or left 'deleting' when nobody can tell whether it acted."""
+        CSP refused (``restore=False``: left 'deleting', for a delete nobody takes back), or left
+        'deleting' when nobody can tell whether it acted."""
         try:
             return delete(rec.name_id, self._iid(rec))
         except NotFound:
@@ -263,7 +265,8 @@ class ResourceManager(ABC, Generic[Info, Handler]):
                     log.warning("%s: the CSP deleted it although the call failed (%s): the reply was lost",
                                 self._label(rec.name_id, Kind(rec.kind)), exc.code)
                     return None
-            self._store.set_state(rec.id, "ready", expect="deleting")
+            if restore:
+                self._store.set_state(rec.id, "ready", expect="deleting")
             raise
 
     def _exists_at_csp(self, rec: IIDRecord) -> bool:
@@ -275,8 +278,8 @@ class ResourceManager(ABC, Generic[Info, Handler]):
         """Close a 'deleting' row left by a crash: the CSP still has the resource -> delete it
         again; then drop the row. True when the CSP still had it."""
         present = self._exists_at_csp(rec)
-        if present:
-            self._delete_at_csp(rec, False, self._gated_delete)
+        if present:  # a failure leaves the row 'deleting' for the next run
+            self._delete_at_csp(rec, False, self._gated_delete, restore=False)
         self._store.drop(rec.id, rec)
         return present
 

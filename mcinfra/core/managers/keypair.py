@@ -100,9 +100,9 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
         ``reconcile()``."""
         self._store.set_state(rec.id, "deleting", expect="ready")
         try:
-            self._delete_at_csp(rec, False, self._gated_delete)
+            self._delete_at_csp(rec, False, self._gated_delete, restore=False)
         except McInfraError:
-            self._store.set_state(rec.id, "deleting", expect="ready")
+            pass  # the row stays 'deleting'
         else:
             self._store.drop(rec.id, rec)
         raise exc

@@ -138,14 +138,14 @@ class VPCManager(ResourceManager[VPCInfo, VPCHandler]):
             crash_point("subnet.delete:csp-done")
             self._store.drop(sn.id, sn)
 
-    def _delete_at_csp(self, rec: IIDRecord, force: bool, delete: Any) -> Any:
+    def _delete_at_csp(self, rec: IIDRecord, force: bool, delete: Any, *, restore: bool = True) -> Any:
         """A subnet row is removed from its VPC (remove_subnet), a VPC row deleted."""
         if rec.kind == Kind.SUBNET:
             vpc = self._row(rec.owner, deleting=True)
 
             def delete(name: str, iid: IID) -> None:
                 self._gated("remove_subnet", rec.owner, self.handler.remove_subnet, self._iid(vpc), iid)
-        return super()._delete_at_csp(rec, force, delete)
+        return super()._delete_at_csp(rec, force, delete, restore=restore)
 
     def _exists_at_csp(self, rec: IIDRecord) -> bool:
         if rec.kind != Kind.SUBNET:
