@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcinfra.core import validation as v
 from mcinfra.core.calls import CallGate
+from mcinfra.core.display import ItemProgress, progress_bar
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import Capabilities, DriverSession
 from mcinfra.core.managers.catalog import ImageManager, RegionZoneManager, SpecManager
@@ -129,23 +130,31 @@ class Connection:
                 report.failed[rec.label] = str(exc)
         return report
 
-    def destroy_all(self, *, rounds: int = 10, pause: float = 1.0, workers: int = 8) -> DestroyReport:
+    def destroy_all(self, *, rounds: int = 10, pause: float = 1.0, workers: int = 8,
+                    progress: ItemProgress | bool | None = None) -> DestroyReport:
         """Delete everything the store maps for this connection, NLB -> VM -> key/SG -> VPC,
         retrying what fails for up to ``rounds`` rounds (``pause`` seconds apart, ``workers``
-        deletes at once)."""
+        deletes at once). ``progress``: a callback ``(kind, name, error or None)`` per attempt,
+        or ``True`` for a progress bar."""
         rounds = v.count(rounds, "rounds", maximum=1000)
         pause = v.seconds(pause, "pause", allow_zero=True, maximum=3600.0)
         workers = v.count(workers, "workers", maximum=256)
+        if progress is not None and not isinstance(progress, bool) and not callable(progress):
+            raise InvalidRequest("progress must be a callback, True, False or None", field="progress")
         self.reconcile()
         deleted: dict[str, list[str]] = {}
         last_error: dict[tuple[str, str], str] = {}
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"destroy-{self.name}") as pool:
+        total = sum(1 for group in DESTROY_ORDER for k in group for r in self._store.list(self.name, k)
+                    if r.state != "pending")
+        with (progress_bar(progress, total, f"destroy {self.name}") as report_item,
+              ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"destroy-{self.name}") as pool):
             for group in DESTROY_ORDER:
                 for attempt in range(rounds):
                     todo = [(k, r.name_id) for k in group for r in self._store.list(self.name, k)
                             if r.state != "pending"]
                     failed = 0
                     for key, err in zip(todo, pool.map(self._destroy_one, todo), strict=True):
+                        report_item(key[0], key[1], err)
                         if err is None:
                             deleted.setdefault(key[0], []).append(key[1])
                         else:

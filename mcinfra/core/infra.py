@@ -13,6 +13,7 @@ from pydantic import BaseModel, SecretStr
 from mcinfra.core import validation as v
 from mcinfra.core.calls import CallGate
 from mcinfra.core.connection import Connection
+from mcinfra.core.display import ResultList
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import CallRecord, ReconcileReport
@@ -22,7 +23,7 @@ from mcinfra.store import Store
 
 log = logging.getLogger("mcinfra")
 #: the most records one history() call returns
-HISTORY_LIMIT = 100_000
+HISTORY_LIMIT = 1_000_000_000
 
 
 class CredentialInfo(BaseModel):
@@ -282,4 +283,4 @@ class Infra:
         limit = v.count(limit, "limit", maximum=HISTORY_LIMIT)
         rows = self.store.history(connection=connection, kind=kind, operation=operation, since=since, ok=ok,
                                   limit=limit)
-        return [CallRecord(**r) for r in rows]
+        return ResultList(CallRecord(**r) for r in rows)

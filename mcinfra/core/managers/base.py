@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mcinfra.core import validation as v
 from mcinfra.core.crashpoint import crash_point
+from mcinfra.core.display import ResultList
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import ResourceHandler
 from mcinfra.core.models import IID, Kind, ListAll
@@ -204,7 +205,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
         """Every resource of this kind the store maps, as the CSP reports it now."""
         rows = {r.system_id: r for r in self._mapped()}
         if not rows:
-            return []
+            return ResultList()
         infos = self._gated("list", "*", self.handler.list)
         out = []
         for info in infos:
@@ -213,7 +214,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
                 out.append(self._user_view(info, rec.name_id, rec.extra.get("ids")))
         for rec in rows.values():
             log.warning("%s is in the store but not at the CSP (see list_all)", self._label(rec.name_id))
-        return out
+        return ResultList(out)
 
     def _mapped(self, kind: Kind | None = None, owner: str | None = None) -> list[IIDRecord]:
         """The rows that map a CSP resource: ready, and being deleted (the CSP may have it still)."""

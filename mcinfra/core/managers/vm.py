@@ -6,9 +6,9 @@ from typing import Any
 
 from mcinfra.core import validation as v
 from mcinfra.core.crashpoint import crash_point
-from mcinfra.core.errors import InvalidRequest
+from mcinfra.core.errors import InvalidRequest, McInfraError
 from mcinfra.core.handlers import VMHandler
-from mcinfra.core.managers.base import ResourceManager
+from mcinfra.core.managers.base import ResourceManager, log
 from mcinfra.core.models import IID, Kind, VMInfo, VMReq, VMStatus, subnet_ref
 from mcinfra.store import IIDRecord
 
@@ -192,10 +192,16 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
             rec = self._row(name, deleting=True)
             self._check_unused(name)
             self._mark_deleting(rec)
-            status = self._delete_at_csp(rec, force, self._gated_terminate)
+            try:
+                status = self._delete_at_csp(rec, False, self._gated_terminate)
+            except McInfraError:
+                if not force:
+                    raise
+                log.warning("force-forgetting %s although the CSP refused to terminate it", self._label(name))
+                status = VMStatus.FAILED
             crash_point("vm.delete:csp-done")
-            if status is None:  # gone already, or forced
-                status = VMStatus.NOT_EXIST if not force else VMStatus.FAILED
+            if status is None:  # gone already (or the reply was lost and it is gone)
+                status = VMStatus.NOT_EXIST
             if not wait or status in GONE or status == VMStatus.FAILED:
                 self._store.drop(rec.id, rec)
                 return status

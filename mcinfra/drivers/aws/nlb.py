@@ -11,7 +11,8 @@ from typing import Any
 from mcinfra.core.errors import InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
-from mcinfra.drivers.aws.client import AwsClient, cleanup
+from mcinfra.drivers.aws.client import AwsClient
+from mcinfra.drivers.kit import Rollback
 
 _ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 
@@ -45,19 +46,15 @@ def _tg_params(hc: HealthChecker) -> dict[str, Any]:
 
 class AwsNLBHandler(NLBHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     # ------------------------------------------------------------------ reads
     def _lb(self, arn: str) -> dict[str, Any]:
-        out = self.c.call("elbv2", "describe_load_balancers", what=f"nlb {arn}", LoadBalancerArns=[arn])[
-            "LoadBalancers"
-        ]
-        if not out:
-            raise NotFound(f"[aws] nlb {arn} not found")
-        return out[0]
+        return self.api.describe("elbv2", "describe_load_balancers", "LoadBalancers", what=f"nlb {arn}",
+                               LoadBalancerArns=[arn])
 
     def _listener(self, arn: str) -> dict[str, Any] | None:
-        ls = self.c.call("elbv2", "describe_listeners", what=f"nlb {arn} listeners", LoadBalancerArn=arn)["Listeners"]
+        ls = self.api.call("elbv2", "describe_listeners", what=f"nlb {arn} listeners", LoadBalancerArn=arn)["Listeners"]
         return ls[0] if ls else None
 
     @staticmethod
@@ -72,9 +69,9 @@ class AwsNLBHandler(NLBHandler):
     def _tg(self, lb: dict[str, Any], listener: dict[str, Any] | None) -> dict[str, Any]:
         arn = self._forward_tg(listener)
         if arn:
-            found = self.c.call("elbv2", "describe_target_groups", TargetGroupArns=[arn])["TargetGroups"]
+            found = self.api.call("elbv2", "describe_target_groups", TargetGroupArns=[arn])["TargetGroups"]
         else:
-            found = self.c.call("elbv2", "describe_target_groups", LoadBalancerArn=lb["LoadBalancerArn"])[
+            found = self.api.call("elbv2", "describe_target_groups", LoadBalancerArn=lb["LoadBalancerArn"])[
                 "TargetGroups"
             ]
         if not found:
@@ -82,7 +79,7 @@ class AwsNLBHandler(NLBHandler):
         return found[0]
 
     def _targets(self, tg_arn: str) -> list[dict[str, Any]]:
-        return self.c.call("elbv2", "describe_target_health", TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
+        return self.api.call("elbv2", "describe_target_health", TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
 
     @staticmethod
     def _health_checker(tg: dict[str, Any]) -> HealthChecker:
@@ -127,7 +124,7 @@ class AwsNLBHandler(NLBHandler):
     def _network_lbs(self) -> list[dict[str, Any]]:
         return [
             lb
-            for lb in self.c.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+            for lb in self.api.pages("elbv2", "describe_load_balancers", "LoadBalancers")
             if lb.get("Type") == "network"
         ]
 
@@ -141,7 +138,7 @@ class AwsNLBHandler(NLBHandler):
     def _subnets(self, vpc_id: str) -> list[str]:
         by_zone: dict[str, str] = {}
         for sn in sorted(
-            self.c.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]),
+            self.api.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]),
             key=lambda s: s["SubnetId"],
         ):
             by_zone.setdefault(sn["AvailabilityZone"], sn["SubnetId"])  # an NLB takes one subnet per zone
@@ -150,7 +147,7 @@ class AwsNLBHandler(NLBHandler):
         return [by_zone[z] for z in sorted(by_zone)]
 
     def _create_tg(self, name: str, vpc: str, group: VMGroup, hc: HealthChecker) -> str:
-        return self.c.call(
+        return self.api.call(
             "elbv2",
             "create_target_group",
             what=f"nlb {name} target group",
@@ -164,7 +161,7 @@ class AwsNLBHandler(NLBHandler):
 
     def _register(self, tg_arn: str, vms: list[str]) -> None:
         if vms:
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "register_targets",
                 what="nlb targets",
@@ -175,9 +172,9 @@ class AwsNLBHandler(NLBHandler):
     def create(self, req: NLBReq) -> NLBInfo:
         name = elb_name(req.name)
         subnets = self._subnets(req.vpc)
-        undo: list[Any] = []
-        try:
-            lb = self.c.call(
+        # The target group can only go once the LB no longer uses it: undo runs newest first.
+        with Rollback(f"nlb {name}") as undo:
+            lb = self.api.call(
                 "elbv2",
                 "create_load_balancer",
                 what=f"nlb {name}",
@@ -188,11 +185,11 @@ class AwsNLBHandler(NLBHandler):
                 Tags=[{"Key": "Name", "Value": req.name}],
             )["LoadBalancers"][0]
             lb_arn = lb["LoadBalancerArn"]
-            undo.append(lambda: self.c.call("elbv2", "delete_load_balancer", LoadBalancerArn=lb_arn))
+            undo.push("load balancer", lambda: self.api.call("elbv2", "delete_load_balancer", LoadBalancerArn=lb_arn))
             tg_arn = self._create_tg(name, req.vpc, req.vm_group, req.health_checker)
-            undo.append(lambda: self._delete_tg(tg_arn))
+            undo.push("target group", lambda: self._delete_tg(tg_arn))
             self._register(tg_arn, req.vm_group.vms)
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "create_listener",
                 what=f"nlb {name} listener",
@@ -202,16 +199,12 @@ class AwsNLBHandler(NLBHandler):
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
             )
             return self._info(self._lb(lb_arn))
-        except BaseException:
-            # The target group can only go once the LB no longer uses it: undo runs newest first.
-            cleanup(undo)
-            raise
 
     def _delete_tg(self, tg_arn: str, attempts: int = 10) -> None:
         # AWS refuses (ResourceInUse) until the LB's deletion has released the group.
         for i in range(attempts):
             try:
-                self.c.call("elbv2", "delete_target_group", what="nlb target group", TargetGroupArn=tg_arn)
+                self.api.call("elbv2", "delete_target_group", what="nlb target group", TargetGroupArn=tg_arn)
                 return
             except NotFound:
                 return
@@ -223,16 +216,16 @@ class AwsNLBHandler(NLBHandler):
     def delete(self, iid: IID) -> None:
         lb = self._lb(iid.system_id)
         arn = lb["LoadBalancerArn"]
-        listeners = self.c.call("elbv2", "describe_listeners", LoadBalancerArn=arn)["Listeners"]
+        listeners = self.api.call("elbv2", "describe_listeners", LoadBalancerArn=arn)["Listeners"]
         tgs = {t for t in (self._forward_tg(ls) for ls in listeners) if t}
         if not tgs:
             tgs = {
                 t["TargetGroupArn"]
-                for t in self.c.call("elbv2", "describe_target_groups", LoadBalancerArn=arn)["TargetGroups"]
+                for t in self.api.call("elbv2", "describe_target_groups", LoadBalancerArn=arn)["TargetGroups"]
             }
         for ls in listeners:
-            self.c.call("elbv2", "delete_listener", what="nlb listener", ListenerArn=ls["ListenerArn"])
-        self.c.call("elbv2", "delete_load_balancer", what=f"nlb {arn}", LoadBalancerArn=arn)
+            self.api.call("elbv2", "delete_listener", what="nlb listener", ListenerArn=ls["ListenerArn"])
+        self.api.call("elbv2", "delete_load_balancer", what=f"nlb {arn}", LoadBalancerArn=arn)
         for tg in sorted(tgs):
             self._delete_tg(tg)
 
@@ -257,7 +250,7 @@ class AwsNLBHandler(NLBHandler):
     def remove_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         _, _, tg = self._parts(iid)
         if vms:
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "deregister_targets",
                 what="nlb targets",
@@ -279,7 +272,7 @@ class AwsNLBHandler(NLBHandler):
         lb, current, _ = self._parts(iid)
         if current is None:
             raise NotFound(f"[aws] nlb {iid.system_id} has no listener")
-        changed = self.c.call(
+        changed = self.api.call(
             "elbv2",
             "modify_listener",
             what=f"nlb {iid.system_id} listener",
@@ -299,30 +292,26 @@ class AwsNLBHandler(NLBHandler):
         # health check and targets, point the listener at it, then drop the old one.
         vms = [t["Target"]["Id"] for t in self._targets(tg["TargetGroupArn"])]
         new_name = f"{lb['LoadBalancerName'][:27].rstrip('-')}-{secrets.token_hex(2)}"
-        undo: list[Any] = []
-        try:
+        with Rollback(f"nlb {iid.system_id} vm group") as undo:
             new_arn = self._create_tg(new_name, lb["VpcId"], vm_group, self._health_checker(tg))
-            undo.append(lambda: self._delete_tg(new_arn))
+            undo.push("new target group", lambda: self._delete_tg(new_arn))
             self._register(new_arn, vms)
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "modify_listener",
                 what=f"nlb {iid.system_id} listener",
                 ListenerArn=listener["ListenerArn"],
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": new_arn}],
             )
-        except BaseException:
-            cleanup(undo)
-            raise
         self._delete_tg(tg["TargetGroupArn"])
-        new = self.c.call("elbv2", "describe_target_groups", TargetGroupArns=[new_arn])["TargetGroups"][0]
+        new = self.api.call("elbv2", "describe_target_groups", TargetGroupArns=[new_arn])["TargetGroups"][0]
         return self._group(new)
 
     def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker:
         _, _, tg = self._parts(iid)
         params = _tg_params(health_checker)
         params.pop("HealthCheckEnabled")
-        changed = self.c.call(
+        changed = self.api.call(
             "elbv2",
             "modify_target_group",
             what=f"nlb {iid.system_id} health check",

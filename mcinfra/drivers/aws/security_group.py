@@ -11,10 +11,10 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from mcinfra.core.errors import NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule, dedupe_rules
-from mcinfra.drivers.aws.client import AwsClient, cleanup, name_tag, tag_spec
+from mcinfra.drivers.aws.client import AwsClient, name_tag, tag_spec
+from mcinfra.drivers.kit import Rollback
 
 _PROTO_IN = {
     "-1": "ALL",
@@ -87,15 +87,12 @@ def from_permissions(perms: Iterable[dict[str, Any]], direction: str) -> tuple[l
 
 class AwsSecurityGroupHandler(SecurityGroupHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     def _describe(self, sg_id: str) -> dict[str, Any]:
-        out = self.c.call("ec2", "describe_security_groups", what=f"security group {sg_id}", GroupIds=[sg_id])[
-            "SecurityGroups"
-        ]
-        if not out:
-            raise NotFound(f"[aws] security group {sg_id} not found")
-        return out[0]
+        return self.api.describe(
+            "ec2", "describe_security_groups", "SecurityGroups", what=f"security group {sg_id}", GroupIds=[sg_id]
+        )
 
     @staticmethod
     def _rules(sg: dict[str, Any]) -> tuple[list[SecurityRule], list[Any]]:
@@ -125,11 +122,10 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
                 plan.append(("revoke", kind, rems))
             if adds:
                 plan.append(("authorize", kind, adds))
-        undo: list[Any] = []
-        try:
+        with Rollback(f"security group {sg_id} rules") as undo:
             for action, kind, rules in plan:
                 perms = [to_permission(r) for r in rules]
-                self.c.call(
+                self.api.call(
                     "ec2",
                     f"{action}_security_group_{kind}",
                     what=f"security group {sg_id} rules",
@@ -137,18 +133,16 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
                     IpPermissions=perms,
                 )
                 opposite = "authorize" if action == "revoke" else "revoke"
-                undo.append(
-                    lambda o=opposite, k=kind, p=perms: self.c.call(
+                undo.push(
+                    f"{action} {kind}",
+                    lambda o=opposite, k=kind, p=perms: self.api.call(
                         "ec2", f"{o}_security_group_{k}", GroupId=sg_id, IpPermissions=p
-                    )
+                    ),
                 )
-        except BaseException:
-            cleanup(undo)
-            raise
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         wanted = dedupe_rules(req.rules)
-        made = self.c.call(
+        made = self.api.call(
             "ec2",
             "create_security_group",
             what=f"security group {req.name}",
@@ -158,13 +152,11 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
             TagSpecifications=tag_spec("security-group", req.name),
         )
         sg_id = made["GroupId"]
-        try:
+        with Rollback(f"security group {req.name}") as undo:
+            undo.push("group", lambda: self.api.call("ec2", "delete_security_group", GroupId=sg_id))
             have, _ = self._rules(self._describe(sg_id))
             self._change(sg_id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted])
             return self._info(self._describe(sg_id))
-        except BaseException:
-            cleanup([lambda: self.c.call("ec2", "delete_security_group", GroupId=sg_id)])
-            raise
 
     def get(self, iid: IID) -> SecurityGroupInfo:
         return self._info(self._describe(iid.system_id))
@@ -173,12 +165,12 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         # Every VPC's "default" group is AWS's own and cannot be deleted, so it is not listed.
         return [
             self._info(sg)
-            for sg in self.c.pages("ec2", "describe_security_groups", "SecurityGroups")
+            for sg in self.api.pages("ec2", "describe_security_groups", "SecurityGroups")
             if sg.get("GroupName") != "default"
         ]
 
     def delete(self, iid: IID) -> None:
-        self.c.call("ec2", "delete_security_group", what=f"security group {iid.system_id}", GroupId=iid.system_id)
+        self.api.call("ec2", "delete_security_group", what=f"security group {iid.system_id}", GroupId=iid.system_id)
 
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         self._change(iid.system_id, add=dedupe_rules(rules), remove=[])

@@ -11,14 +11,14 @@ The NLB's system id is its name; its forwarding rule is how it is found.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from mcinfra.core.errors import InvalidRequest, NotFound, Unsupported
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
-from mcinfra.drivers.gcp.client import GcpClient, best_effort, check_name, last
+from mcinfra.drivers.gcp.client import GcpClient, check_name, last
 from mcinfra.drivers.gcp.vm import GcpVMHandler, _created
+from mcinfra.drivers.kit import Rollback
 
 MARK = "mcinfra-nlb"
 
@@ -31,28 +31,28 @@ def _desc_value(description: str, key: str) -> str | None:
 
 
 class GcpNLBHandler(NLBHandler):
-    def __init__(self, c: GcpClient, vms: GcpVMHandler) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient, vms: GcpVMHandler) -> None:
+        self.api = api
         self.vms = vms
 
     # ------------------------------------------------------------------ links and parts
     def _hc_link(self, name: str) -> str:
-        return f"projects/{self.c.project}/regions/{self.c.region}/healthChecks/{name}"
+        return f"projects/{self.api.project}/regions/{self.api.region}/healthChecks/{name}"
 
     def _bs_link(self, name: str) -> str:
-        return f"projects/{self.c.project}/regions/{self.c.region}/backendServices/{name}"
+        return f"projects/{self.api.project}/regions/{self.api.region}/backendServices/{name}"
 
     def _ig_link(self, zone: str, name: str) -> str:
-        return f"projects/{self.c.project}/zones/{zone}/instanceGroups/{name}"
+        return f"projects/{self.api.project}/zones/{zone}/instanceGroups/{name}"
 
     def _regional(self, client: str, method: str, **kw: Any) -> Any:
-        c = self.c
-        call = c.mutate if method.endswith("_unary") else c.call
+        api = self.api
+        call = api.mutate if method.endswith("_unary") else api.call
         extra = {} if method.endswith("_unary") else {"idempotent": True}
-        return call(client, method, project=c.project, region=c.region, **extra, **kw)
+        return call(client, method, project=api.project, region=api.region, **extra, **kw)
 
     def _health_check(self, name: str, hc: HealthChecker) -> Any:
-        compute = self.c.compute
+        compute = self.api.compute
         out = compute.HealthCheck(
             name=name,
             type_=hc.protocol,
@@ -69,7 +69,7 @@ class GcpNLBHandler(NLBHandler):
         return out
 
     def _forwarding_rule(self, name: str, listener: Listener, scheme: str, vpc: str, subnet: str | None) -> Any:
-        compute = self.c.compute
+        compute = self.api.compute
         fr = compute.ForwardingRule(
             name=name,
             I_p_protocol=listener.protocol,
@@ -81,9 +81,9 @@ class GcpNLBHandler(NLBHandler):
         if listener.ip:
             fr.I_p_address = listener.ip
         if scheme == "INTERNAL":
-            fr.network = self.c.network_link(vpc)
+            fr.network = self.api.network_link(vpc)
             if subnet:
-                fr.subnetwork = self.c.subnet_link(subnet)
+                fr.subnetwork = self.api.subnet_link(subnet)
         return fr
 
     def _zones_of(self, vms: list[str]) -> dict[str, list[str]]:
@@ -93,13 +93,13 @@ class GcpNLBHandler(NLBHandler):
         return out
 
     def _members(self, zone: str, name: str) -> list[str]:
-        c = self.c
-        req = c.compute.InstanceGroupsListInstancesRequest(instance_state="ALL")
-        items = c.call(
+        api = self.api
+        req = api.compute.InstanceGroupsListInstancesRequest(instance_state="ALL")
+        items = api.call(
             "InstanceGroupsClient",
             "list_instances",
             idempotent=True,
-            project=c.project,
+            project=api.project,
             zone=zone,
             instance_group=name,
             instance_groups_list_instances_request_resource=req,
@@ -107,32 +107,32 @@ class GcpNLBHandler(NLBHandler):
         return [last(i.instance) for i in items]
 
     def _change_members(self, zone: str, name: str, vms: list[str], *, add: bool) -> None:
-        c = self.c
-        verb, request = ("add", c.compute.InstanceGroupsAddInstancesRequest) if add else \
-            ("remove", c.compute.InstanceGroupsRemoveInstancesRequest)
-        body = request(instances=[c.compute.InstanceReference(instance=c.instance_link(zone, vm)) for vm in vms])
-        c.mutate(
+        api = self.api
+        verb, request = ("add", api.compute.InstanceGroupsAddInstancesRequest) if add else \
+            ("remove", api.compute.InstanceGroupsRemoveInstancesRequest)
+        body = request(instances=[api.compute.InstanceReference(instance=api.instance_link(zone, vm)) for vm in vms])
+        api.mutate(
             "InstanceGroupsClient",
             f"{verb}_instances_unary",
-            project=c.project,
+            project=api.project,
             zone=zone,
             instance_group=name,
             **{f"instance_groups_{verb}_instances_request_resource": body},
         )
 
     def _insert_group(self, zone: str, name: str, vpc: str) -> None:
-        c = self.c
-        group = c.compute.InstanceGroup(name=name, network=c.network_link(vpc), description=MARK)
-        c.mutate(
+        api = self.api
+        group = api.compute.InstanceGroup(name=name, network=api.network_link(vpc), description=MARK)
+        api.mutate(
             "InstanceGroupsClient",
             "insert_unary",
-            project=c.project,
+            project=api.project,
             zone=zone,
             instance_group_resource=group,
         )
 
     def _backend(self, zone: str, name: str) -> Any:
-        return self.c.compute.Backend(group=self._ig_link(zone, name), balancing_mode="CONNECTION")
+        return self.api.compute.Backend(group=self._ig_link(zone, name), balancing_mode="CONNECTION")
 
     def _parts(self, name: str) -> tuple[Any, Any, Any]:
         fr = self._regional("ForwardingRulesClient", "get", forwarding_rule=name)
@@ -178,12 +178,20 @@ class GcpNLBHandler(NLBHandler):
             health_checker=self._checker(hc),
             created_at=_created(fr.creation_timestamp),
             extra={
-                "region": self.c.region,
+                "region": self.api.region,
                 "backend_service": bs.name,
                 "health_check": hc.name,
                 "instance_groups": [f"{z}/{g}" for z, g in self._groups(bs)],
             },
         )
+
+    def _first_subnet(self, vpc: str) -> str:
+        api = self.api
+        names = sorted(sn.name for sn in api.call("SubnetworksClient", "list", idempotent=True, project=api.project,
+                                                  region=api.region) if last(sn.network) == vpc)
+        if not names:
+            raise InvalidRequest(f"an INTERNAL NLB needs a subnet of VPC {vpc} in {api.region}", field="vpc")
+        return names[0]
 
     # ------------------------------------------------------------------ NLBHandler
     def create(self, req: NLBReq) -> NLBInfo:
@@ -193,31 +201,32 @@ class GcpNLBHandler(NLBHandler):
         hc = req.health_checker
         if hc.timeout > hc.interval:
             raise InvalidRequest("gcp health checks need timeout <= interval", field="health_checker")
-        c, name = self.c, req.name
+        api, name = self.api, req.name
         scheme = "INTERNAL" if req.type == "INTERNAL" else "EXTERNAL"
-        c.call("NetworksClient", "get", idempotent=True, project=c.project, network=req.vpc)
-        by_zone = self._zones_of(req.vm_group.vms) or {c.zone: []}
-        subnet = (
-            self.vms.get(IID(name_id=req.vm_group.vms[0], system_id=req.vm_group.vms[0])).subnet
-            if scheme == "INTERNAL" and req.vm_group.vms
-            else None
-        )
-        undo: list[Callable[[], None]] = []
-        try:
+        api.call("NetworksClient", "get", idempotent=True, project=api.project, network=req.vpc)
+        by_zone = self._zones_of(req.vm_group.vms) or {api.zone: []}
+        subnet = None
+        if scheme == "INTERNAL":  # custom-mode networks need the rule's subnetwork (ForwardingRule.subnetwork)
+            subnet = (self.vms.get(IID(name_id=req.vm_group.vms[0], system_id=req.vm_group.vms[0])).subnet
+                      if req.vm_group.vms else self._first_subnet(req.vpc))
+        with Rollback(f"NLB {name!r}") as undo:
             self._regional(
                 "RegionHealthChecksClient", "insert_unary", health_check_resource=self._health_check(name, hc)
             )
-            undo.append(lambda: self._regional("RegionHealthChecksClient", "delete_unary", health_check=name))
+            undo.push(
+                "health check", lambda: self._regional("RegionHealthChecksClient", "delete_unary", health_check=name)
+            )
             for zone, vms in by_zone.items():
                 self._insert_group(zone, name, req.vpc)
-                undo.append(
-                    lambda z=zone: c.mutate(
-                        "InstanceGroupsClient", "delete_unary", project=c.project, zone=z, instance_group=name
+                undo.push(
+                    f"instance group in {zone}",
+                    lambda z=zone: api.mutate(
+                        "InstanceGroupsClient", "delete_unary", project=api.project, zone=z, instance_group=name
                     )
                 )
                 if vms:
                     self._change_members(zone, name, vms, add=True)
-            bs = c.compute.BackendService(
+            bs = api.compute.BackendService(
                 name=name,
                 protocol=req.vm_group.protocol,
                 load_balancing_scheme=scheme,
@@ -226,15 +235,14 @@ class GcpNLBHandler(NLBHandler):
                 description=f"{MARK} vm_group_port={req.vm_group.port} vpc={req.vpc}",
             )
             if scheme == "INTERNAL":
-                bs.network = c.network_link(req.vpc)
+                bs.network = api.network_link(req.vpc)
             self._regional("RegionBackendServicesClient", "insert_unary", backend_service_resource=bs)
-            undo.append(lambda: self._regional("RegionBackendServicesClient", "delete_unary", backend_service=name))
+            undo.push(
+                "backend service",
+                lambda: self._regional("RegionBackendServicesClient", "delete_unary", backend_service=name),
+            )
             fr = self._forwarding_rule(name, req.listener, scheme, req.vpc, subnet)
             self._regional("ForwardingRulesClient", "insert_unary", forwarding_rule_resource=fr)
-        except Exception:
-            for step in reversed(undo):
-                best_effort(step, f"rollback of NLB {name!r}")
-            raise
         return self.get(IID(name_id=name, system_id=name))
 
     def get(self, iid: IID) -> NLBInfo:
@@ -256,16 +264,16 @@ class GcpNLBHandler(NLBHandler):
         return [IID(name_id=fr.name, system_id=fr.name) for fr in rules if fr.description == MARK]
 
     def delete(self, iid: IID) -> None:
-        c = self.c
+        api = self.api
         fr, bs, hc = self._parts(iid.system_id)
         self._regional("ForwardingRulesClient", "delete_unary", forwarding_rule=fr.name)
         self._regional("RegionBackendServicesClient", "delete_unary", backend_service=bs.name)
         self._regional("RegionHealthChecksClient", "delete_unary", health_check=hc.name)
         for zone, group in self._groups(bs):
-            c.mutate("InstanceGroupsClient", "delete_unary", project=c.project, zone=zone, instance_group=group)
+            api.mutate("InstanceGroupsClient", "delete_unary", project=api.project, zone=zone, instance_group=group)
 
     def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
-        c = self.c
+        api = self.api
         _fr, bs, _ = self._parts(iid.system_id)
         groups = dict(self._groups(bs))
         vpc = _desc_value(bs.description, "vpc") or ""
@@ -280,7 +288,7 @@ class GcpNLBHandler(NLBHandler):
             if todo:
                 self._change_members(zone, groups[zone], todo, add=True)
         if new_backends:
-            patch = c.compute.BackendService(backends=[*bs.backends, *new_backends])
+            patch = api.compute.BackendService(backends=[*bs.backends, *new_backends])
             self._regional(
                 "RegionBackendServicesClient",
                 "patch_unary",
@@ -304,7 +312,7 @@ class GcpNLBHandler(NLBHandler):
         return self._vm_group(bs)
 
     def health(self, iid: IID) -> HealthInfo:
-        c = self.c
+        api = self.api
         _, bs, _ = self._parts(iid.system_id)
         every, healthy = [], []
         for zone, group in self._groups(bs):
@@ -312,7 +320,7 @@ class GcpNLBHandler(NLBHandler):
             every.extend(members)
             if not members:
                 continue
-            ref = c.compute.ResourceGroupReference(group=self._ig_link(zone, group))
+            ref = api.compute.ResourceGroupReference(group=self._ig_link(zone, group))
             res = self._regional(
                 "RegionBackendServicesClient",
                 "get_health",
@@ -335,29 +343,27 @@ class GcpNLBHandler(NLBHandler):
         # Forwarding rules cannot change protocol or ports in place: replace it, keeping its address.
         new = listener if listener.ip else Listener(protocol=listener.protocol, port=listener.port, ip=old.ip)
         self._regional("ForwardingRulesClient", "delete_unary", forwarding_rule=fr.name)
-        try:
-            self._regional(
-                "ForwardingRulesClient",
-                "insert_unary",
-                forwarding_rule_resource=self._forwarding_rule(fr.name, new, scheme, vpc, subnet),
-            )
-        except Exception:
-            best_effort(
+        with Rollback(f"NLB {iid.system_id!r} listener") as undo:
+            undo.push(
+                "old forwarding rule",
                 lambda: self._regional(
                     "ForwardingRulesClient",
                     "insert_unary",
                     forwarding_rule_resource=self._forwarding_rule(fr.name, old, scheme, vpc, subnet),
                 ),
-                "rollback",
             )
-            raise
+            self._regional(
+                "ForwardingRulesClient",
+                "insert_unary",
+                forwarding_rule_resource=self._forwarding_rule(fr.name, new, scheme, vpc, subnet),
+            )
         return self.get(iid).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
-        c = self.c
+        api = self.api
         _, bs, _ = self._parts(iid.system_id)
         vpc = _desc_value(bs.description, "vpc") or ""
-        patch = c.compute.BackendService(
+        patch = api.compute.BackendService(
             protocol=vm_group.protocol, description=f"{MARK} vm_group_port={vm_group.port} vpc={vpc}"
         )
         self._regional(
