@@ -73,6 +73,8 @@ def check_name(value: str, what: str = "name") -> str:
 
 
 def normalize_cidr(value: str, *, version: int | None = None) -> str:
+    if not isinstance(value, str):  # ipaddress would take an int (or a bool) as an address
+        raise ValueError(f"{value!r} is not a valid CIDR (a string such as '10.0.0.0/16')")
     try:
         net = ipaddress.ip_network(value, strict=False)
     except (ValueError, TypeError) as exc:

@@ -247,7 +247,7 @@ JUNK = st.one_of(st.integers(), st.floats(), st.just({}), st.just([]), st.just(o
     "root_disk_type", "history.limit", "history.connection", "history.kind", "history.since", "history.ok",
     "regions.add.extra", "connect", "reconcile.connection", "regions.delete", "credentials.delete",
     "connections.delete", "destroy_all.rounds", "destroy_all.pause", "destroy_all.workers", "connections.options",
-    "delete.force"]))
+    "delete.force", "vpcs.create.cidr", "subnet.cidr", "rule.cidr"]))
 def test_bad_typed_input_is_an_invalid_request_naming_the_argument(vm_world, junk, which: str) -> None:
     infra, cloud = vm_world
     if which in ("history.ok", "delete.force") and isinstance(junk, bool):
@@ -258,6 +258,8 @@ def test_bad_typed_input_is_an_invalid_request_naming_the_argument(vm_world, jun
         return
     if which == "destroy_all.pause" and type(junk) in (int, float) and 0 <= junk <= 3600:
         return
+    if which == "rule.cidr" and not junk and not isinstance(junk, bool | int | float):
+        return  # an empty cidr means 0.0.0.0/0
     calls = {
         "root_disk_type": lambda: cloud.vms.start("vm-2", image="debian-12", spec="t3.micro", vpc="vpc",
                                                   subnet="sn-a", security_groups=["sg"], keypair="key",
@@ -280,6 +282,11 @@ def test_bad_typed_input_is_an_invalid_request_naming_the_argument(vm_world, jun
         "connections.options": lambda: infra.connections.add("c2", provider="mock",
                                                              options=junk if not isinstance(junk, dict) else {1: 2}),
         "delete.force": lambda: cloud.security_groups.delete("sg", force=junk),
+        # ipaddress takes an int as an address: 5 would become the network 0.0.0.5/32
+        "vpcs.create.cidr": lambda: cloud.vpcs.create("vpc-2", cidr=junk),
+        "subnet.cidr": lambda: cloud.vpcs.add_subnet("vpc", {"name": "sn-9", "cidr": junk}),
+        "rule.cidr": lambda: cloud.security_groups.add_rules("sg", [{"direction": "inbound", "protocol": "TCP",
+                                                                     "from_port": 99, "to_port": 99, "cidr": junk}]),
     }
     before = store_snapshot(infra), mock_inventory(REGION)
     with pytest.raises(mcinfra.InvalidRequest) as err:
