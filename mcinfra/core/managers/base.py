@@ -256,12 +256,11 @@ class ResourceManager(ABC, Generic[Info, Handler]):
                 log.warning("force-deleting %s although the CSP refused", self._label(rec.name_id, Kind(rec.kind)))
                 return None
             if isinstance(exc, CloudError) and not exc.throttled:
-                try:  # the reply may have been lost after the CSP acted: ask
-                    present = self._exists_at_csp(rec)
-                except McInfraError:
+                present = self._exists_or_none(rec)  # the reply may have been lost after the CSP acted: ask
+                if present is None:
                     log.error("%s: the delete failed (%s) and the CSP could not be asked whether it acted; "
                               "reconcile() will finish it", self._label(rec.name_id, Kind(rec.kind)), exc.code)
-                    raise exc from None
+                    raise
                 if not present:
                     log.warning("%s: the CSP deleted it although the call failed (%s): the reply was lost",
                                 self._label(rec.name_id, Kind(rec.kind)), exc.code)
@@ -269,6 +268,14 @@ class ResourceManager(ABC, Generic[Info, Handler]):
             if restore:
                 self._store.set_state(rec.id, "ready", expect="deleting")
             raise
+
+    def _exists_or_none(self, rec: IIDRecord) -> bool | None:
+        """:meth:`_exists_at_csp`, or None when the CSP cannot be asked."""
+        try:
+            return self._exists_at_csp(rec)
+        except McInfraError as exc:
+            log.info("%s: cannot ask the CSP whether it exists: %s", self._label(rec.name_id, Kind(rec.kind)), exc)
+            return None
 
     def _exists_at_csp(self, rec: IIDRecord) -> bool:
         """Whether the CSP still has the resource of a row (by its CSP id)."""
