@@ -16,10 +16,12 @@ BUILTIN = {
     "mock": "mcinfra.drivers.mock.driver:MockDriver",
     "aws": "mcinfra.drivers.aws.driver:AwsDriver",
     "gcp": "mcinfra.drivers.gcp.driver:GcpDriver",
+    "azure": "mcinfra.drivers.azure.driver:AzureDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
+    "openstack": "mcinfra.drivers.openstack.driver:OpenStackDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("alibaba", "azure", "openstack", "tencent")
+PLANNED = ("alibaba", "tencent")
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,9 @@ class LoopbackFake:
 
         class _H(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two sends: with Nagle on, a keep-alive client waits for
+            # the delayed ACK (~40 ms) on every answer
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
