@@ -14,16 +14,24 @@ from enum import Enum
 from typing import Any
 
 from mcinfra.core.models import (
+    IID,
     CallRecord,
+    DestroyReport,
+    GpuInfo,
+    HealthInfo,
     ImageInfo,
     KeyPairInfo,
+    ListAll,
     NLBInfo,
+    ReconcileReport,
     RegionZoneInfo,
     SecurityGroupInfo,
     SpecInfo,
+    SubnetInfo,
     VMInfo,
     VMStatus,
     VPCInfo,
+    ZoneInfo,
 )
 
 
@@ -77,6 +85,20 @@ COLUMNS: dict[type, Columns] = {
                                   i.os_platform, f"{i.os_disk_type} {i.os_disk_size_gb or '-'} GB", i.status)),
     SpecInfo: Columns("Specs", ("name", "vcpus", "memory (MiB)", "gpus", "arch", "price/h"), lambda s: (
         s.name, s.vcpus, s.memory_mib, gpus_text(s), s.architecture, s.price_per_hour)),
+    SubnetInfo: Columns("Subnets", ("name", "system id", "cidr", "zone"), lambda s: (
+        s.iid.name_id, s.iid.system_id, s.cidr, s.zone)),
+    ZoneInfo: Columns("Zones", ("zone", "display name", "status"), lambda z: (z.name, z.display_name, z.status)),
+    GpuInfo: Columns("GPUs", ("count", "manufacturer", "model", "memory (GB)"), lambda g: (
+        g.count, g.manufacturer, g.model, g.memory_gb)),
+    IID: Columns("IIDs", ("name", "system id"), lambda i: (i.name_id, i.system_id)),
+    HealthInfo: Columns("NLB health", ("healthy", "unhealthy"), lambda h: (h.healthy, h.unhealthy)),
+    ListAll: Columns("Store vs CSP", ("mapped", "only at the CSP", "only in the store"), lambda a: tuple(
+        [f"{i.name_id} ({i.system_id})" for i in ids] for ids in (a.mapped, a.only_csp, a.only_store))),
+    DestroyReport: Columns("destroy_all", ("all destroyed", "deleted", "remaining"), lambda r: (
+        r.all_destroyed, [f"{k} {n}" for k, names in r.deleted.items() for n in names],
+        [f"{k} {n}: {why}" for k, left in r.remaining.items() for n, why in left.items()])),
+    ReconcileReport: Columns("reconcile", ("finished", "rolled back", "deleted", "forgotten", "failed"), lambda r: (
+        r.finished, r.rolled_back, r.deleted, r.forgotten, [f"{k}: {v}" for k, v in r.failed.items()])),
     CallRecord: Columns("Call history", ("at", "connection", "operation", "name", "ms", "ok", "error"), lambda c: (
         c.at.strftime("%H:%M:%S.%f")[:-3], c.connection, c.operation, c.name, c.duration_ms, c.ok, c.error)),
 }
