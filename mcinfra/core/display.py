@@ -210,25 +210,33 @@ ItemProgress = Callable[[str, str, "str | None"], None]
 
 
 @contextmanager
+def rich_bar(label: str, total: int, console: Any = None) -> Iterator[Callable[[str, bool], None]]:
+    """A rich progress bar (in a terminal, and in Jupyter, where rich renders it in the cell);
+    yields ``step(description, advance)``. Default console: stderr, so results keep stdout."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=console or Console(stderr=True)) as bar:
+        task = bar.add_task("", total=total)
+
+        def step(description: str, advance: bool) -> None:
+            bar.update(task, advance=1 if advance else 0, description=description)
+
+        yield step
+        bar.update(task, completed=total, description="done")
+
+
+@contextmanager
 def progress_bar(progress: ItemProgress | bool | None, total: int, label: str) -> Iterator[ItemProgress]:
     """The callback a long operation reports each item to: the caller's own, a rich progress bar
-    (``True``: in a terminal, and in Jupyter, where rich renders it in the cell), or nothing."""
+    (``True``), or nothing."""
     if progress is None or progress is False:
         yield lambda kind, name, error: None
         return
     if callable(progress):
         yield progress
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    # stderr: the operation's result (a table, --json) keeps stdout to itself
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=Console(stderr=True)) as bar:
-        task = bar.add_task("", total=total)
-
-        def advance(kind: str, name: str, error: str | None) -> None:
-            bar.update(task, advance=1 if error is None else 0,
-                       description=f"{kind} {name}" + ("" if error is None else " (retrying)"))
-
-        yield advance
+    with rich_bar(label, total) as step:
+        yield lambda kind, name, error: step(f"{kind} {name}" + ("" if error is None else " (retrying)"),
+                                             error is None)
