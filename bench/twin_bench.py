@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import (
     DEFAULT_OUTBOUND_RULE,
     KeyPairReq,
@@ -49,7 +49,7 @@ def run(n: int, workers: int) -> dict[str, float]:
     region = f"bench-{uuid.uuid4().hex[:6]}"
     state_dir = Path(tempfile.mkdtemp(prefix="twin-bench-"))
     conn = TwinDriver().connect(
-        ConnectionInfo(name="bench", provider="twin", region=region, options={"state_dir": str(state_dir)})
+        SessionInfo(name="bench", provider="twin", region=region, options={"state_dir": str(state_dir)})
     )
     try:
         vpc = conn.vpcs().create(

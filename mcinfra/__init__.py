@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mcinfra.core.errors import (
     AlreadyExists,
     CloudError,
+    DriverConflict,
     DriverNotInstalled,
     InUse,
     InvalidRequest,
@@ -69,7 +70,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "IID", "AlreadyExists", "CallRecord", "CloudError", "Connection", "DestroyReport", "DriverNotInstalled",
+    "IID", "AlreadyExists", "CallRecord", "CloudError", "Connection", "DestroyReport", "DriverConflict",
+    "DriverNotInstalled",
     "GpuInfo", "HealthChecker", "HealthInfo", "ImageInfo", "InUse", "Infra", "InvalidRequest", "KeyPairInfo",
     "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "RegionZoneInfo",
     "SecurityGroupInfo", "SecurityRule", "SpecInfo", "StoreError", "SubnetInfo", "SubnetReq", "Unsupported",

@@ -1,9 +1,13 @@
-"""The one choke point every handler call passes: history, retries, error typing, redaction."""
+"""The one choke point every handler call passes: history, error typing, redaction.
+
+Retries are not done here: one handler call may make several SDK calls, and only the driver
+knows which of those may be repeated. Each driver runs its SDK calls through
+:class:`mcinfra.drivers.kit.RetryPolicy`, the one retry policy.
+"""
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,8 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mcinfra.calls")
 T = TypeVar("T")
-RETRIES = 4
-BACKOFF_BASE = 0.2
 REDACTED = "***"
 
 
@@ -36,27 +38,20 @@ class CallGate:
             text = text.replace(s, REDACTED)
         return text
 
-    def __call__(self, kind: str, op: str, name: str, fn: Callable[..., T], *args: Any,
-                 idempotent: bool = False) -> T:
-        attempt = 0
-        while True:
-            start = time.perf_counter()
-            try:
-                result = fn(*args)
-            except McInfraError as exc:
-                exc.args = tuple(self.redact(a) if isinstance(a, str) else a for a in exc.args)
-                self._record(kind, op, name, start, exc)
-                if idempotent and isinstance(exc, CloudError) and exc.retryable and attempt < RETRIES:
-                    attempt += 1
-                    time.sleep(BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.0))
-                    continue
-                raise
-            except Exception as exc:  # a driver let a foreign exception through: type it here
-                err = CloudError(self.provider, type(exc).__name__, self.redact(str(exc)))
-                self._record(kind, op, name, start, err)
-                raise err from exc
-            self._record(kind, op, name, start, None)
-            return result
+    def __call__(self, kind: str, op: str, name: str, fn: Callable[..., T], *args: Any) -> T:
+        start = time.perf_counter()
+        try:
+            result = fn(*args)
+        except McInfraError as exc:
+            exc.args = tuple(self.redact(a) if isinstance(a, str) else a for a in exc.args)
+            self._record(kind, op, name, start, exc)
+            raise
+        except Exception as exc:  # a driver let a foreign exception through: type it here
+            err = CloudError(self.provider, type(exc).__name__, self.redact(str(exc)))
+            self._record(kind, op, name, start, err)
+            raise err from exc
+        self._record(kind, op, name, start, None)
+        return result
 
     def _record(self, kind: str, op: str, name: str, start: float, exc: Exception | None) -> None:
         duration_ms = (time.perf_counter() - start) * 1000

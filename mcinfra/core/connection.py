@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcinfra.core.calls import CallGate
 from mcinfra.core.errors import McInfraError, NotFound
-from mcinfra.core.handlers import Capabilities, CloudConnection
+from mcinfra.core.handlers import Capabilities, DriverSession
 from mcinfra.core.managers.catalog import ImageManager, RegionZoneManager, SpecManager
 from mcinfra.core.managers.keypair import KeyPairManager
 from mcinfra.core.managers.nlb import NLBManager
@@ -30,7 +30,7 @@ DESTROY_ORDER = (("nlb",), ("vm",), ("keypair", "security_group"), ("vpc",))
 
 
 class Connection:
-    def __init__(self, infra: Infra, name: str, provider: str, cloud: CloudConnection,
+    def __init__(self, infra: Infra, name: str, provider: str, cloud: DriverSession,
                  capabilities: Capabilities, gate: CallGate, zone: str | None) -> None:
         self.infra = infra
         self.name = name
@@ -63,7 +63,7 @@ class Connection:
                 if h is None:
                     factory = getattr(self._cloud, {"region_zone": "region_zones", "image": "images",
                                                     "spec": "specs"}.get(kind, kind + "s"))
-                    h = self._handlers[kind] = self.gate(kind, "handler", "*", factory, idempotent=True)
+                    h = self._handlers[kind] = self.gate(kind, "handler", "*", factory)
         return h
 
     @cached_property

@@ -49,15 +49,28 @@ class DriverNotInstalled(McInfraError, ImportError):
         self.extra = extra
 
 
-class CloudError(McInfraError):
-    """The CSP said no. ``code`` is the CSP's own error code; the original exception is chained."""
+class DriverConflict(McInfraError):
+    """Two driver plugins claim one provider and neither says it overrides the other."""
 
-    def __init__(self, provider: str, code: str, message: str, *, retryable: bool = False) -> None:
+
+class CloudError(McInfraError):
+    """The CSP said no. ``code`` is the CSP's own error code; the original exception is chained.
+
+    ``throttled``: the cloud refused the request without acting on it, so any call may be tried
+    again. ``retryable``: trying again may succeed (throttling, a 5xx, a lost connection), but
+    the cloud may have acted, so only idempotent calls are. ``retry_after``: the cloud's hint
+    in seconds. :class:`mcinfra.drivers.kit.RetryPolicy` is the one place that acts on them.
+    """
+
+    def __init__(self, provider: str, code: str, message: str, *, retryable: bool = False,
+                 throttled: bool = False, retry_after: float | None = None) -> None:
         super().__init__(f"[{provider}] {code}: {message}")
         self.provider = provider
         self.code = code
         self.message = message
-        self.retryable = retryable
+        self.retryable = retryable or throttled
+        self.throttled = throttled
+        self.retry_after = retry_after
 
 
 class LockTimeout(McInfraError, TimeoutError):
@@ -71,6 +84,7 @@ class StoreError(McInfraError):
 __all__ = [
     "AlreadyExists",
     "CloudError",
+    "DriverConflict",
     "DriverNotInstalled",
     "InUse",
     "InvalidRequest",

@@ -1,4 +1,4 @@
-"""What a driver implements: ``CloudDriver`` -> ``CloudConnection`` -> one handler per kind.
+"""What a driver implements: ``CloudDriver`` -> ``DriverSession`` -> one handler per kind.
 
 Handlers speak CSP ids and the models of :mod:`mcinfra.core.models`. They know nothing of
 the store, locks, user names or other connections. Contract every handler keeps:
@@ -70,7 +70,7 @@ class Capabilities(BaseModel):
     name_rules: NameRules = NameRules()
 
 
-class ConnectionInfo(BaseModel):
+class SessionInfo(BaseModel):
     """What a driver gets to connect: credential values are ``SecretStr`` and never printed."""
 
     model_config = ConfigDict(frozen=True)
@@ -225,10 +225,10 @@ class SpecHandler(ABC):
     def get(self, name: str) -> SpecInfo: ...
 
 
-class CloudConnection:
+class DriverSession:
     """One connection's handlers. A kind the driver lacks raises ``Unsupported``."""
 
-    def __init__(self, info: ConnectionInfo) -> None:
+    def __init__(self, info: SessionInfo) -> None:
         self.info = info
 
     def _unsupported(self, kind: str) -> Unsupported:
@@ -268,6 +268,8 @@ class CloudDriver(ABC):
     provider: str = ""
     #: the pip extra that installs this driver's SDK
     extra: str = ""
+    #: True: this class replaces another plugin's driver of the same provider (else that is an error)
+    overrides: bool = False
 
     def capabilities(self) -> Capabilities:
         return Capabilities()
@@ -277,4 +279,4 @@ class CloudDriver(ABC):
         return None
 
     @abstractmethod
-    def connect(self, info: ConnectionInfo) -> CloudConnection: ...
+    def connect(self, info: SessionInfo) -> DriverSession: ...

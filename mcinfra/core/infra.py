@@ -14,7 +14,7 @@ from mcinfra.core import validation as v
 from mcinfra.core.calls import CallGate
 from mcinfra.core.connection import Connection
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import CallRecord
 from mcinfra.drivers.loader import DriverRegistry, ProviderInfo
 from mcinfra.splock import LockInfo, SPLock
@@ -238,7 +238,7 @@ class Infra:
         if cfg["region"]:
             r = self.store.region(cfg["region"])
             region, zone = r["region"], r["zone"]
-        info = ConnectionInfo(name=name, provider=cfg["provider"], region=region, zone=zone,
+        info = SessionInfo(name=name, provider=cfg["provider"], region=region, zone=zone,
                               credentials={k: SecretStr(val) for k, val in keys.items()}, options=cfg["options"])
         gate = CallGate(self.store, name, cfg["provider"], list(keys.values()))
         cloud = gate("connection", "connect", name, driver.connect, info)

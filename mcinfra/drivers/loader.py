@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pluggy
 
-from mcinfra.core.errors import DriverNotInstalled, InvalidRequest
+from mcinfra.core.errors import DriverConflict, DriverNotInstalled, InvalidRequest
 from mcinfra.core.handlers import CloudDriver
 from mcinfra.drivers.spec import PROJECT, DriverSpec, hookimpl
 
@@ -67,12 +67,30 @@ class DriverRegistry:
     @property
     def drivers(self) -> dict[str, CloudDriver]:
         if self._drivers is None:
-            drivers: dict[str, CloudDriver] = {}
-            for group in self.pm.hook.mcinfra_drivers():
-                for cls in group:
-                    drivers.setdefault(cls.provider, cls())
-            self._drivers = drivers
+            self._drivers = {p: cls() for p, cls in self._resolve().items()}
         return self._drivers
+
+    def _resolve(self) -> dict[str, type[CloudDriver]]:
+        """provider -> driver class. Two plugins naming one provider is an error unless exactly one
+        of them sets ``overrides = True`` (a deliberate replacement, e.g. a patched built-in)."""
+        claims: dict[str, list[tuple[str, type[CloudDriver]]]] = {}
+        for impl in self.pm.hook.mcinfra_drivers.get_hookimpls():
+            for cls in impl.function() or ():
+                claims.setdefault(cls.provider, []).append((impl.plugin_name, cls))
+        resolved: dict[str, type[CloudDriver]] = {}
+        for provider, found in claims.items():
+            if len(found) == 1:
+                resolved[provider] = found[0][1]
+                continue
+            overriding = [(plugin, cls) for plugin, cls in found if cls.overrides]
+            if len(overriding) != 1:
+                names = ", ".join(f"{cls.__module__}.{cls.__qualname__} (plugin {plugin!r})" for plugin, cls in found)
+                raise DriverConflict(
+                    f"provider {provider!r} is claimed by {names}; set overrides = True on the one "
+                    "driver class that should replace the others"
+                )
+            resolved[provider] = overriding[0][1]
+        return resolved
 
     def get(self, provider: str) -> CloudDriver:
         driver = self.drivers.get(provider)

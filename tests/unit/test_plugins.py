@@ -13,13 +13,13 @@ import mcinfra
 from mcinfra.drivers.loader import DriverRegistry
 
 PLUGIN = '''
-from mcinfra.core.handlers import CloudDriver, CloudConnection
+from mcinfra.core.handlers import CloudDriver, DriverSession
 from mcinfra.drivers.spec import hookimpl
 
 class ToyDriver(CloudDriver):
     provider = "toy"
     def connect(self, info):
-        return CloudConnection(info)
+        return DriverSession(info)
 
 @hookimpl
 def mcinfra_drivers():
@@ -55,14 +55,14 @@ def test_entry_point_plugin_is_loaded(tmp_path: Path) -> None:
 def test_register_in_process() -> None:
     import types
 
-    from mcinfra.core.handlers import CloudConnection, CloudDriver
+    from mcinfra.core.handlers import CloudDriver, DriverSession
     from mcinfra.drivers.spec import hookimpl
 
     class Tiny(CloudDriver):
         provider = "tiny"
 
         def connect(self, info):  # type: ignore[no-untyped-def]
-            return CloudConnection(info)
+            return DriverSession(info)
 
     plugin = types.SimpleNamespace(mcinfra_drivers=hookimpl(lambda: [Tiny]))
     registry = DriverRegistry(entry_points=False)
@@ -86,3 +86,34 @@ def test_driver_import_does_not_import_sdks() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def _plugin(provider: str, *, overrides: bool = False) -> object:
+    import types
+
+    from mcinfra.core.handlers import CloudDriver, DriverSession
+    from mcinfra.drivers.spec import hookimpl
+
+    cls = type(f"Driver_{provider}_{overrides}", (CloudDriver,), {
+        "provider": provider, "overrides": overrides, "connect": lambda self, info: DriverSession(info)})
+    mod = types.SimpleNamespace()
+    mod.mcinfra_drivers = hookimpl(lambda: [cls])  # type: ignore[attr-defined]
+    return mod
+
+
+def test_a_plugin_naming_a_taken_provider_is_an_error() -> None:
+    reg = DriverRegistry(entry_points=False)
+    reg.register(_plugin("mock"), name="impostor")
+    with pytest.raises(mcinfra.DriverConflict, match=r"'mock' is claimed by .*impostor.*overrides = True"):
+        reg.get("mock")
+
+
+def test_a_plugin_that_says_it_overrides_replaces_the_builtin() -> None:
+    reg = DriverRegistry(entry_points=False)
+    reg.register(_plugin("mock", overrides=True), name="patched-mock")
+    assert type(reg.get("mock")).__name__ == "Driver_mock_True"
+    assert type(DriverRegistry(entry_points=False).get("mock")).__name__ == "MockDriver"
+    # two overriders of one provider: ambiguous again
+    reg.register(_plugin("mock", overrides=True), name="another")
+    with pytest.raises(mcinfra.DriverConflict):
+        reg.get("mock")

@@ -35,4 +35,4 @@ def test_secret_in_a_driver_error_is_redacted_everywhere(caplog: pytest.LogCaptu
         assert any("***" in (r.error or "") for r in records)
         assert SECRET not in caplog.text
         assert SECRET not in repr(infra.credentials.get("cred")) + repr(infra.credentials.list())
-        assert SECRET not in repr(cloud._cloud.info)  # the driver's ConnectionInfo holds SecretStr
+        assert SECRET not in repr(cloud._cloud.info)  # the driver's SessionInfo holds SecretStr

@@ -52,9 +52,9 @@ class ResourceManager(Generic[I]):
     def _locks(self, writes: Iterable[LockKey] = (), reads: Iterable[LockKey] = ()) -> Any:
         return self._c.infra.locks.hold(writes=writes, reads=reads)
 
-    def _call(self, op: str, name: str, fn: Callable[..., Any], *args: Any, idempotent: bool = False,
+    def _call(self, op: str, name: str, fn: Callable[..., Any], *args: Any,
               kind: str | None = None) -> Any:
-        return self._c.gate(kind or self.kind, op, name, fn, *args, idempotent=idempotent)
+        return self._c.gate(kind or self.kind, op, name, fn, *args)
 
     def _label(self, name: str, kind: str | None = None) -> str:
         return f"{KIND_LABEL.get(kind or self.kind, kind or self.kind)} {name!r} in connection {self._c.name!r}"
@@ -130,7 +130,7 @@ class ResourceManager(Generic[I]):
         name = v.name(name)
         with self._locks(reads=[self._key(name)]):
             rec = self._row(name)
-            info = self._call("get", name, self.handler.get, self._iid(rec), idempotent=True)
+            info = self._call("get", name, self.handler.get, self._iid(rec))
             return self._user_view(info, rec.name_id, rec.extra.get("ids"))
 
     def list(self) -> list[I]:
@@ -138,7 +138,7 @@ class ResourceManager(Generic[I]):
         rows = {r.system_id: r for r in self._store.list(self._c.name, self.kind, state="ready")}
         if not rows:
             return []
-        infos = self._call("list", "*", self.handler.list, idempotent=True)
+        infos = self._call("list", "*", self.handler.list)
         out = []
         for info in infos:
             rec = rows.pop(info.iid.system_id, None)
@@ -178,8 +178,7 @@ class ResourceManager(Generic[I]):
             mapped = self._store.names_for(self._c.name, self.kind, [system_id])
             if mapped:
                 raise AlreadyExists(f"CSP id {system_id!r} is already mapped as {mapped[system_id]!r}")
-            info = self._call("get", name, self.handler.get, IID(name_id=system_id, system_id=system_id),
-                              idempotent=True)
+            info = self._call("get", name, self.handler.get, IID(name_id=system_id, system_id=system_id))
             extra, refs = self._adopted_links(info)
             self._store.add_ready(
                 self._c.name, self.kind,
@@ -208,7 +207,7 @@ class ResourceManager(Generic[I]):
 
     def list_all(self) -> ListAll:
         rows = self._store.list(self._c.name, self.kind, state="ready")
-        csp = self._call("list_iids", "*", self.handler.list_iids, idempotent=True)
+        csp = self._call("list_iids", "*", self.handler.list_iids)
         csp_ids = {i.system_id for i in csp}
         mapped_ids = {r.system_id for r in rows}
         return ListAll(
@@ -220,7 +219,7 @@ class ResourceManager(Generic[I]):
     def reconcile_pending(self, rec: IIDRecord) -> bool:
         """Finish a pending row left by a crash if the CSP has its resource (found by CSP name);
         else drop it. True when finished."""
-        found = next((i for i in self._call("list_iids", "*", self.handler.list_iids, idempotent=True)
+        found = next((i for i in self._call("list_iids", "*", self.handler.list_iids)
                       if i.name_id == rec.csp_name), None)
         if found is None:
             self._store.drop(rec.id, rec)

@@ -27,12 +27,12 @@ class CatalogManager(Generic[C]):
         return self._c.handler(self.kind)
 
     def list(self) -> list[C]:
-        return self._c.gate(self.kind, "list", "*", self._handler.list, idempotent=True)
+        return self._c.gate(self.kind, "list", "*", self._handler.list)
 
     def get(self, name: str) -> C:
         if not isinstance(name, str) or not name.strip():
             raise InvalidRequest(f"{self.kind} name must be a non-empty string", field="name")
-        return self._c.gate(self.kind, "get", name, self._handler.get, name.strip(), idempotent=True)
+        return self._c.gate(self.kind, "get", name, self._handler.get, name.strip())
 
 
 class RegionZoneManager(CatalogManager[RegionZoneInfo]):

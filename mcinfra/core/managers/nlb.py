@@ -85,7 +85,7 @@ class NLBManager(ResourceManager[NLBInfo]):
             raise InvalidRequest("vms must name at least one VM", field="vms")
         with self._locks(writes=[self._key(name)], reads=[self._key(n, "vm") for n in vms]):
             rec = self._row(name)
-            current = self._call("get", name, self.handler.get, self._iid(rec), idempotent=True)
+            current = self._call("get", name, self.handler.get, self._iid(rec))
             members = set(self._group_view(current.vm_group).vms)
             if add:
                 dup = [n for n in vms if n in members]
@@ -108,7 +108,7 @@ class NLBManager(ResourceManager[NLBInfo]):
         name = v.name(name)
         with self._locks(reads=[self._key(name)]):
             rec = self._row(name)
-            h = self._call("health", name, self.handler.health, self._iid(rec), idempotent=True)
+            h = self._call("health", name, self.handler.health, self._iid(rec))
             names = self._name_of("vm", [*h.all, *h.healthy, *h.unhealthy])
             return HealthInfo(all=[names(s) for s in h.all], healthy=[names(s) for s in h.healthy],
                               unhealthy=[names(s) for s in h.unhealthy])
@@ -130,7 +130,7 @@ class NLBManager(ResourceManager[NLBInfo]):
             rec = self._row(name)
             port = hc.port
             if port == -1:
-                port = self._call("get", name, self.handler.get, self._iid(rec), idempotent=True).vm_group.port
+                port = self._call("get", name, self.handler.get, self._iid(rec)).vm_group.port
             return self._call("change_health_checker", name, self.handler.change_health_checker, self._iid(rec),
                               hc.with_defaults(port))
 

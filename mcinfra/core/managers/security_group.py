@@ -63,7 +63,7 @@ class SecurityGroupManager(ResourceManager[SecurityGroupInfo]):
             raise InvalidRequest("rules must name at least one rule", field="rules")
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
-            current = set(self._call("get", name, self.handler.get, self._iid(rec), idempotent=True).rules)
+            current = set(self._call("get", name, self.handler.get, self._iid(rec)).rules)
             if add:
                 dup = [str(r) for r in reqs if r in current]
                 if dup:

@@ -111,14 +111,14 @@ class VMManager(ResourceManager[VMInfo]):
     def status(self, name: str) -> VMStatus:
         name = v.name(name)
         rec = self._row(name)
-        return self._call("status", name, self.handler.status, self._iid(rec), idempotent=True)
+        return self._call("status", name, self.handler.status, self._iid(rec))
 
     def statuses(self) -> dict[str, VMStatus]:
         """name -> status of every VM the store maps (NotExist for one the CSP lost)."""
         rows = self._store.list(self._c.name, self.kind, state="ready")
         if not rows:
             return {}
-        by_id = self._call("statuses", "*", self.handler.statuses, idempotent=True)
+        by_id = self._call("statuses", "*", self.handler.statuses)
         return {r.name_id: by_id.get(r.system_id, VMStatus.NOT_EXIST) for r in rows}
 
     def suspend(self, name: str, *, wait: bool = False, timeout: float = DEFAULT_WAIT) -> VMStatus:
@@ -134,7 +134,7 @@ class VMManager(ResourceManager[VMInfo]):
         name = v.name(name)
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
-            now = self._call("status", name, self.handler.status, self._iid(rec), idempotent=True)
+            now = self._call("status", name, self.handler.status, self._iid(rec))
             if now != NEEDS[op]:
                 raise InvalidRequest(f"{self._label(name)} is {now.value}; {op} needs {NEEDS[op].value}", field="name")
             status = self._call(op, name, getattr(self.handler, op), self._iid(rec))
@@ -154,7 +154,7 @@ class VMManager(ResourceManager[VMInfo]):
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:
-            status = self._call("status", rec.name_id, self.handler.status, self._iid(rec), idempotent=True)
+            status = self._call("status", rec.name_id, self.handler.status, self._iid(rec))
             if status in targets or status == VMStatus.FAILED or time.monotonic() >= deadline:
                 return status
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))

@@ -129,7 +129,7 @@ class VPCManager(ResourceManager[VPCInfo]):
 
     def reconcile_pending(self, rec: IIDRecord) -> bool:
         """Finish a pending VPC row left by a crash if the CSP has it; else drop it."""
-        found = next((i for i in self._call("list", "*", self.handler.list, idempotent=True)
+        found = next((i for i in self._call("list", "*", self.handler.list)
                       if i.iid.name_id == rec.csp_name), None)
         if found is None:
             self._store.drop(rec.id, rec)
@@ -141,7 +141,7 @@ class VPCManager(ResourceManager[VPCInfo]):
     def reconcile_subnet(self, rec: IIDRecord) -> bool:
         vpc = self._store.get(self._c.name, "vpc", rec.owner)
         if vpc is not None and vpc.state == "ready":
-            info = self._call("get", rec.owner, self.handler.get, self._iid(vpc), idempotent=True)
+            info = self._call("get", rec.owner, self.handler.get, self._iid(vpc))
             made = next((s for s in info.subnets if s.iid.name_id == rec.csp_name), None)
             if made is not None:
                 self._store.finish(rec.id, made.iid.system_id, zone=made.zone or rec.zone, extra={"cidr": made.cidr})

@@ -13,10 +13,12 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
+from mcinfra.drivers.kit import RetryPolicy
 
 log = logging.getLogger("mcinfra.drivers.aws")
 
@@ -46,6 +48,8 @@ _NOT_FOUND = {
     "InvalidGroupId.Malformed",
 }
 _IN_USE = {"DependencyViolation", "ResourceInUse", "InvalidGroup.InUse"}
+#: operations that change nothing, so a 5xx or a lost connection may be retried
+_READS = ("describe_", "get_", "list_")
 _THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 
 
@@ -61,7 +65,8 @@ def map_client_error(exc: ClientError, what: str = "") -> McInfraError:
         return AlreadyExists(f"[aws] {code}: {text}")
     if code in _IN_USE:
         return InUse(f"[aws] {code}: {text}")
-    return CloudError(PROVIDER, code, text, retryable=code in _THROTTLING)
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return CloudError(PROVIDER, code, text, retryable=status >= 500, throttled=code in _THROTTLING)
 
 
 def map_error(exc: Exception, what: str = "") -> McInfraError:
@@ -69,6 +74,10 @@ def map_error(exc: Exception, what: str = "") -> McInfraError:
         return exc
     if isinstance(exc, ClientError):
         return map_client_error(exc, what)
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        # the request may or may not have reached AWS: retried for reads only
+        return CloudError(PROVIDER, type(exc).__name__, f"{what}: connection failed" if what else "connection failed",
+                          retryable=True)
     if isinstance(exc, ParamValidationError):
         return InvalidRequest(f"[aws] {what}: {exc}" if what else f"[aws] {exc}")
     code = type(exc).__name__
@@ -81,7 +90,7 @@ T = TypeVar("T")
 class AwsClient:
     """boto3 clients for one connection. Every call goes through :meth:`call`/:meth:`pages`."""
 
-    def __init__(self, info: ConnectionInfo) -> None:
+    def __init__(self, info: SessionInfo) -> None:
         self.info = info
         opts = info.options
         self.region = info.region or opts.get("region") or "us-east-1"
@@ -97,8 +106,9 @@ class AwsClient:
         if key_id:
             kwargs.update(aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token)
         self.session = boto3.session.Session(**kwargs)
+        self.retry = RetryPolicy(attempts=int(opts.get("max_attempts", 5)))
         self.config = Config(
-            retries={"mode": "adaptive", "max_attempts": int(opts.get("max_attempts", 5))},
+            retries={"mode": "standard", "total_max_attempts": 1},  # the kit's policy retries
             connect_timeout=float(opts.get("connect_timeout", 10)),
             read_timeout=float(opts.get("read_timeout", 60)),
         )
@@ -127,12 +137,18 @@ class AwsClient:
         """One AWS API call; raises only mcinfra errors. Parameters are never logged (secrets)."""
         fn: Callable[..., Any] = getattr(self.client(service, region), op)
         started = time.perf_counter()
+
+        def once() -> Any:
+            try:
+                return fn(**params)
+            except McInfraError:
+                raise
+            except Exception as exc:  # botocore raises a few non-BotoCoreError types (ResponseParserError...)
+                raise map_error(exc, what or op) from exc
+
         try:
-            out = fn(**params)
-        except McInfraError:
-            raise
-        except Exception as exc:  # botocore raises a few non-BotoCoreError types (ResponseParserError...)
-            mapped = map_error(exc, what or op)
+            out = self.retry.run(once, idempotent=op.startswith(_READS), what=f"{service}.{op}")
+        except McInfraError as mapped:
             log.debug(
                 "aws %s.%s failed after %.1f ms: %s",
                 service,
@@ -140,7 +156,7 @@ class AwsClient:
                 (time.perf_counter() - started) * 1000,
                 type(mapped).__name__,
             )
-            raise mapped from exc
+            raise
         log.debug("aws %s.%s ok in %.1f ms", service, op, (time.perf_counter() - started) * 1000)
         return out
 

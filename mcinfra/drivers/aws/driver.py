@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 from mcinfra.core.handlers import (
     Capabilities,
-    CloudConnection,
     CloudDriver,
-    ConnectionInfo,
+    DriverSession,
     ImageHandler,
     KeyPairHandler,
     NameRules,
     NLBHandler,
     RegionZoneHandler,
     SecurityGroupHandler,
+    SessionInfo,
     SpecHandler,
     VMHandler,
     VPCHandler,
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from mcinfra.drivers.aws.client import AwsClient
 
 
-class AwsConnection(CloudConnection):
-    def __init__(self, info: ConnectionInfo, client: AwsClient) -> None:
+class AwsSession(DriverSession):
+    def __init__(self, info: SessionInfo, client: AwsClient) -> None:
         super().__init__(info)
         self.client = client
 
@@ -98,7 +98,7 @@ class AwsDriver(CloudDriver):
             return "the boto3 package is not installed"
         return None
 
-    def connect(self, info: ConnectionInfo) -> CloudConnection:
+    def connect(self, info: SessionInfo) -> DriverSession:
         from mcinfra.core.errors import DriverNotInstalled
 
         missing = self.check_installed()
@@ -106,4 +106,4 @@ class AwsDriver(CloudDriver):
             raise DriverNotInstalled(self.provider, self.extra, missing)
         from mcinfra.drivers.aws.client import AwsClient
 
-        return AwsConnection(info, AwsClient(info))
+        return AwsSession(info, AwsClient(info))

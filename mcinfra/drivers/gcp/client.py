@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError
-from mcinfra.core.handlers import ConnectionInfo
-from mcinfra.drivers.gcp.errors import PROVIDER, is_retryable, map_exception, map_operation_error
+from mcinfra.core.handlers import SessionInfo
+from mcinfra.drivers.gcp.errors import PROVIDER, map_exception, map_operation_error
+from mcinfra.drivers.kit import RetryPolicy
 
 log = logging.getLogger("mcinfra.drivers.gcp")
 
@@ -79,7 +80,7 @@ class GcpClient:
     ``retries`` (default 4), ``retry_base`` (s, default 0.5), ``image_projects`` (public image
     projects searched by images.list/get)."""
 
-    def __init__(self, info: ConnectionInfo) -> None:
+    def __init__(self, info: SessionInfo) -> None:
         from google.cloud import compute_v1
 
         self.compute = compute_v1
@@ -96,8 +97,8 @@ class GcpClient:
         endpoint = opts.get("api_endpoint")
         self.client_options: dict[str, Any] | None = {"api_endpoint": str(endpoint)} if endpoint else None
         self.op_timeout = _opt_float(opts, "operation_timeout", 600.0)
-        self.retries = int(_opt_float(opts, "retries", 4))
-        self.retry_base = _opt_float(opts, "retry_base", 0.5)
+        retries = int(_opt_float(opts, "retries", 4))
+        self.retry = RetryPolicy(attempts=retries + 1, base=_opt_float(opts, "retry_base", 0.5))
         self.request_timeout = _opt_float(opts, "request_timeout", 60.0)
         projects = opts.get("image_projects") or ["debian-cloud", "ubuntu-os-cloud"]
         self.image_projects: list[str] = [str(p) for p in projects]
@@ -107,7 +108,7 @@ class GcpClient:
 
     # ------------------------------------------------------------------ set-up
     @staticmethod
-    def _credentials(info: ConnectionInfo, anonymous: bool) -> tuple[Any, str | None]:
+    def _credentials(info: SessionInfo, anonymous: bool) -> tuple[Any, str | None]:
         project = info.secret("project_id")
         if anonymous:
             from google.auth.credentials import AnonymousCredentials
@@ -168,36 +169,32 @@ class GcpClient:
     def call(
         self, client: str, method: str, *, idempotent: bool = False, timeout: float | None = None, **kwargs: Any
     ) -> Any:
-        """Call ``client.method(**kwargs)``, retrying throttling (and, for idempotent calls, server
-        errors) with exponential backoff; every SDK exception leaves as an mcinfra error. Lists
-        come back as lists (every page fetched)."""
+        """Call ``client.method(**kwargs)`` under the kit's retry policy (throttling always, server
+        errors for idempotent calls); every SDK exception leaves as an mcinfra error. Lists come
+        back as lists (every page fetched)."""
         what = f"{client.removesuffix('Client')}.{method.removesuffix('_unary')}"
         timeout = self.request_timeout if timeout is None else timeout
         fn: Callable[..., Any] = getattr(self.client(client), method)
-        attempt = 0
-        while True:
-            started = time.monotonic()
+        started = time.monotonic()
+
+        def once() -> Any:
             try:
-                # retry=None: the SDK would retry some calls on its own; this loop is the one retry policy
-                out = fn(retry=None, timeout=timeout, **kwargs)
-                if hasattr(out, "pages"):
-                    # A pager fetches later pages while iterated: fetch them here, inside the choke point.
-                    out = list(out)
+                out = fn(retry=None, timeout=timeout, **kwargs)  # retry=None: the kit's policy retries
+                # A pager fetches later pages while iterated: fetch them here, inside the choke point.
+                return list(out) if hasattr(out, "pages") else out
             except McInfraError:
                 raise
             except Exception as exc:
-                elapsed = (time.monotonic() - started) * 1000
-                if attempt < self.retries and is_retryable(exc, idempotent=idempotent):
-                    delay = self.retry_base * (2**attempt)
-                    log.info("%s failed (%s), retry %d in %.2fs", what, type(exc).__name__, attempt + 1, delay)
-                    attempt += 1
-                    time.sleep(delay)
-                    continue
-                log.info("%s failed after %.1f ms: %s", what, elapsed, type(exc).__name__)
                 raise map_exception(exc, what) from exc
-            self.calls[what] = self.calls.get(what, 0) + 1
-            log.debug("%s ok in %.1f ms", what, (time.monotonic() - started) * 1000)
-            return out
+
+        try:
+            out = self.retry.run(once, idempotent=idempotent, what=what)
+        except McInfraError as exc:
+            log.info("%s failed after %.1f ms: %s", what, (time.monotonic() - started) * 1000, type(exc).__name__)
+            raise
+        self.calls[what] = self.calls.get(what, 0) + 1
+        log.debug("%s ok in %.1f ms", what, (time.monotonic() - started) * 1000)
+        return out
 
     def mutate(self, client: str, method: str, **kwargs: Any) -> Any:
         """A ``*_unary`` mutation, waited for until its operation is DONE."""

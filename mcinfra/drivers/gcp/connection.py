@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcinfra.core.handlers import CloudConnection, ConnectionInfo
+from mcinfra.core.handlers import DriverSession, SessionInfo
 from mcinfra.drivers.gcp.client import GcpClient
 from mcinfra.drivers.gcp.image import GcpImageHandler
 from mcinfra.drivers.gcp.keypair import GcpKeyPairHandler
@@ -14,8 +14,8 @@ from mcinfra.drivers.gcp.vm import GcpVMHandler
 from mcinfra.drivers.gcp.vpc import GcpVPCHandler
 
 
-class GcpConnection(CloudConnection):
-    def __init__(self, info: ConnectionInfo) -> None:
+class GcpSession(DriverSession):
+    def __init__(self, info: SessionInfo) -> None:
         super().__init__(info)
         self.client = GcpClient(info)
         self._keypairs = GcpKeyPairHandler(str(info.options.get("key_type", "ed25519")))

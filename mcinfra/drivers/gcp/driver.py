@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from mcinfra.core.handlers import Capabilities, CloudConnection, CloudDriver, ConnectionInfo, NameRules
+from mcinfra.core.handlers import Capabilities, CloudDriver, DriverSession, NameRules, SessionInfo
 
 
 class GcpDriver(CloudDriver):
@@ -29,12 +29,12 @@ class GcpDriver(CloudDriver):
                 return f"{module} is not installed"
         return None
 
-    def connect(self, info: ConnectionInfo) -> CloudConnection:
+    def connect(self, info: SessionInfo) -> DriverSession:
         from mcinfra.core.errors import DriverNotInstalled
 
         missing = self.check_installed()
         if missing:
             raise DriverNotInstalled(self.provider, self.extra, missing)
-        from mcinfra.drivers.gcp.connection import GcpConnection
+        from mcinfra.drivers.gcp.connection import GcpSession
 
-        return GcpConnection(info)
+        return GcpSession(info)

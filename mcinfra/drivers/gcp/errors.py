@@ -31,20 +31,6 @@ def _reasons(exc: Any) -> list[str]:
     return out
 
 
-def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
-    """Throttling is always safe to retry (the call was refused before it ran); server errors
-    and lost connections only for calls that can be repeated without effect."""
-    from google.api_core import exceptions as gexc
-    from requests import exceptions as rexc
-
-    if isinstance(exc, gexc.GoogleAPICallError):
-        code = exc.code or 0
-        if code == 429:
-            return True
-        return idempotent and code in RETRYABLE_STATUS
-    return idempotent and isinstance(exc, rexc.ConnectionError)
-
-
 def map_exception(exc: BaseException, what: str) -> McInfraError:
     """The mcinfra error for an SDK exception raised by the call ``what`` (e.g. 'instances.get')."""
     from google.api_core import exceptions as gexc
@@ -62,7 +48,7 @@ def map_exception(exc: BaseException, what: str) -> McInfraError:
         if code == 409:
             return AlreadyExists(message)
         err_code = reasons[0] if reasons else str(code or type(exc).__name__)
-        return CloudError(PROVIDER, err_code, message, retryable=code in RETRYABLE_STATUS)
+        return CloudError(PROVIDER, err_code, message, retryable=code in RETRYABLE_STATUS, throttled=code == 429)
     if isinstance(exc, aexc.GoogleAuthError):
         # google.auth messages name the failure (invalid_grant...), never the key itself.
         return CloudError(PROVIDER, "AuthError", f"{what}: {type(exc).__name__}: {exc}")

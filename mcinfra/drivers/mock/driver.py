@@ -12,14 +12,14 @@ from typing import Any
 from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import (
     Capabilities,
-    CloudConnection,
     CloudDriver,
-    ConnectionInfo,
+    DriverSession,
     ImageHandler,
     KeyPairHandler,
     NLBHandler,
     RegionZoneHandler,
     SecurityGroupHandler,
+    SessionInfo,
     SpecHandler,
     VMHandler,
     VPCHandler,
@@ -73,7 +73,7 @@ class Behaviour:
 class MockHandler:
     """Shared plumbing: latency before each call, faults before each change, the state tx."""
 
-    def __init__(self, conn: MockConnection) -> None:
+    def __init__(self, conn: MockSession) -> None:
         self.conn = conn
         self.region = conn.region
         self.b = conn.behaviour
@@ -114,8 +114,8 @@ class MockHandler:
         data["names"][kind].pop(rec["iid"]["name_id"], None)
 
 
-class MockConnection(CloudConnection):
-    def __init__(self, info: ConnectionInfo) -> None:
+class MockSession(DriverSession):
+    def __init__(self, info: SessionInfo) -> None:
         super().__init__(info)
         self.region = info.region or DEFAULT_REGION
         if self.region not in REGIONS:
@@ -167,5 +167,5 @@ class MockDriver(CloudDriver):
     def capabilities(self) -> Capabilities:
         return Capabilities()
 
-    def connect(self, info: ConnectionInfo) -> CloudConnection:
-        return MockConnection(info)
+    def connect(self, info: SessionInfo) -> DriverSession:
+        return MockSession(info)

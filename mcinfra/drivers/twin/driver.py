@@ -13,15 +13,15 @@ from typing import Any
 from mcinfra.core.errors import DriverNotInstalled, InvalidRequest
 from mcinfra.core.handlers import (
     Capabilities,
-    CloudConnection,
     CloudDriver,
-    ConnectionInfo,
+    DriverSession,
     ImageHandler,
     KeyPairHandler,
     NameRules,
     NLBHandler,
     RegionZoneHandler,
     SecurityGroupHandler,
+    SessionInfo,
     SpecHandler,
     VMHandler,
     VPCHandler,
@@ -31,8 +31,8 @@ DEFAULT_REGION = "twin-1"
 KNOWN_OPTIONS = {"state_dir", "resume_changes_public_ip"}
 
 
-class TwinConnection(CloudConnection):
-    def __init__(self, info: ConnectionInfo) -> None:
+class TwinSession(DriverSession):
+    def __init__(self, info: SessionInfo) -> None:
         super().__init__(info)
         from mcinfra.drivers.twin.state import Region
 
@@ -101,8 +101,8 @@ class TwinDriver(CloudDriver):
         missing = missing_tools()
         return f"the twin needs {', '.join(missing)}" if missing else None
 
-    def connect(self, info: ConnectionInfo) -> TwinConnection:
+    def connect(self, info: SessionInfo) -> TwinSession:
         missing = self.check_installed()
         if missing:
             raise DriverNotInstalled(self.provider, self.extra, missing)
-        return TwinConnection(info)
+        return TwinSession(info)

@@ -18,12 +18,12 @@ def moto_url() -> str:
 
 @pytest.fixture
 def conn(moto_url: str) -> Iterator[Any]:
-    from mcinfra.core.handlers import ConnectionInfo
+    from mcinfra.core.handlers import SessionInfo
     from mcinfra.drivers.aws.driver import AwsDriver
 
     aws_target.reset(moto_url)
     t = aws_target.make_target(moto_url)
-    info = ConnectionInfo(
+    info = SessionInfo(
         name="aws-test",
         provider="aws",
         credentials=t.credentials,

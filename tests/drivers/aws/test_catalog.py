@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from mcinfra.core.errors import NotFound
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import ZoneStatus
 from mcinfra.drivers.aws.driver import AwsDriver
 from tests.conformance.targets import aws as aws_target
@@ -17,7 +17,7 @@ from tests.conformance.targets import aws as aws_target
 def _conn(moto_url: str, **options: Any) -> Any:
     t = aws_target.make_target(moto_url)
     return AwsDriver().connect(
-        ConnectionInfo(
+        SessionInfo(
             name="cat",
             provider="aws",
             credentials=t.credentials,

@@ -19,7 +19,7 @@ from mcinfra.core.errors import (
     McInfraError,
     NotFound,
 )
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import IID, KeyPairReq, SecurityGroupReq, SubnetReq, VPCReq
 from mcinfra.drivers.aws.client import map_client_error
 from mcinfra.drivers.aws.driver import AwsDriver
@@ -64,7 +64,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _info(**kw: Any) -> ConnectionInfo:
+def _info(**kw: Any) -> SessionInfo:
     fields: dict[str, Any] = {
         "name": "e",
         "provider": "aws",
@@ -73,7 +73,7 @@ def _info(**kw: Any) -> ConnectionInfo:
         "credentials": {"aws_access_key_id": "AKIDTEST", "aws_secret_access_key": "s3cr3t-value-xyz"},
     }
     fields.update(kw)
-    return ConnectionInfo(**fields)
+    return SessionInfo(**fields)
 
 
 def test_unreachable_endpoint_is_a_cloud_error_without_secrets() -> None:
@@ -156,7 +156,8 @@ def test_no_credentials_uses_boto3_chain(monkeypatch: pytest.MonkeyPatch) -> Non
     )
     creds = tok.client.session.get_credentials()
     assert (creds.access_key, creds.token) == ("A", "T")
-    assert tok.client.config.retries["mode"] == "adaptive"
+    # botocore must not retry on its own: the kit's RetryPolicy is the one retry policy
+    assert tok.client.config.retries["total_max_attempts"] == 1
 
 
 def test_driver_import_does_not_load_boto3() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mcinfra.core.errors import CloudError, InvalidRequest, NotFound
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import IID, KeyPairReq, SecurityGroupReq, SubnetReq, VMReq, VMStatus, VPCReq
 from mcinfra.drivers.aws.driver import AwsDriver
 from mcinfra.drivers.aws.vm import map_status
@@ -84,7 +84,7 @@ def test_plain_stop_without_hibernation(conn: Any, ec2: Any, base: dict[str, Any
 def test_hibernate_when_launched_for_it(moto_url: str, conn: Any, base: dict[str, Any]) -> None:
     t = aws_target.make_target(moto_url)
     hib = AwsDriver().connect(
-        ConnectionInfo(
+        SessionInfo(
             name="hib",
             provider="aws",
             credentials=t.credentials,

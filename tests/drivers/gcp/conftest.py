@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("google.cloud.compute_v1", reason="the gcp extra is not installed")
 
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.gcp.driver import GcpDriver
 from tests.fakes.gcp import GcpFake
 
@@ -23,7 +23,7 @@ def fake() -> Iterator[GcpFake]:
 
 
 def connect(fake: GcpFake, **options: Any) -> Any:
-    info = ConnectionInfo(
+    info = SessionInfo(
         name="gcp-test",
         provider="gcp",
         credentials={"project_id": PROJECT},

@@ -213,11 +213,11 @@ def test_credentials_are_checked_and_never_echoed(fake: GcpFake) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from mcinfra.core.handlers import ConnectionInfo
+    from mcinfra.core.handlers import SessionInfo
     from mcinfra.drivers.gcp.driver import GcpDriver
 
-    def info(creds: dict[str, str]) -> ConnectionInfo:
-        return ConnectionInfo(
+    def info(creds: dict[str, str]) -> SessionInfo:
+        return SessionInfo(
             name="c",
             provider="gcp",
             credentials=creds,

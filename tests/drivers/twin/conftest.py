@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import (
     DEFAULT_OUTBOUND_RULE,
     KeyPairInfo,
@@ -86,7 +86,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
     region = f"test-{uuid.uuid4().hex[:8]}"
     state_dir = tmp_path_factory.mktemp("twin")
     conn = TwinDriver().connect(
-        ConnectionInfo(name="twin-test", provider="twin", region=region, options={"state_dir": str(state_dir)})
+        SessionInfo(name="twin-test", provider="twin", region=region, options={"state_dir": str(state_dir)})
     )
     try:
         yield Twin(conn, region, state_dir)

@@ -36,11 +36,11 @@ def build_region(state_dir: Path) -> tuple[str, str, list[int]]:
 import sys
 from pathlib import Path
 sys.path.insert(0, {str(Path.cwd())!r})
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.twin.driver import TwinDriver
 from tests.drivers.twin.conftest import OPEN_RULES, Twin
 from mcinfra.core.models import HealthChecker, Listener, NLBReq, VMGroup
-c = TwinDriver().connect(ConnectionInfo(name="k", provider="twin", region={region!r},
+c = TwinDriver().connect(SessionInfo(name="k", provider="twin", region={region!r},
                          options={{"state_dir": {str(state_dir)!r}}}))
 t = Twin(c, {region!r}, Path({str(state_dir)!r}))
 vpc = t.vpc("vpc"); sg = t.sg("sg", vpc, OPEN_RULES); key = t.key("key")

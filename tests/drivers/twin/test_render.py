@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mcinfra.core.errors import DriverNotInstalled, InvalidRequest, NotFound
-from mcinfra.core.handlers import ConnectionInfo
+from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import DEFAULT_OUTBOUND_RULE, SecurityRule
 from mcinfra.drivers.twin import catalog, netns
 from mcinfra.drivers.twin.driver import TwinDriver
@@ -93,12 +93,12 @@ def test_driver_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     driver = TwinDriver()
     assert driver.check_installed() == "the twin needs root, nftables (nft)"
     with pytest.raises(DriverNotInstalled, match="nftables"):
-        driver.connect(ConnectionInfo(name="c", provider="twin", region="r"))
+        driver.connect(SessionInfo(name="c", provider="twin", region="r"))
 
 
 def test_unknown_option_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(netns, "missing_tools", lambda: [])
     with pytest.raises(InvalidRequest, match="unknown twin options"):
         TwinDriver().connect(
-            ConnectionInfo(name="c", provider="twin", region="r", options={"state_dir": str(tmp_path), "x": 1})
+            SessionInfo(name="c", provider="twin", region="r", options={"state_dir": str(tmp_path), "x": 1})
         )

@@ -82,9 +82,9 @@ def test_second_process_sees_the_same_vms(twin: Twin, setup: dict) -> None:
     code = textwrap.dedent(
         f"""
         import json
-        from mcinfra.core.handlers import ConnectionInfo
+        from mcinfra.core.handlers import SessionInfo
         from mcinfra.drivers.twin.driver import TwinDriver
-        c = TwinDriver().connect(ConnectionInfo(name="x", provider="twin", region={twin.region!r},
+        c = TwinDriver().connect(SessionInfo(name="x", provider="twin", region={twin.region!r},
                                  options={{"state_dir": {str(twin.state_dir)!r}}}))
         print(json.dumps({{v.iid.name_id: [v.public_ip, v.status.value] for v in c.vms().list()}}))
         """
@@ -189,10 +189,10 @@ def test_processes_share_a_region_safely(twin: Twin, setup: dict) -> None:
     code = textwrap.dedent(
         f"""
         import sys
-        from mcinfra.core.handlers import ConnectionInfo
+        from mcinfra.core.handlers import SessionInfo
         from mcinfra.core.models import VMReq
         from mcinfra.drivers.twin.driver import TwinDriver
-        c = TwinDriver().connect(ConnectionInfo(name="x", provider="twin", region={twin.region!r},
+        c = TwinDriver().connect(SessionInfo(name="x", provider="twin", region={twin.region!r},
                                  options={{"state_dir": {str(twin.state_dir)!r}}}))
         for i in range(3):
             c.vms().start(VMReq(name=f"par-{{sys.argv[1]}}-{{i}}", image="ubuntu-22.04", spec="twin.nano",
@@ -213,11 +213,11 @@ def test_processes_share_a_region_safely(twin: Twin, setup: dict) -> None:
 
 
 def test_resume_can_keep_the_public_ip(twin: Twin, setup: dict) -> None:
-    from mcinfra.core.handlers import ConnectionInfo
+    from mcinfra.core.handlers import SessionInfo
     from mcinfra.drivers.twin.driver import TwinDriver
 
     keep = TwinDriver().connect(
-        ConnectionInfo(
+        SessionInfo(
             name="keep",
             provider="twin",
             region=twin.region,
