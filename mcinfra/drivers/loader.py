@@ -17,9 +17,10 @@ BUILTIN = {
     "aws": "mcinfra.drivers.aws.driver:AwsDriver",
     "gcp": "mcinfra.drivers.gcp.driver:GcpDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
+    "tencent": "mcinfra.drivers.tencent.driver:TencentDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("alibaba", "azure", "openstack", "tencent")
+PLANNED = ("alibaba", "azure", "openstack")
 
 
 @dataclass(frozen=True)

@@ -32,4 +32,4 @@ class Target:
     unsupported: dict[str, str] = field(default_factory=dict)
 
 
-TARGETS = ("mock", "aws", "gcp", "twin")
+TARGETS = ("mock", "aws", "gcp", "twin", "tencent")

@@ -158,6 +158,9 @@ def add_cvm_actions(actions: Actions, state: TencentState) -> None:
     @act("RunInstances")
     def run_instances(call: Call) -> dict[str, Any]:
         region = call.region
+        token = call.get("ClientToken")
+        if token and token in state.client_tokens:  # the same request again: the first answer
+            return {"InstanceIdSet": list(state.client_tokens[token])}
         zone = (call.get("Placement") or {}).get("Zone")
         if zone not in catalog.zone_names(region.name):
             raise ApiError("InvalidZone.MismatchRegion", f"The zone `{zone}` is not in region `{region.name}`")
@@ -205,6 +208,8 @@ def add_cvm_actions(actions: Actions, state: TencentState) -> None:
             inst = _new_instance(call, zone, itype, image_id, subnet, sg_ids, login, disk_type, disk_size, name,
                                  internet, public)
             ids.append(inst["InstanceId"])
+        if token:
+            state.client_tokens[token] = ids
         return {"InstanceIdSet": ids}
 
     def _new_instance(call: Call, zone: str, itype: str, image_id: str, subnet: dict[str, Any], sg_ids: list[str],

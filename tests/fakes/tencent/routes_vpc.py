@@ -176,7 +176,7 @@ def add_vpc_actions(actions: Actions, state: TencentState) -> None:
             "ProjectId": str(call.get("ProjectId") or "0"),
             "IsDefault": False,
             "CreatedTime": now(),
-            "TagSet": [],
+            "TagSet": [{"Key": t.get("Key", ""), "Value": t.get("Value", "")} for t in call.get("Tags") or []],
             "UpdateTime": now(),
         }
         call.region.security_groups[sg["SecurityGroupId"]] = sg

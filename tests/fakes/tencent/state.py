@@ -105,6 +105,8 @@ class TencentState:
         self.tasks: dict[str, Task] = {}
         #: failures to apply after acceptance: action -> message (RunInstances -> LAUNCH_FAILED, CLB tasks -> 1)
         self.async_failures: dict[str, str] = {}
+        #: RunInstances ClientToken -> the instance ids it made (a retry gets the same answer)
+        self.client_tokens: dict[str, list[str]] = {}
         self._ids = itertools.count(1)
         self._requests = itertools.count(1)
         self._public = ipaddress.ip_address("119.28.10.10")

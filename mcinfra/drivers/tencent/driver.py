@@ -1,0 +1,109 @@
+"""The Tencent Cloud driver class. The SDK is imported only by :meth:`TencentDriver.connect`."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from mcinfra.core.handlers import (
+    Capabilities,
+    CloudDriver,
+    DriverSession,
+    ImageHandler,
+    KeyPairHandler,
+    NameRules,
+    NLBHandler,
+    RegionZoneHandler,
+    SecurityGroupHandler,
+    SessionInfo,
+    SpecHandler,
+    VMHandler,
+    VPCHandler,
+)
+
+#: the split SDK packages the "tencent" extra installs (never the 400 MB monolith)
+SDK_MODULES = ("tencentcloud.common", "tencentcloud.cvm.v20170312", "tencentcloud.vpc.v20170312",
+               "tencentcloud.clb.v20180317")
+#: Tencent's name rules: VPC/subnet/SG/CLB names 1-60 characters, key pair names 1-25 letters,
+#: digits and '_' (so '_' joins words and the suffix), instance names up to 128 (60 kept)
+NAME_RULES = NameRules(max_length=60, max_length_by_kind={"keypair": 25}, lowercase=False, separator="_")
+
+
+class TencentDriver(CloudDriver):
+    provider = "tencent"
+    extra = "tencent"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(zone_based=True, vpc_cidr=True, keypair_objects=True, name_rules=NAME_RULES)
+
+    def check_installed(self) -> str | None:
+        for module in SDK_MODULES:
+            try:
+                if importlib.util.find_spec(module) is None:
+                    return f"{module} is not installed"
+            except ModuleNotFoundError:
+                return f"{module} is not installed"
+        return None
+
+    def connect(self, info: SessionInfo) -> DriverSession:
+        from mcinfra.core.errors import DriverNotInstalled
+        from mcinfra.drivers.tencent.options import TencentOptions
+
+        options = TencentOptions.parse(self.provider, info.options)  # bad options fail before the SDK loads
+        missing = self.check_installed()
+        if missing:
+            raise DriverNotInstalled(self.provider, self.extra, missing)
+        from mcinfra.drivers.tencent.client import TencentClient
+
+        return TencentSession(info, TencentClient(info, options))
+
+
+class TencentSession(DriverSession):
+    def __init__(self, info: SessionInfo, client: object) -> None:
+        from mcinfra.drivers.tencent.client import TencentClient
+
+        super().__init__(info)
+        assert isinstance(client, TencentClient)
+        self.client = client
+
+    def vpcs(self) -> VPCHandler:
+        from mcinfra.drivers.tencent.vpc import TencentVPCHandler
+
+        return TencentVPCHandler(self.client)
+
+    def security_groups(self) -> SecurityGroupHandler:
+        from mcinfra.drivers.tencent.security_group import TencentSecurityGroupHandler
+
+        return TencentSecurityGroupHandler(self.client)
+
+    def keypairs(self) -> KeyPairHandler:
+        from mcinfra.drivers.tencent.keypair import TencentKeyPairHandler
+
+        return TencentKeyPairHandler(self.client)
+
+    def vms(self) -> VMHandler:
+        from mcinfra.drivers.tencent.vm import TencentVMHandler
+
+        return TencentVMHandler(self.client)
+
+    def nlbs(self) -> NLBHandler:
+        from mcinfra.drivers.tencent.nlb import TencentNLBHandler
+
+        return TencentNLBHandler(self.client)
+
+    def region_zones(self) -> RegionZoneHandler:
+        from mcinfra.drivers.tencent.region_zone import TencentRegionZoneHandler
+
+        return TencentRegionZoneHandler(self.client)
+
+    def images(self) -> ImageHandler:
+        from mcinfra.drivers.tencent.image import TencentImageHandler
+
+        return TencentImageHandler(self.client)
+
+    def specs(self) -> SpecHandler:
+        from mcinfra.drivers.tencent.spec import TencentSpecHandler
+
+        return TencentSpecHandler(self.client)
+
+    def close(self) -> None:
+        self.client.close()

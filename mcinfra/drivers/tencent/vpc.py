@@ -1,0 +1,120 @@
+"""VPCs = Tencent VPCs; subnets are zone-bound VPC subnets (VPC API 2017-03-12).
+
+A subnet goes in the request's zone, else the connection's, else the region's first available
+zone. Delete checks first that no instance or load balancer is in the VPC (InUse, nothing
+touched), then deletes the subnets and the VPC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcinfra.core.errors import InUse
+from mcinfra.core.handlers import VPCHandler
+from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
+from mcinfra.drivers.kit import Rollback, describe_one
+from mcinfra.drivers.tencent.client import TencentClient
+
+
+def subnet_info(s: Any) -> SubnetInfo:
+    return SubnetInfo(
+        iid=IID(name_id=s.SubnetName or s.SubnetId, system_id=s.SubnetId),
+        cidr=s.CidrBlock,
+        zone=s.Zone,
+        extra={"available_ips": s.AvailableIpAddressCount, "route_table": s.RouteTableId},
+    )
+
+
+def vpc_info(v: Any, subnets: list[Any]) -> VPCInfo:
+    return VPCInfo(
+        iid=IID(name_id=v.VpcName or v.VpcId, system_id=v.VpcId),
+        cidr=v.CidrBlock,
+        subnets=[subnet_info(s) for s in subnets],
+        extra={"is_default": v.IsDefault, "created": v.CreatedTime, "dns_servers": list(v.DnsServerSet or [])},
+    )
+
+
+def default_zone(c: TencentClient) -> str:
+    """The connection's zone, else the region's first AVAILABLE zone."""
+    if c.zone:
+        return c.zone
+    zones = c.call("cvm", "DescribeZones", {}, idempotent=True).ZoneSet or []
+    available = sorted(z.Zone for z in zones if z.ZoneState == "AVAILABLE")
+    if not available:
+        from mcinfra.core.errors import CloudError
+
+        raise CloudError("tencent", "NoZone", f"region {c.region} has no available zone")
+    c.zone = available[0]
+    return c.zone
+
+
+class TencentVPCHandler(VPCHandler):
+    def __init__(self, client: TencentClient) -> None:
+        self.c = client
+
+    def _subnets(self, vpc_id: str | None = None) -> list[Any]:
+        filters = [{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []
+        return self.c.list_all("vpc", "DescribeSubnets", "SubnetSet", {"Filters": filters} if filters else {},
+                               as_strings=True)
+
+    def _create_subnet(self, vpc_id: str, sn: SubnetReq) -> Any:
+        params = {"VpcId": vpc_id, "SubnetName": sn.name, "CidrBlock": sn.cidr, "Zone": sn.zone or default_zone(self.c)}
+        return self.c.call("vpc", "CreateSubnet", params, idempotent=False).Subnet
+
+    def create(self, req: VPCReq) -> VPCInfo:
+        c = self.c
+        with Rollback(f"vpc {req.name}") as undo:
+            vpc = c.call("vpc", "CreateVpc", {"VpcName": req.name, "CidrBlock": req.cidr}, idempotent=False).Vpc
+            undo.push(f"vpc {vpc.VpcId}", lambda: self._delete_vpc(vpc.VpcId))
+            made = []
+            for sn in req.subnets:
+                subnet = self._create_subnet(vpc.VpcId, sn)
+                undo.push(f"subnet {subnet.SubnetId}", lambda s=subnet.SubnetId: self._delete_subnet(s))
+                made.append(subnet)
+        return vpc_info(vpc, made)
+
+    def get(self, iid: IID) -> VPCInfo:
+        page = self.c.call("vpc", "DescribeVpcs", {"VpcIds": [iid.system_id]}, idempotent=True)
+        vpc = describe_one(page.VpcSet or [], f"VPC {iid.system_id}")
+        return vpc_info(vpc, self._subnets(vpc.VpcId))
+
+    def list(self) -> list[VPCInfo]:
+        vpcs = self.c.list_all("vpc", "DescribeVpcs", "VpcSet", as_strings=True)
+        subnets = self._subnets() if vpcs else []
+        return [vpc_info(v, [s for s in subnets if s.VpcId == v.VpcId]) for v in vpcs]
+
+    def list_iids(self) -> list[IID]:
+        return [IID(name_id=v.VpcName, system_id=v.VpcId)
+                for v in self.c.list_all("vpc", "DescribeVpcs", "VpcSet", as_strings=True)]
+
+    def delete(self, iid: IID) -> None:
+        c = self.c
+        self.get(iid)  # NotFound before anything else
+        by_vpc = [{"Name": "vpc-id", "Values": [iid.system_id]}]
+        users = c.call("cvm", "DescribeInstances", {"Filters": by_vpc, "Limit": 1}, idempotent=True)
+        if users.TotalCount:
+            raise InUse(f"[tencent] VPC {iid.system_id} still has {users.TotalCount} instance(s)")
+        lbs = c.call("clb", "DescribeLoadBalancers", {"VpcId": iid.system_id, "Limit": 1}, idempotent=True)
+        if lbs.TotalCount:
+            raise InUse(f"[tencent] VPC {iid.system_id} still has {lbs.TotalCount} load balancer(s)")
+        for subnet in self._subnets(iid.system_id):
+            self._delete_subnet(subnet.SubnetId)
+        self._delete_vpc(iid.system_id)
+
+    def _delete_vpc(self, vpc_id: str) -> None:
+        self.c.call("vpc", "DeleteVpc", {"VpcId": vpc_id}, idempotent=True)
+
+    def _delete_subnet(self, subnet_id: str) -> None:
+        self.c.call("vpc", "DeleteSubnet", {"SubnetId": subnet_id}, idempotent=True)
+
+    def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
+        self._create_subnet(vpc.system_id, subnet)
+        return self.get(vpc)
+
+    def remove_subnet(self, vpc: IID, subnet: IID) -> None:
+        from mcinfra.core.errors import NotFound
+
+        found = [s for s in self._subnets(vpc.system_id) if s.SubnetId == subnet.system_id]
+        if not found:
+            raise NotFound(f"[tencent] subnet {subnet.system_id} not found in VPC {vpc.system_id}")
+        self._delete_subnet(subnet.system_id)
