@@ -45,7 +45,8 @@ def health_check(hc: HealthChecker, listener_protocol: str) -> dict[str, Any]:
         raise InvalidRequest(f"tencent health check timeout ({hc.timeout}) must not exceed interval ({hc.interval})",
                              field="health_checker.timeout")
     if listener_protocol == "UDP" and hc.protocol == "HTTP":
-        raise Unsupported("[tencent] a UDP listener cannot run an HTTP health check (CLB CheckType: PING, PORT, CUSTOM)")
+        raise Unsupported("[tencent] a UDP listener cannot run an HTTP health check "
+                          "(CLB CheckType: PING, PORT, CUSTOM)")
     out: dict[str, Any] = {
         "HealthSwitch": 1,
         "CheckType": "PORT" if listener_protocol == "UDP" else hc.protocol,

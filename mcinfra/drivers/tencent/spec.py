@@ -33,8 +33,8 @@ class TencentSpecHandler(SpecHandler):
         c = self.c
         params = {"Filters": [{"Name": "instance-type", "Values": [name]}]} if name else {}
         configs = c.call("cvm", "DescribeInstanceTypeConfigs", params, idempotent=True).InstanceTypeConfigSet or []
-        quota_params = {"Filters": [{"Name": "instance-charge-type", "Values": [c.options.instance_charge_type]}]
-                        + params.get("Filters", [])}
+        charge = {"Name": "instance-charge-type", "Values": [c.options.instance_charge_type]}
+        quota_params = {"Filters": [charge, *params.get("Filters", [])]}
         quota = c.call("cvm", "DescribeZoneInstanceConfigInfos", quota_params,
                        idempotent=True).InstanceTypeQuotaSet or []
         price = {q.InstanceType: q.Price.UnitPrice for q in quota if q.Price and q.Price.UnitPrice is not None}

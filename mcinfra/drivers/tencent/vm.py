@@ -151,8 +151,8 @@ class TencentVMHandler(VMHandler):
             inst = c.poll(lambda: self._find(instance_id), lambda i: i.InstanceState != "PENDING",
                           f"start of instance {instance_id}")
             if inst.InstanceState == "LAUNCH_FAILED":
-                raise CloudError(PROVIDER, "LaunchFailed",
-                                 f"instance {instance_id} failed to launch: {inst.LatestOperationErrorMsg or 'no reason given'}")
+                reason = inst.LatestOperationErrorMsg or "no reason given"
+                raise CloudError(PROVIDER, "LaunchFailed", f"instance {instance_id} failed to launch: {reason}")
         return vm_info(inst, c.region)
 
     # ------------------------------------------------------------------ reads

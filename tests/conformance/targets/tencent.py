@@ -16,7 +16,8 @@ from tests.conformance.targets import Target
 
 @contextmanager
 def target() -> Iterator[Target]:
-    pytest.importorskip("tencentcloud.clb.v20180317", reason="the tencent extra (tencentcloud-sdk-python-*) is not installed")
+    pytest.importorskip("tencentcloud.clb.v20180317",
+                        reason="the tencent extra (tencentcloud-sdk-python-*) is not installed")
     from tests.fakes.tencent import SECRET_ID, SECRET_KEY, TencentFake
 
     with TencentFake(polls=1) as fake:
@@ -32,6 +33,6 @@ def target() -> Iterator[Target]:
                      "poll_max_interval": 0.01, "retry_base": 0.001},
             reset=fake.reset,
         )
-        assert not fake.schema_errors, f"the Tencent fake served bodies its published schemas reject: {fake.schema_errors}"
+        assert not fake.schema_errors, f"the fake served bodies the published schemas reject: {fake.schema_errors}"
         assert not fake.schema_warnings, f"the Tencent fake left out required members: {fake.schema_warnings[:5]}"
         print(f"\n[tencent fake] requests served: {fake.served}, responses validated: {fake.validated}")

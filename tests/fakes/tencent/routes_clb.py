@@ -130,7 +130,8 @@ def add_clb_actions(actions: Actions, state: TencentState) -> None:
             "IsDDos": False,
             "ConfigId": "",
             "LoadBalancerPassToTarget": True,
-            "ExclusiveCluster": {"L4Clusters": [], "L7Clusters": [], "ClassicalCluster": {"ClusterId": "", "ClusterName": "", "Zone": None}},
+            "ExclusiveCluster": {"L4Clusters": [], "L7Clusters": [],
+                                 "ClassicalCluster": {"ClusterId": "", "ClusterName": "", "Zone": None}},
             "IPv6Mode": None,
             "SnatPro": False,
             "SnatIps": [],
@@ -191,7 +192,7 @@ def add_clb_actions(actions: Actions, state: TencentState) -> None:
         lb_id = call.require("LoadBalancerId")
         _lb(call, lb_id)
         protocol = call.require("Protocol")
-        if protocol not in LAYER4 + ("HTTP", "HTTPS", "TCP_SSL", "QUIC"):
+        if protocol not in (*LAYER4, "HTTP", "HTTPS", "TCP_SSL", "QUIC"):
             raise ApiError("InvalidParameter.ProtocolCheckFailed", f"Protocol `{protocol}` is not valid")
         if protocol not in LAYER4:
             raise ApiError("UnsupportedOperation", "The fake serves layer-4 (TCP/UDP) listeners only")
@@ -359,7 +360,8 @@ def add_clb_actions(actions: Actions, state: TencentState) -> None:
                 rows = []
                 for t in call.region.targets.get(lst["ListenerId"], []):
                     inst = call.region.instances.get(t["InstanceId"], {})
-                    alive = inst.get("InstanceState") == "RUNNING" and bool((lst["HealthCheck"] or {}).get("HealthSwitch"))
+                    checked = bool((lst["HealthCheck"] or {}).get("HealthSwitch"))
+                    alive = inst.get("InstanceState") == "RUNNING" and checked
                     detail = "Alive" if alive else "Dead"
                     # both spellings, as the API still sends the deprecated misspelt one
                     rows.append({"IP": (inst.get("PrivateIpAddresses") or [""])[0], "Port": t["Port"],

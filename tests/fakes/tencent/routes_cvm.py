@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.fakes.tencent import catalog
-from tests.fakes.tencent.state import ApiError, Call, TencentState, Transition, filtered, now, now_iso, page
+from tests.fakes.tencent.state import ApiError, Call, TencentState, Transition, filtered, now_iso, page
 
 Actions = dict[tuple[str, str], Any]
 KEY_NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -216,7 +216,7 @@ def add_cvm_actions(actions: Actions, state: TencentState) -> None:
                       login: dict[str, Any], disk_type: str, disk_size: int, name: str, internet: dict[str, Any],
                       public: bool) -> dict[str, Any]:
         region = call.region
-        _, family, cpu, mem, _gpu = next(t for t in catalog.INSTANCE_TYPES if t[0] == itype)
+        _, _family, cpu, mem, _gpu = next(t for t in catalog.INSTANCE_TYPES if t[0] == itype)
         os_name = next(i[2] for i in catalog.IMAGES if i[0] == image_id)
         instance_id = state.new_id("ins")
         key_ids = list(login.get("KeyIds") or [])
@@ -369,10 +369,10 @@ def add_cvm_actions(actions: Actions, state: TencentState) -> None:
     @act("StartInstances")
     def start_instances(call: Call) -> dict[str, Any]:
         for inst in _targets(call):
-            if inst["InstanceState"] == "STOPPED" and inst["StopChargingMode"] == "STOP_CHARGING":
-                # stopped without charging gave its public IP back: it gets a new one
-                if inst["InternetAccessible"].get("PublicIpAssigned"):
-                    inst["PublicIpAddresses"] = [state.public_ip()]
+            released = inst["InstanceState"] == "STOPPED" and inst["StopChargingMode"] == "STOP_CHARGING"
+            # stopped without charging gave its public IP back: it gets a new one
+            if released and inst["InternetAccessible"].get("PublicIpAssigned"):
+                inst["PublicIpAddresses"] = [state.public_ip()]
         result = _operate(call, {"RUNNING": "UnsupportedOperation.InstanceStateRunning"}, "STARTING", "RUNNING")
         for inst in _targets(call):
             inst["StopChargingMode"] = "NOT_APPLICABLE"

@@ -65,7 +65,8 @@ def add_vpc_actions(actions: Actions, state: TencentState) -> None:
         name = _name(call, "VpcName")
         cidr = _cidr(call.require("CidrBlock"))
         if not any(cidr.subnet_of(r) for r in PRIVATE_RANGES) or not 12 <= cidr.prefixlen <= 28:
-            raise ApiError("InvalidParameterValue.Range", f"`{cidr}` must be a /12../28 inside 10/8, 172.16/12 or 192.168/16")
+            raise ApiError("InvalidParameterValue.Range",
+                           f"`{cidr}` must be a /12../28 inside 10/8, 172.16/12 or 192.168/16")
         vpc = {
             "VpcName": name,
             "VpcId": state.new_id("vpc"),
@@ -215,7 +216,8 @@ def add_vpc_actions(actions: Actions, state: TencentState) -> None:
             existing = [_key(p) for p in ps[direction]]
             for rule in rules:
                 if _key(rule) in existing:
-                    raise ApiError("UnsupportedOperation.DuplicatePolicy", f"The {direction} policy {_key(rule)} exists")
+                    raise ApiError("UnsupportedOperation.DuplicatePolicy",
+                                   f"The {direction} policy {_key(rule)} exists")
                 existing.append(_key(rule))
             ps[direction].extend(rules)
         _bump(call, sg_id, ps)

@@ -2,8 +2,8 @@
 
 - :func:`check_output`: a 2xx body against the action's output object from tccli's ``api.json``:
   wrong types and unknown keys are hard errors (:class:`SchemaError`); a missing
-  ``output_required`` member (not a deprecated ``disabled`` one), or ``null`` for a list not marked nullable, is a warning (Tencent's
-  own examples have both).
+  ``output_required`` member (not a deprecated ``disabled`` one), or ``null`` for a list not
+  marked nullable, is a warning (Tencent's own examples have both).
 - :func:`check_input`: a request's parameters against the action's input object (unknown
   parameter, missing required one, wrong type), the way the API answers ``UnknownParameter``,
   ``MissingParameter`` and ``InvalidParameter``.
