@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
 from mcinfra.core.handlers import (
     Capabilities,
@@ -19,6 +20,9 @@ from mcinfra.core.handlers import (
     VMHandler,
     VPCHandler,
 )
+
+if TYPE_CHECKING:
+    from mcinfra.drivers.tencent.client import TencentClient
 
 #: the split SDK packages the "tencent" extra installs (never the 400 MB monolith)
 SDK_MODULES = ("tencentcloud.common", "tencentcloud.cvm.v20170312", "tencentcloud.vpc.v20170312",
@@ -58,11 +62,10 @@ class TencentDriver(CloudDriver):
 
 
 class TencentSession(DriverSession):
-    def __init__(self, info: SessionInfo, client: object) -> None:
-        from mcinfra.drivers.tencent.client import TencentClient
+    """One connection's handlers, sharing one :class:`TencentClient` (its SDK clients and retry policy)."""
 
+    def __init__(self, info: SessionInfo, client: TencentClient) -> None:
         super().__init__(info)
-        assert isinstance(client, TencentClient)
         self.client = client
 
     def vpcs(self) -> VPCHandler:
