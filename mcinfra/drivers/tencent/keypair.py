@@ -18,11 +18,20 @@ from mcinfra.drivers.kit import describe_one
 from mcinfra.drivers.tencent.client import TencentClient
 
 
+def _fingerprint(public_key: str) -> str:
+    """The key's SHA256 fingerprint, or "" when the API's PublicKey is not a whole OpenSSH key
+    (Tencent's own published example answers an abridged one)."""
+    try:
+        return fingerprint(public_key) if public_key else ""
+    except ValueError:  # binascii.Error is a ValueError
+        return ""
+
+
 def keypair_info(k: Any, private_key: str | None = None) -> KeyPairInfo:
     public = k.PublicKey or ""
     return KeyPairInfo(
         iid=IID(name_id=k.KeyName, system_id=k.KeyId),
-        fingerprint=fingerprint(public) if public else "",
+        fingerprint=_fingerprint(public),
         public_key=public,
         private_key=private_key,
         extra={"associated_instances": list(k.AssociatedInstanceIds or []), "created": k.CreatedTime},
