@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcinfra.core.handlers import (
@@ -40,11 +41,12 @@ class TencentDriver(CloudDriver):
         return Capabilities(zone_based=True, vpc_cidr=True, keypair_objects=True, name_rules=NAME_RULES)
 
     def check_installed(self) -> str | None:
+        # look for the packages' folders: find_spec of a submodule would import its parents
+        spec = importlib.util.find_spec("tencentcloud")
+        roots = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
         for module in SDK_MODULES:
-            try:
-                if importlib.util.find_spec(module) is None:
-                    return f"{module} is not installed"
-            except ModuleNotFoundError:
+            relative = Path(*module.split(".")[1:]) / "__init__.py"
+            if not any((root / relative).is_file() for root in roots):
                 return f"{module} is not installed"
         return None
 
