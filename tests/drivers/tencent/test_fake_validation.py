@@ -3,7 +3,8 @@
 - Tencent's own published example bodies pass the validator (it is not over-strict), through the
   SDK's response models too;
 - the validator rejects what the API would never send (unknown key, wrong type, undocumented code);
-- every error code the fake's source can answer with is in the product's documented list.
+- every error code the fake's source can answer with is in the product's documented list;
+- a JSON Schema generated from the same api.json agrees with the walker on the examples.
 """
 
 from __future__ import annotations
@@ -118,3 +119,16 @@ def test_every_code_the_fake_source_can_answer_is_documented(service: str) -> No
     state = (Path(schema.__file__).parent / "state.py").read_text()
     shared = set(re.findall(r'ApiError\(\s*"([A-Za-z.]+)"', state))
     assert shared <= schema.documented_codes(service)
+
+
+@pytest.mark.parametrize(("service", "action", "index"), EXAMPLES)
+def test_generated_json_schema_agrees_with_the_walker(service: str, action: str, index: int) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    body = json.loads(schema.examples(service)[action][index]["output"])
+    validator = jsonschema.Draft202012Validator(schema.json_schema(service, action))
+    assert not list(validator.iter_errors(body))
+    broken = json.loads(json.dumps(body))
+    broken["Response"]["NotAMember"] = 1
+    assert list(validator.iter_errors(broken))
+    with pytest.raises(schema.SchemaError):
+        schema.check_output(service, action, broken)

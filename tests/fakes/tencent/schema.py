@@ -160,6 +160,39 @@ def check_error(service: str, body: Any) -> None:
         raise SchemaError(f"error code {code!r} is not documented for {service}")
 
 
+def json_schema(service: str, action: str) -> dict[str, Any]:
+    """The same output rules as a JSON Schema generated from api.json (objects closed with
+    ``additionalProperties: false``, nullable members also take null, lists take null too since
+    that is only a warning); ``check_output`` is the walker the fake runs, this is the cross-check."""
+    s = spec(service)
+    objects = s["objects"]
+    scalars = {"string": {"type": "string"}, "datetime_iso": {"type": "string"}, "int64": {"type": "integer"},
+               "int": {"type": "integer"}, "uint64": {"type": "integer", "minimum": 0}, "float": {"type": "number"},
+               "bool": {"type": "boolean"}}
+
+    def element(name: str) -> dict[str, Any]:
+        return {"$ref": f"#/$defs/{name}"} if name in objects else scalars[name]
+
+    def member_schema(m: dict[str, Any]) -> dict[str, Any]:
+        kind, el = m["type"], m.get("member", "")
+        if kind == "list":
+            out: dict[str, Any] = {"type": "array", "items": element(el)}
+        elif kind == "object":
+            out = element(el)
+        else:
+            out = scalars[el if el in scalars else kind]
+        if m.get("value_allowed_null") or kind == "list":
+            out = {"anyOf": [out, {"type": "null"}]}
+        return out
+
+    defs = {name: {"type": "object", "additionalProperties": False,
+                   "properties": {m["name"]: member_schema(m) for m in members}}
+            for name, members in objects.items()}
+    output = s["actions"][action]["output"]
+    return {"$defs": defs, "type": "object", "additionalProperties": False, "required": ["Response"],
+            "properties": {"Response": {"allOf": [{"$ref": f"#/$defs/{output}"}, {"required": ["RequestId"]}]}}}
+
+
 # ---------------------------------------------------------------- input (requests)
 def _check_input_value(objects: dict[str, Any], member: dict[str, Any], value: Any, path: str) -> None:
     try:
