@@ -70,9 +70,6 @@ PAGE_LIMIT = 100
 
 class TencentClient:
     def __init__(self, info: SessionInfo, options: TencentOptions) -> None:
-        from tencentcloud.common.profile.client_profile import ClientProfile
-        from tencentcloud.common.profile.http_profile import HttpProfile
-
         if not info.region:
             raise InvalidRequest("a tencent connection needs a region (e.g. ap-guangzhou)", field="region")
         self.region: str = info.region
@@ -80,7 +77,6 @@ class TencentClient:
         self.options = options
         self.retry = options.retry_policy()
         self._credential = _credential(info)
-        self._profile_parts = (HttpProfile, ClientProfile)
         #: (service, region) -> SDK client, made on first use
         self._clients: dict[tuple[str, str], Any] = {}
         self._models = {s: importlib.import_module(f"{package}.models") for s, (package, _) in SERVICES.items()}
@@ -90,12 +86,14 @@ class TencentClient:
     def _client(self, service: str, region: str) -> Any:
         client = self._clients.get((service, region))
         if client is None:
-            http_profile, client_profile = self._profile_parts
+            from tencentcloud.common.profile.client_profile import ClientProfile
+            from tencentcloud.common.profile.http_profile import HttpProfile
+
             o = self.options
-            http = http_profile(protocol=o.protocol, endpoint=o.endpoint, reqTimeout=o.request_timeout)
+            http = HttpProfile(protocol=o.protocol, endpoint=o.endpoint, reqTimeout=o.request_timeout)
             # retryer=None: the SDK's NoopRetryer; the region breaker (which would switch to a backup
             # endpoint on the internet) stays disabled, as is the SDK's default
-            profile = client_profile(httpProfile=http, language="en-US", disable_region_breaker=True, retryer=None)
+            profile = ClientProfile(httpProfile=http, language="en-US", disable_region_breaker=True, retryer=None)
             package, cls = SERVICES[service]
             module = importlib.import_module(f"{package}.{service}_client")
             client = getattr(module, cls)(self._credential, region, profile)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcinfra.core.errors import NotFound
 from mcinfra.core.handlers import RegionZoneHandler
 from mcinfra.core.models import RegionZoneInfo, ZoneInfo, ZoneStatus
 from mcinfra.drivers.tencent.client import TencentClient
@@ -34,8 +35,6 @@ class TencentRegionZoneHandler(RegionZoneHandler):
         return [region_info(r, self._zones(r.Region) if r.RegionState == "AVAILABLE" else []) for r in regions]
 
     def get(self, name: str) -> RegionZoneInfo:
-        from mcinfra.core.errors import NotFound
-
         regions = self.c.call("cvm", "DescribeRegions", {}, idempotent=True).RegionSet or []
         for r in regions:
             if r.Region == name:

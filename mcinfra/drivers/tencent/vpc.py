@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcinfra.core.errors import InUse
+from mcinfra.core.errors import CloudError, InUse, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
 from mcinfra.drivers.kit import Rollback, describe_one
-from mcinfra.drivers.tencent.client import TencentClient
+from mcinfra.drivers.tencent.client import PROVIDER, TencentClient
 
 
 def subnet_info(s: Any) -> SubnetInfo:
@@ -41,9 +41,7 @@ def default_zone(c: TencentClient) -> str:
     zones = c.call("cvm", "DescribeZones", {}, idempotent=True).ZoneSet or []
     available = sorted(z.Zone for z in zones if z.ZoneState == "AVAILABLE")
     if not available:
-        from mcinfra.core.errors import CloudError
-
-        raise CloudError("tencent", "NoZone", f"region {c.region} has no available zone")
+        raise CloudError(PROVIDER, "NoZone", f"region {c.region} has no available zone")
     c.zone = available[0]
     return c.zone
 
@@ -112,8 +110,6 @@ class TencentVPCHandler(VPCHandler):
         return self.get(vpc)
 
     def remove_subnet(self, vpc: IID, subnet: IID) -> None:
-        from mcinfra.core.errors import NotFound
-
         found = [s for s in self._subnets(vpc.system_id) if s.SubnetId == subnet.system_id]
         if not found:
             raise NotFound(f"[tencent] subnet {subnet.system_id} not found in VPC {vpc.system_id}")

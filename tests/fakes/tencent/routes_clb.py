@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from tests.fakes.tencent.state import ApiError, Call, Task, TencentState, now
+from tests.fakes.tencent.state import ApiError, Call, Task, TencentState, filtered, now, page
 
 Actions = dict[tuple[str, str], Any]
 NAME_MAX = 60
@@ -157,8 +157,6 @@ def add_clb_actions(actions: Actions, state: TencentState) -> None:
 
     @act("DescribeLoadBalancers")
     def describe_lbs(call: Call) -> dict[str, Any]:
-        from tests.fakes.tencent.state import filtered, page
-
         items = list(call.region.load_balancers.values())
         ids = call.get("LoadBalancerIds")
         if ids:
