@@ -155,3 +155,17 @@ def test_through_the_public_api(fake: TencentFake) -> None:
         assert sent.startswith("key_01_") and len(sent) <= 25
         cloud.security_groups.create("sg-01", vpc=cloud.vpcs.create("vpc-01", cidr="10.9.0.0/16").iid.name_id)
         assert cloud.destroy_all(pause=0.01).all_destroyed
+
+
+def test_an_unreachable_endpoint_is_a_retryable_cloud_error() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    info = _info(options={"endpoint": f"127.0.0.1:{port}", "protocol": "http", "retry_attempts": 2,
+                          "retry_base": 0.001, "request_timeout": 2})
+    with pytest.raises(CloudError) as err:
+        TencentDriver().connect(info).vpcs().list()
+    assert err.value.code == "ClientNetworkError" and err.value.retryable
+    assert "very-secret-value" not in f"{err.value} {err.value.__cause__}"
