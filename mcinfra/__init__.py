@@ -38,6 +38,7 @@ from mcinfra.core.models import (
     ListAll,
     Listener,
     NLBInfo,
+    ReconcileReport,
     RegionZoneInfo,
     SecurityGroupInfo,
     SecurityRule,
@@ -73,7 +74,7 @@ __all__ = [
     "IID", "AlreadyExists", "CallRecord", "CloudError", "Connection", "DestroyReport", "DriverConflict",
     "DriverNotInstalled",
     "GpuInfo", "HealthChecker", "HealthInfo", "ImageInfo", "InUse", "Infra", "InvalidRequest", "KeyPairInfo",
-    "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "RegionZoneInfo",
+    "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "ReconcileReport", "RegionZoneInfo",
     "SecurityGroupInfo", "SecurityRule", "SpecInfo", "StoreError", "SubnetInfo", "SubnetReq", "Unsupported",
     "VMGroup", "VMInfo", "VMStatus", "VPCInfo", "ZoneInfo", "ZoneStatus",
 ]

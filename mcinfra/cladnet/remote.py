@@ -26,7 +26,7 @@ REMOTE_DIR = "/etc/wireguard"
 SSHKeys = Mapping[str, str | bytes] | Callable[[str, VMInfo], str | bytes | None]
 ROOT_SHELL = 'if [ "$(id -u)" = 0 ]; then exec sh -s; else exec sudo -n sh -s; fi'
 QUICK_ONLY_RE = "Address|DNS|MTU|Table|PreUp|PostUp|PreDown|PostDown|SaveConfig"
-_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}\Z")
 _PINGER = (Path(__file__).parent / "_pinger.py").read_text()
 
 

@@ -38,7 +38,8 @@ class CallGate:
             text = text.replace(s, REDACTED)
         return text
 
-    def __call__(self, kind: str, op: str, name: str, fn: Callable[..., T], *args: Any) -> T:
+    def run(self, kind: str, op: str, name: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, recorded in the call history; any exception leaves as an mcinfra error."""
         start = time.perf_counter()
         try:
             result = fn(*args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -13,34 +12,43 @@ from mcinfra.core.calls import CallGate
 from mcinfra.core.errors import McInfraError, NotFound
 from mcinfra.core.handlers import Capabilities, DriverSession
 from mcinfra.core.managers.catalog import ImageManager, RegionZoneManager, SpecManager
+from mcinfra.core.managers.context import Handlers, ManagerContext
 from mcinfra.core.managers.keypair import KeyPairManager
 from mcinfra.core.managers.nlb import NLBManager
 from mcinfra.core.managers.security_group import SecurityGroupManager
 from mcinfra.core.managers.vm import VMManager
 from mcinfra.core.managers.vpc import VPCManager
-from mcinfra.core.models import DestroyReport
+from mcinfra.core.models import DestroyReport, Kind, ReconcileReport
 
 if TYPE_CHECKING:
-    from mcinfra.core.infra import Infra
+    from mcinfra.core.managers.base import ResourceManager
+    from mcinfra.splock import SPLock
+    from mcinfra.store import Store
 
 log = logging.getLogger("mcinfra")
 
 #: destroy_all's order: what depends on others goes first; kinds in one group go in parallel
-DESTROY_ORDER = (("nlb",), ("vm",), ("keypair", "security_group"), ("vpc",))
+DESTROY_ORDER = ((Kind.NLB,), (Kind.VM,), (Kind.KEYPAIR, Kind.SECURITY_GROUP), (Kind.VPC,))
 
 
 class Connection:
-    def __init__(self, infra: Infra, name: str, provider: str, cloud: DriverSession,
-                 capabilities: Capabilities, gate: CallGate, zone: str | None) -> None:
-        self.infra = infra
+    """The user's side of one connection: a manager per kind over the driver's session."""
+
+    def __init__(self, name: str, provider: str, session: DriverSession, capabilities: Capabilities,
+                 gate: CallGate, zone: str | None, store: Store, locks: SPLock) -> None:
         self.name = name
         self.provider = provider
         self.capabilities = capabilities
-        self.gate = gate
         self.zone = zone
-        self._cloud = cloud
-        self._handlers: dict[str, Any] = {}
-        self._handlers_lock = threading.Lock()
+        self._session = session
+        self._store = store
+        self._locks = locks
+        #: the driver's handlers, typed per kind (``cloud.handlers.vpc``), for calls below the managers
+        self.handlers = Handlers(session, gate)
+        self._ctx = ManagerContext(
+            connection=name, provider=provider, zone=zone, capabilities=capabilities, gate=gate,
+            handlers=self.handlers, store=store, locks=locks,
+        )
 
     def __repr__(self) -> str:
         return f"<Connection {self.name!r} provider={self.provider!r}>"
@@ -52,66 +60,77 @@ class Connection:
         self.close()
 
     def close(self) -> None:
-        self._cloud.close()
-
-    def handler(self, kind: str) -> Any:
-        """The driver's handler for a kind, made once (Unsupported if the driver lacks it)."""
-        h = self._handlers.get(kind)
-        if h is None:
-            with self._handlers_lock:
-                h = self._handlers.get(kind)
-                if h is None:
-                    factory = getattr(self._cloud, {"region_zone": "region_zones", "image": "images",
-                                                    "spec": "specs"}.get(kind, kind + "s"))
-                    h = self._handlers[kind] = self.gate(kind, "handler", "*", factory)
-        return h
+        self._session.close()
 
     @cached_property
     def vpcs(self) -> VPCManager:
-        return VPCManager(self)
+        return VPCManager(self._ctx)
 
     @cached_property
     def security_groups(self) -> SecurityGroupManager:
-        return SecurityGroupManager(self)
+        return SecurityGroupManager(self._ctx)
 
     @cached_property
     def keypairs(self) -> KeyPairManager:
-        return KeyPairManager(self)
+        return KeyPairManager(self._ctx)
 
     @cached_property
     def vms(self) -> VMManager:
-        return VMManager(self)
+        return VMManager(self._ctx)
 
     @cached_property
     def nlbs(self) -> NLBManager:
-        return NLBManager(self)
+        return NLBManager(self._ctx)
 
     @cached_property
     def region_zones(self) -> RegionZoneManager:
-        return RegionZoneManager(self)
+        return RegionZoneManager(self._ctx)
 
     @cached_property
     def images(self) -> ImageManager:
-        return ImageManager(self)
+        return ImageManager(self._ctx)
 
     @cached_property
     def specs(self) -> SpecManager:
-        return SpecManager(self)
+        return SpecManager(self._ctx)
 
-    def manager(self, kind: str) -> Any:
-        return {"vpc": self.vpcs, "security_group": self.security_groups, "keypair": self.keypairs,
-                "vm": self.vms, "nlb": self.nlbs}[kind]
+    def manager(self, kind: Kind | str) -> ResourceManager[Any, Any]:
+        """The manager of a stored kind (a subnet's is the VPCs')."""
+        managers: dict[str, ResourceManager[Any, Any]] = {
+            Kind.VPC: self.vpcs, Kind.SUBNET: self.vpcs, Kind.SECURITY_GROUP: self.security_groups,
+            Kind.KEYPAIR: self.keypairs, Kind.VM: self.vms, Kind.NLB: self.nlbs,
+        }
+        return managers[kind]
+
+    def reconcile(self, report: ReconcileReport | None = None) -> ReconcileReport:
+        """Finish (the CSP has the resource) or roll back (it does not) every pending row of this
+        connection, left by a crash between a CSP call and the store write."""
+        report = report or ReconcileReport()
+        for rec in self._store.list(self.name, state="pending"):
+            # a subnet is created under its VPC's write lock
+            lock = (self.name, Kind.VPC, rec.owner) if rec.kind == Kind.SUBNET else (self.name, rec.kind, rec.name_id)
+            try:
+                with self._locks.hold(writes=[lock]):
+                    fresh = self._store.get(self.name, rec.kind, rec.name_id, rec.owner)
+                    if fresh is None or fresh.state != "pending":
+                        continue  # the call that wrote it has finished meanwhile
+                    done = self.manager(rec.kind).reconcile_pending(fresh)
+            except McInfraError as exc:
+                report.failed[rec.label] = str(exc)
+                continue
+            (report.finished if done else report.rolled_back).append(rec.label)
+        return report
 
     def destroy_all(self, *, rounds: int = 10, pause: float = 1.0, workers: int = 8) -> DestroyReport:
         """Delete everything the store maps for this connection, NLB -> VM -> key/SG -> VPC,
         retrying what fails for up to ``rounds`` rounds."""
-        self.infra.reconcile(connection=self.name)
+        self.reconcile()
         deleted: dict[str, list[str]] = {}
         last_error: dict[tuple[str, str], str] = {}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"destroy-{self.name}") as pool:
             for group in DESTROY_ORDER:
                 for attempt in range(rounds):
-                    todo = [(k, r.name_id) for k in group for r in self.infra.store.list(self.name, k, state="ready")]
+                    todo = [(k, r.name_id) for k in group for r in self._store.list(self.name, k, state="ready")]
                     failed = 0
                     for key, err in zip(todo, pool.map(self._destroy_one, todo), strict=True):
                         if err is None:
@@ -125,7 +144,7 @@ class Connection:
                         time.sleep(pause)
         remaining: dict[str, dict[str, str]] = {}
         for kind in (k for group in DESTROY_ORDER for k in group):
-            for r in self.infra.store.list(self.name, kind):
+            for r in self._store.list(self.name, kind):
                 remaining.setdefault(kind, {})[r.name_id] = last_error.get((kind, r.name_id), "not deleted")
         return DestroyReport(all_destroyed=not remaining, deleted=deleted, remaining=remaining)
 

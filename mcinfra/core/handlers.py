@@ -14,7 +14,8 @@ the store, locks, user names or other connections. Contract every handler keeps:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -89,120 +90,209 @@ class SessionInfo(BaseModel):
         return default
 
 
+class ResourceHandler(Protocol):
+    """What every handler of a stored kind (vpc, security_group, keypair, vm, nlb) answers."""
+
+    def get(self, iid: IID) -> Any: ...
+    def list(self) -> Sequence[Any]: ...
+    def list_iids(self) -> list[IID]: ...
+
+
 class VPCHandler(ABC):
+    """VPCs (VNet, Neutron network...) with their subnets."""
+
     @abstractmethod
-    def create(self, req: VPCReq) -> VPCInfo: ...
+    def create(self, req: VPCReq) -> VPCInfo:
+        """Create the VPC named ``req.name`` (CSP-side name) with ``req.subnets`` (CSP-side names,
+        zones filled in). Returns it with every subnet; ``AlreadyExists`` if the name is taken."""
+
     @abstractmethod
-    def get(self, iid: IID) -> VPCInfo: ...
+    def get(self, iid: IID) -> VPCInfo:
+        """The VPC with CSP id ``iid.system_id`` and its subnets; ``NotFound`` if the CSP has none."""
+
     @abstractmethod
-    def list(self) -> list[VPCInfo]: ...
+    def list(self) -> list[VPCInfo]:
+        """Every VPC of the connection's region (all pages), with subnets."""
+
     @abstractmethod
-    def delete(self, iid: IID) -> None: ...
+    def delete(self, iid: IID) -> None:
+        """Delete the VPC and its subnets (and what the driver made for it, e.g. a router or an
+        internet gateway). ``NotFound`` if gone; ``InUse`` if the CSP still has dependents."""
+
     @abstractmethod
-    def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo: ...
+    def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
+        """Add ``subnet`` (CSP-side name, zone filled in) to the VPC; returns the VPC as it is now."""
+
     @abstractmethod
-    def remove_subnet(self, vpc: IID, subnet: IID) -> None: ...
+    def remove_subnet(self, vpc: IID, subnet: IID) -> None:
+        """Remove one subnet of the VPC. ``NotFound`` if gone; ``InUse`` if something still uses it."""
 
     def list_iids(self) -> list[IID]:
+        """``IID(csp_name, system_id)`` of every VPC (override when cheaper than ``list``)."""
         return [v.iid for v in self.list()]
 
 
 class SecurityGroupHandler(ABC):
+    """Security groups with their exact rule sets (see the handler contract above)."""
+
     @abstractmethod
-    def create(self, req: SecurityGroupReq) -> SecurityGroupInfo: ...
+    def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
+        """Create the group in VPC ``req.vpc`` (CSP id) with exactly ``req.rules`` in effect
+        (CSP default rules the request does not list are removed or hidden)."""
+
     @abstractmethod
-    def get(self, iid: IID) -> SecurityGroupInfo: ...
+    def get(self, iid: IID) -> SecurityGroupInfo:
+        """The group with its rules in effect, normalised; ``NotFound`` if the CSP has none."""
+
     @abstractmethod
-    def list(self) -> list[SecurityGroupInfo]: ...
+    def list(self) -> list[SecurityGroupInfo]:
+        """Every security group of the region (all pages)."""
+
     @abstractmethod
-    def delete(self, iid: IID) -> None: ...
+    def delete(self, iid: IID) -> None:
+        """Delete the group. ``NotFound`` if gone; ``InUse`` if a VM or NIC still has it."""
+
     @abstractmethod
-    def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo: ...
+    def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
+        """Add rules the group does not have yet (the core filters out present ones); returns the group."""
+
     @abstractmethod
-    def remove_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo: ...
+    def remove_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
+        """Remove rules the group has (the core checked they are there); returns the group."""
 
     def list_iids(self) -> list[IID]:
+        """``IID(csp_name, system_id)`` of every security group."""
         return [v.iid for v in self.list()]
 
 
 class KeyPairHandler(ABC):
+    """SSH key pairs (``Capabilities.keypair_objects=False``: only ``create`` is called)."""
+
     @abstractmethod
     def create(self, req: KeyPairReq) -> KeyPairInfo:
         """Create (or import, when ``req.public_key`` is set); the info carries the private key
-        only when the key was generated here."""
+        only when the key was generated here. ``AlreadyExists`` if the name is taken."""
 
     @abstractmethod
-    def get(self, iid: IID) -> KeyPairInfo: ...
+    def get(self, iid: IID) -> KeyPairInfo:
+        """The key pair (public key and fingerprint, never a private key); ``NotFound`` if none."""
+
     @abstractmethod
-    def list(self) -> list[KeyPairInfo]: ...
+    def list(self) -> list[KeyPairInfo]:
+        """Every key pair of the region."""
+
     @abstractmethod
-    def delete(self, iid: IID) -> None: ...
+    def delete(self, iid: IID) -> None:
+        """Delete the key pair; ``NotFound`` if gone. VMs started with it keep working."""
 
     def list_iids(self) -> list[IID]:
+        """``IID(csp_name, system_id)`` of every key pair."""
         return [v.iid for v in self.list()]
 
 
 class VMHandler(ABC):
+    """Virtual machines. Control calls return the transitional status; the core waits."""
+
     @abstractmethod
-    def start(self, req: VMReq) -> VMInfo: ...
+    def start(self, req: VMReq) -> VMInfo:
+        """Start a VM from ``req`` (every reference a CSP id; ``req.public_key`` set when the CSP
+        has no key-pair objects). May return before it runs (status CREATING); a half-made
+        start (NIC, IP, disk) is rolled back before raising."""
+
     @abstractmethod
-    def get(self, iid: IID) -> VMInfo: ...
+    def get(self, iid: IID) -> VMInfo:
+        """The VM with addresses and current status; ``NotFound`` if the CSP has none."""
+
     @abstractmethod
-    def list(self) -> list[VMInfo]: ...
+    def list(self) -> list[VMInfo]:
+        """Every VM of the region (all pages), terminated ones left out."""
+
     @abstractmethod
     def status(self, iid: IID) -> VMStatus:
         """The VM's status; ``NOT_EXIST`` (not an error) for a VM the CSP no longer has."""
 
     @abstractmethod
-    def suspend(self, iid: IID) -> VMStatus: ...
+    def suspend(self, iid: IID) -> VMStatus:
+        """Stop the VM (keeping its disk; the driver's docs say what still bills); returns SUSPENDING/SUSPENDED."""
+
     @abstractmethod
-    def resume(self, iid: IID) -> VMStatus: ...
+    def resume(self, iid: IID) -> VMStatus:
+        """Start a suspended VM again; returns RESUMING/RUNNING (its public IP may change)."""
+
     @abstractmethod
-    def reboot(self, iid: IID) -> VMStatus: ...
+    def reboot(self, iid: IID) -> VMStatus:
+        """Restart a running VM; returns REBOOTING/RUNNING."""
+
     @abstractmethod
-    def terminate(self, iid: IID) -> VMStatus: ...
+    def terminate(self, iid: IID) -> VMStatus:
+        """Delete the VM and what the driver made for it (NIC, public IP, OS disk); returns
+        TERMINATING/TERMINATED. ``NotFound`` if gone."""
 
     def statuses(self) -> dict[str, VMStatus]:
         """system_id -> status for every VM."""
         return {v.iid.system_id: v.status for v in self.list()}
 
     def list_iids(self) -> list[IID]:
+        """``IID(csp_name, system_id)`` of every VM."""
         return [v.iid for v in self.list()]
 
 
 class NLBHandler(ABC):
+    """Network load balancers: listener, VM group (backend pool) and health checker."""
+
     @abstractmethod
-    def create(self, req: NLBReq) -> NLBInfo: ...
+    def create(self, req: NLBReq) -> NLBInfo:
+        """Create the NLB in ``req.vpc`` (CSP id) with its listener, VM group (VM CSP ids) and
+        health checker (defaults filled in by the core); half-made creates are rolled back."""
+
     @abstractmethod
-    def get(self, iid: IID) -> NLBInfo: ...
+    def get(self, iid: IID) -> NLBInfo:
+        """The NLB with listener address, VM group and health checker; ``NotFound`` if none."""
+
     @abstractmethod
-    def list(self) -> list[NLBInfo]: ...
+    def list(self) -> list[NLBInfo]:
+        """Every NLB of the region."""
+
     @abstractmethod
-    def delete(self, iid: IID) -> None: ...
+    def delete(self, iid: IID) -> None:
+        """Delete the NLB and every part the driver made for it; ``NotFound`` if gone."""
+
     @abstractmethod
-    def add_vms(self, iid: IID, vms: list[str]) -> VMGroup: ...
+    def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
+        """Add VMs (CSP ids) to the VM group; returns the group as it is now."""
+
     @abstractmethod
-    def remove_vms(self, iid: IID, vms: list[str]) -> VMGroup: ...
+    def remove_vms(self, iid: IID, vms: list[str]) -> VMGroup:
+        """Remove VMs (CSP ids, members: the core checked) from the group; returns the group."""
+
     @abstractmethod
-    def health(self, iid: IID) -> HealthInfo: ...
+    def health(self, iid: IID) -> HealthInfo:
+        """Each member VM (CSP id) as healthy or unhealthy, as the CSP last saw it."""
+
     @abstractmethod
-    def change_listener(self, iid: IID, listener: Listener) -> Listener: ...
+    def change_listener(self, iid: IID, listener: Listener) -> Listener:
+        """Change the listener's protocol/port; returns it with the NLB's address."""
+
     @abstractmethod
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
         """Change the group's protocol/port (its VM list is left as it is)."""
 
     @abstractmethod
-    def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker: ...
+    def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker:
+        """Change the health checker (every field filled in by the core); returns it as the CSP has it."""
 
     def list_iids(self) -> list[IID]:
+        """``IID(csp_name, system_id)`` of every NLB."""
         return [v.iid for v in self.list()]
 
 
 class RegionZoneHandler(ABC):
     @abstractmethod
-    def list(self) -> list[RegionZoneInfo]: ...
+    def list(self) -> list[RegionZoneInfo]:
+        """Every region the credential can use, each with its zones and their status."""
 
     def get(self, name: str) -> RegionZoneInfo:
+        """One region by its CSP name; ``NotFound`` if unknown."""
         from mcinfra.core.errors import NotFound
 
         for r in self.list():
@@ -213,16 +303,22 @@ class RegionZoneHandler(ABC):
 
 class ImageHandler(ABC):
     @abstractmethod
-    def list(self) -> list[ImageInfo]: ...
+    def list(self) -> list[ImageInfo]:
+        """Public images usable in the region (the driver's docs say which owners/projects)."""
+
     @abstractmethod
-    def get(self, name: str) -> ImageInfo: ...
+    def get(self, name: str) -> ImageInfo:
+        """One image by the CSP's id or name (what ``VMReq.image`` takes); ``NotFound`` if unknown."""
 
 
 class SpecHandler(ABC):
     @abstractmethod
-    def list(self) -> list[SpecInfo]: ...
+    def list(self) -> list[SpecInfo]:
+        """Every VM spec (instance type, flavor, size) offered in the region."""
+
     @abstractmethod
-    def get(self, name: str) -> SpecInfo: ...
+    def get(self, name: str) -> SpecInfo:
+        """One spec by its CSP name (what ``VMReq.spec`` takes); ``NotFound`` if unknown."""
 
 
 class DriverSession:

@@ -15,7 +15,7 @@ from mcinfra.core.calls import CallGate
 from mcinfra.core.connection import Connection
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import SessionInfo
-from mcinfra.core.models import CallRecord
+from mcinfra.core.models import CallRecord, ReconcileReport
 from mcinfra.drivers.loader import DriverRegistry, ProviderInfo
 from mcinfra.splock import LockInfo, SPLock
 from mcinfra.store import Store
@@ -46,12 +46,6 @@ class ConnectionConfig(BaseModel):
     credential: str | None = None
     region: str | None = None
     options: dict[str, Any] = {}
-
-
-class ReconcileReport(BaseModel):
-    finished: list[str] = []
-    rolled_back: list[str] = []
-    failed: dict[str, str] = {}
 
 
 class _Config:
@@ -143,23 +137,23 @@ class Connections(_Config):
 
 class Locks:
     def __init__(self, splock: SPLock) -> None:
-        self._splock = splock
+        self.splock = splock
 
     def hold(self, writes: Any = (), reads: Any = (), timeout: float | None = -1.0) -> Any:
-        return self._splock.hold(writes=writes, reads=reads, timeout=timeout)
+        return self.splock.hold(writes=writes, reads=reads, timeout=timeout)
 
     @property
     def backend(self) -> str:
         """'local' (this process only) or 'postgres' (every process sharing the store)."""
-        return "local" if self._splock.backend is None else "postgres"
+        return "local" if self.splock.backend is None else "postgres"
 
     def info(self) -> list[LockInfo]:
         """Held (and waited-for) lock keys with their holders and waiters; with PostgreSQL locks,
         those of every process (read from pg_locks)."""
-        return self._splock.info()
+        return self.splock.info()
 
     def close(self) -> None:
-        self._splock.close()
+        self.splock.close()
 
 
 class Infra:
@@ -241,8 +235,9 @@ class Infra:
         info = SessionInfo(name=name, provider=cfg["provider"], region=region, zone=zone,
                               credentials={k: SecretStr(val) for k, val in keys.items()}, options=cfg["options"])
         gate = CallGate(self.store, name, cfg["provider"], list(keys.values()))
-        cloud = gate("connection", "connect", name, driver.connect, info)
-        return Connection(self, name, cfg["provider"], cloud, driver.capabilities(), gate, zone)
+        session = gate.run("connection", "connect", name, driver.connect, info)
+        return Connection(name, cfg["provider"], session, driver.capabilities(), gate, zone, self.store,
+                          self.locks.splock)
 
     def _store_connection(self, name: str) -> dict[str, Any]:
         try:
@@ -254,23 +249,14 @@ class Infra:
         """Finish (the CSP has the resource) or roll back (it does not) every pending IID row
         left by a crash between a CSP call and the store write."""
         report = ReconcileReport()
-        for rec in self.store.list(connection, state="pending"):
-            label = f"{rec.connection}/{rec.kind}/{rec.owner + '/' if rec.owner else ''}{rec.name_id}"
+        pending = self.store.list(connection, state="pending")
+        for name in dict.fromkeys(rec.connection for rec in pending):
             try:
-                conn = self.connect(rec.connection)
-                lock_kind, lock_name = ("vpc", rec.owner) if rec.kind == "subnet" else (rec.kind, rec.name_id)
-                with self.locks.hold(writes=[(rec.connection, lock_kind, lock_name)]):
-                    fresh = self.store.get(rec.connection, rec.kind, rec.name_id, rec.owner)
-                    if fresh is None or fresh.state != "pending":
-                        continue  # the call that wrote it has finished meanwhile
-                    if rec.kind == "subnet":
-                        done = conn.vpcs.reconcile_subnet(fresh)
-                    else:
-                        done = conn.manager(rec.kind).reconcile_pending(fresh)
+                conn = self.connect(name)
             except McInfraError as exc:
-                report.failed[label] = str(exc)
+                report.failed.update({rec.label: str(exc) for rec in pending if rec.connection == name})
                 continue
-            (report.finished if done else report.rolled_back).append(label)
+            conn.reconcile(report)
         return report
 
     def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,

@@ -18,17 +18,37 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: A user name: a letter, then letters, digits, '-' or '_'; 1..63 characters.
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+# \Z, not $: "$" also matches before a trailing newline, and "vpc-01\n" is not "vpc-01"
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}\Z")
 NAME_RULE = "1-63 characters: a letter, then letters, digits, '-' or '_'"
 
 
 class Kind(StrEnum):
+    """What a resource (or catalog) is. A ``StrEnum``: ``Kind.VPC == "vpc"``, as stored."""
+
     VPC = "vpc"
     SUBNET = "subnet"
     SECURITY_GROUP = "security_group"
     KEYPAIR = "keypair"
     VM = "vm"
     NLB = "nlb"
+    REGION_ZONE = "region_zone"
+    IMAGE = "image"
+    SPEC = "spec"
+
+    @property
+    def label(self) -> str:
+        """How messages name the kind ("security group", "VPC")."""
+        return _KIND_LABELS.get(self, self.value.replace("_", " "))
+
+
+_KIND_LABELS = {Kind.VPC: "VPC", Kind.VM: "VM", Kind.NLB: "NLB", Kind.KEYPAIR: "key pair",
+                Kind.REGION_ZONE: "region/zone"}
+
+
+def subnet_ref(vpc: str, subnet: str) -> str:
+    """How a reference names a subnet: subnet names are unique per VPC, not per connection."""
+    return f"{vpc}/{subnet}"
 
 
 class Model(BaseModel):
@@ -432,6 +452,14 @@ class CallRecord(Model):
     duration_ms: float
     ok: bool
     error: str | None = None
+
+
+class ReconcileReport(Model):
+    """What ``reconcile()`` did with each pending row (labelled connection/kind/name)."""
+
+    finished: list[str] = Field(default_factory=list)
+    rolled_back: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
 
 
 class DestroyReport(Model):

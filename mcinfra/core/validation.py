@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -39,6 +40,48 @@ def name(value: Any, field: str = "name") -> str:
         return check_name(value, field)
     except ValueError:
         raise InvalidRequest(f"{field} {value!r} is invalid: {NAME_RULE}", field=field) from None
+
+
+def optional_name(value: Any, field: str) -> str | None:
+    return None if value is None else name(value, field)
+
+
+def seconds(value: Any, field: str, *, allow_zero: bool = False, maximum: float = 86_400.0) -> float:
+    """A duration: a real number (not a bool, not a string), finite, within (0 or >0, maximum]."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero) or value > maximum:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidRequest(f"{field} must be a number of seconds {bound} and <= {maximum:g}, not {value!r}",
+                             field=field)
+    return float(value)
+
+
+def count(value: Any, field: str, *, minimum: int = 1, maximum: int = 1_000_000) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        raise InvalidRequest(f"{field} must be an integer from {minimum} to {maximum}, not {value!r}", field=field)
+    return value
+
+
+def flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidRequest(f"{field} must be True or False, not {value!r}", field=field)
+    return value
+
+
+def optional_text(value: Any, field: str) -> str | None:
+    """An optional free-form string (a disk type, an operation name)."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise InvalidRequest(f"{field} must be a non-empty string or None, not {value!r}", field=field)
+    return value
+
+
+def mapping(value: Any, field: str) -> dict[str, Any]:
+    """An optional mapping with string keys (None: empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise InvalidRequest(f"{field} must be a mapping with string keys", field=field)
+    return dict(value)
 
 
 def names(values: Any, field: str) -> list[str]:

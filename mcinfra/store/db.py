@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound, StoreError
+from mcinfra.core.models import Kind, subnet_ref
 from mcinfra.store.executors import Executor, SAExecutor, SQLiteRaw
 from mcinfra.store.secrets import SecretBox, load_key
 from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, RefRow, RegionRow, utcnow
@@ -96,6 +97,16 @@ class IIDRecord:
     created_at: datetime
     extra: dict[str, Any]
 
+    @property
+    def ref_name(self) -> str:
+        """How references name this resource (a subnet by ``vpc/subnet``)."""
+        return subnet_ref(self.owner, self.name_id) if self.kind == Kind.SUBNET else self.name_id
+
+    @property
+    def label(self) -> str:
+        """connection/kind/[owner/]name, for reports."""
+        return f"{self.connection}/{self.kind}/{self.ref_name}"
+
 
 _IID_COLS = [IIDRow.__table__.c[f] for f in IIDRecord.__dataclass_fields__]
 T_IID = IIDRow.__table__
@@ -117,7 +128,7 @@ _FINISH = update(T_IID).where(T_IID.c.id == _P("row_id")).values(
 _FINISH_EXTRA = _FINISH.values(extra=_P("extra"))
 _DELETE_IID = delete(T_IID).where(T_IID.c.id == _P("row_id"))
 _DELETE_SUBNETS = delete(T_IID).where(and_(
-    T_IID.c.connection == _P("connection"), T_IID.c.kind == "subnet", T_IID.c.owner == _P("owner")))
+    T_IID.c.connection == _P("connection"), T_IID.c.kind == Kind.SUBNET.value, T_IID.c.owner == _P("owner")))
 _DROP_REFS = delete(T_REF).where(and_(
     T_REF.c.connection == _P("connection"), T_REF.c.from_kind == _P("kind"), T_REF.c.from_name == _P("name")))
 _REFERRERS = select(T_REF.c.from_kind, T_REF.c.from_name).where(and_(
@@ -267,14 +278,14 @@ class Store:
                 yield conn
 
     @contextmanager
-    def _hot(self, write: bool = False) -> Iterator[Executor]:
+    def _prepared_tx(self, write: bool = False) -> Iterator[Executor]:
         """A transaction for the managers' per-call statements (see executors.py)."""
         if self._raw is None:
             with self._tx(write) as conn:
                 yield SAExecutor(conn)
             return
-        with self._typed_errors(), self._guard_for(write), self._raw.tx(write) as x:
-            yield x
+        with self._typed_errors(), self._guard_for(write), self._raw.tx(write) as tx:
+            yield tx
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -382,13 +393,13 @@ class Store:
     ) -> int:
         """Write a pending row (and its references) for a name, or raise AlreadyExists."""
         try:
-            with self._hot(write=True) as x:
-                row_id = x.insert(_INSERT_IID, {
+            with self._prepared_tx(write=True) as tx:
+                row_id = tx.insert(_INSERT_IID, {
                     "connection": connection, "kind": kind, "owner": owner, "name_id": name, "system_id": "",
                     "csp_name": csp_name, "state": "pending", "zone": zone, "created_at": utcnow(),
                     "extra": extra or {},
                 })
-                self._add_refs(x, connection, kind, name, refs)
+                self._add_refs(tx, connection, kind, name, refs)
         except IntegrityError as exc:
             where = f" in VPC {owner!r}" if owner else ""
             raise AlreadyExists(f"{kind} {name!r} already exists{where} in connection {connection!r}") from exc
@@ -397,11 +408,11 @@ class Store:
     def finish(self, row_id: int, system_id: str, *, zone: str | None = None,
                extra: dict[str, Any] | None = None) -> None:
         params = {"row_id": row_id, "system_id": system_id, "zone": zone}
-        with self._hot(write=True) as x:
+        with self._prepared_tx(write=True) as tx:
             if extra is None:
-                x.run(_FINISH, params)
+                tx.run(_FINISH, params)
             else:
-                x.run(_FINISH_EXTRA, {**params, "extra": extra})
+                tx.run(_FINISH_EXTRA, {**params, "extra": extra})
 
     def add_ready(self, connection: str, kind: str, rows: list[dict[str, Any]], *,
                   refs: dict[str, list[tuple[str, str]]] | None = None) -> None:
@@ -409,34 +420,34 @@ class Store:
         if not rows:
             return
         try:
-            with self._hot(write=True) as x:
-                x.run(_INSERT_IID, [
+            with self._prepared_tx(write=True) as tx:
+                tx.run(_INSERT_IID, [
                     {"connection": connection, "kind": kind, "owner": "", "zone": None, "extra": {},
                      "state": "ready", "created_at": utcnow(), **r}
                     for r in rows
                 ])
                 for name, r in (refs or {}).items():
-                    self._add_refs(x, connection, kind, name, r)
+                    self._add_refs(tx, connection, kind, name, r)
         except IntegrityError as exc:
             raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} already exists in {connection!r}") from exc
 
     def drop(self, row_id: int, record: IIDRecord | None = None) -> None:
         """Delete a row and the references it holds (and, for a VPC, its subnets)."""
-        with self._hot(write=True) as x:
+        with self._prepared_tx(write=True) as tx:
             if record is None:
-                row = x.one(_GET_IID_BY_ID, {"row_id": row_id})
+                row = tx.one(_GET_IID_BY_ID, {"row_id": row_id})
                 if row is None:
                     return
                 record = _record(row)
             r = record
-            x.run(_DELETE_IID, {"row_id": row_id})
-            self._drop_refs(x, r.connection, r.kind, r.name_id if r.kind != "subnet" else f"{r.owner}/{r.name_id}")
-            if r.kind == "vpc":
-                x.run(_DELETE_SUBNETS, {"connection": r.connection, "owner": r.name_id})
+            tx.run(_DELETE_IID, {"row_id": row_id})
+            self._drop_refs(tx, r.connection, r.kind, r.ref_name)
+            if r.kind == Kind.VPC:
+                tx.run(_DELETE_SUBNETS, {"connection": r.connection, "owner": r.name_id})
 
     def get(self, connection: str, kind: str, name: str, owner: str = "") -> IIDRecord | None:
-        with self._hot() as x:
-            row = x.one(_GET_IID, {"connection": connection, "kind": kind, "owner": owner, "name_id": name})
+        with self._prepared_tx() as tx:
+            row = tx.one(_GET_IID, {"connection": connection, "kind": kind, "owner": owner, "name_id": name})
         return _record(row) if row else None
 
     def list(self, connection: str | None, kind: str | None = None, *, owner: str | None = None,
@@ -459,8 +470,8 @@ class Store:
         if not ids:
             return {}
         if len(ids) == 1:
-            with self._hot() as x:
-                rows = x.all(_NAME_OF_ID, {"connection": connection, "kind": kind, "system_id": ids[0]})
+            with self._prepared_tx() as tx:
+                rows = tx.all(_NAME_OF_ID, {"connection": connection, "kind": kind, "system_id": ids[0]})
         else:
             with self._tx() as c:  # an expanding IN: SQLAlchemy renders it per call
                 rows = [tuple(r) for r in c.execute(
@@ -470,24 +481,24 @@ class Store:
     # ------------------------------------------------------------------ references
     def referrers(self, connection: str, kind: str, name: str) -> list[tuple[str, str]]:
         """(kind, name) of every resource that references this one."""
-        with self._hot() as x:
-            return [(k, n) for k, n in x.all(_REFERRERS, {"connection": connection, "kind": kind, "name": name})]
+        with self._prepared_tx() as tx:
+            return [(k, n) for k, n in tx.all(_REFERRERS, {"connection": connection, "kind": kind, "name": name})]
 
     def set_refs(self, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
-        with self._hot(write=True) as x:
-            self._drop_refs(x, connection, kind, name)
-            self._add_refs(x, connection, kind, name, refs)
+        with self._prepared_tx(write=True) as tx:
+            self._drop_refs(tx, connection, kind, name)
+            self._add_refs(tx, connection, kind, name, refs)
 
     @staticmethod
-    def _add_refs(x: Executor, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
+    def _add_refs(tx: Executor, connection: str, kind: str, name: str, refs: Iterable[tuple[str, str]]) -> None:
         rows = [{"connection": connection, "from_kind": kind, "from_name": name, "to_kind": k, "to_name": n}
                 for k, n in dict.fromkeys(refs)]
         if rows:
-            x.run(_INSERT_REF, rows)
+            tx.run(_INSERT_REF, rows)
 
     @staticmethod
-    def _drop_refs(x: Executor, connection: str, kind: str, name: str) -> None:
-        x.run(_DROP_REFS, {"connection": connection, "kind": kind, "name": name})
+    def _drop_refs(tx: Executor, connection: str, kind: str, name: str) -> None:
+        tx.run(_DROP_REFS, {"connection": connection, "kind": kind, "name": name})
 
     # ------------------------------------------------------------------ call history
     def record_call(self, **row: Any) -> None:
@@ -501,8 +512,8 @@ class Store:
         with self._calls_lock:
             rows, self._calls = self._calls, []
         if rows:
-            with self._hot(write=True) as x:
-                x.run(_INSERT_CALL, rows)
+            with self._prepared_tx(write=True) as tx:
+                tx.run(_INSERT_CALL, rows)
 
     def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,
                 since: datetime | None = None, ok: bool | None = None, limit: int = 100) -> list[dict[str, Any]]:

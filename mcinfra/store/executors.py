@@ -77,7 +77,9 @@ class SQLiteExecutor:
 
     def _prep(self, stmt: Any, params: dict[str, Any]) -> _Prepared:
         keys = sorted(params) if getattr(stmt, "is_insert", False) else None
-        key = (id(stmt), tuple(keys) if keys else None)
+        # keyed on the statement itself (not its id(), which a new statement could reuse once the
+        # old one is gone); the hot path runs module-level statements, so the cache stays small
+        key = (stmt, tuple(keys) if keys else None)
         prep = self._cache.get(key)
         if prep is None:
             prep = self._cache[key] = _Prepared(stmt, self._dialect, keys)

@@ -51,13 +51,13 @@ def test_register_sg_and_vm_map_references(cloud: mcinfra.Connection, target, ne
         cloud.security_groups.delete(net.sg)  # the adopted VM uses it
 
 
-def test_only_store(cloud: mcinfra.Connection) -> None:
+def test_only_store(infra: mcinfra.Infra, cloud: mcinfra.Connection) -> None:
     vpc = cloud.vpcs.create("vpc-gone", cidr="10.31.0.0/16")
     cloud.vpcs.unregister("vpc-gone")
     cloud.vpcs.delete_csp(vpc.iid.system_id)
     # a row whose resource vanished at the CSP shows up as only_store
-    cloud.infra.store.add_ready(cloud.name, "vpc", [{"name_id": "vpc-ghost", "system_id": vpc.iid.system_id,
-                                                     "csp_name": vpc.iid.system_id}])
+    infra.store.add_ready(cloud.name, "vpc", [{"name_id": "vpc-ghost", "system_id": vpc.iid.system_id,
+                                               "csp_name": vpc.iid.system_id}])
     assert cloud.vpcs.list_all().only_store == [mcinfra.IID(name_id="vpc-ghost", system_id=vpc.iid.system_id)]
     cloud.vpcs.delete("vpc-ghost")  # already gone at the CSP: the name is forgotten
     assert cloud.vpcs.list_all().only_store == []

@@ -73,7 +73,7 @@ def test_distinct_names_never_wait(infra: mcinfra.Infra) -> None:
     cloud.vpcs.create("vpc", cidr="10.0.0.0/16")
     hold = threading.Event()
     inside = threading.Event()
-    orig = cloud.handler("security_group").create
+    orig = cloud.handlers.security_group.create
 
     def slow_create(req):
         if req.name.startswith("slow"):
@@ -81,12 +81,12 @@ def test_distinct_names_never_wait(infra: mcinfra.Infra) -> None:
             hold.wait(10)
         return orig(req)
 
-    cloud.handler("security_group").create = slow_create
+    cloud.handlers.security_group.create = slow_create
     t = threading.Thread(target=lambda: cloud.security_groups.create("slow", vpc="vpc"))
     t.start()
     inside.wait(5)
     # with "slow" held mid-create, other names of the kind go through under a short lock timeout
-    infra.locks._splock.timeout = 1.0
+    infra.locks.splock.timeout = 1.0
     for i in range(3):
         cloud.security_groups.create(f"fast-{i}", vpc="vpc")
     hold.set()

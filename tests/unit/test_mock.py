@@ -115,7 +115,7 @@ def test_ten_thousand_resources_in_one_region() -> None:
     reset("mercury")
     with mcinfra.Infra("sqlite:///:memory:") as infra:
         cloud = make(infra, region="mercury")
-        handler = cloud.handler("keypair")
+        handler = cloud.handlers.keypair
         public = generate_ssh_keypair()[1]
         ids = [handler.create(KeyPairReq(name=f"k{i}", public_key=public)).iid.system_id for i in range(10_000)]
         assert len(set(ids)) == 10_000 and len(handler.list()) == 10_000

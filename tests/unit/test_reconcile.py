@@ -35,7 +35,7 @@ def crash_after_csp_call(monkeypatch: pytest.MonkeyPatch, infra: mcinfra.Infra) 
 def test_pending_row_with_csp_resource_is_finished(infra, monkeypatch) -> None:
     cloud = infra.connect("c")
     crash = crash_after_csp_call(monkeypatch, infra)
-    handler = cloud.handler("vpc")
+    handler = cloud.handlers.vpc
     monkeypatch.setattr(handler, "delete", lambda iid: None)  # the rollback delete never ran either
     with pytest.raises(crash):
         cloud.vpcs.create("vpc-01", cidr="10.0.0.0/16", subnets=[SubnetReq(name="sn", cidr="10.0.1.0/24")])
@@ -75,7 +75,7 @@ def test_store_failure_after_csp_call_takes_the_resource_back(infra, monkeypatch
 def test_failed_take_back_keeps_the_pending_row_for_reconcile(infra, monkeypatch) -> None:
     cloud = infra.connect("c")
     monkeypatch.setattr(infra.store, "finish", lambda *a, **k: (_ for _ in ()).throw(mcinfra.StoreError("gone")))
-    handler = cloud.handler("keypair")
+    handler = cloud.handlers.keypair
 
     def refuse(iid):
         raise mcinfra.CloudError("mock", "Throttled", "try later")
@@ -87,3 +87,36 @@ def test_failed_take_back_keeps_the_pending_row_for_reconcile(infra, monkeypatch
     assert [r.state for r in infra.store.list("c")] == ["pending"]
     assert infra.reconcile().finished == ["c/keypair/key-01"]
     assert cloud.keypairs.get("key-01").iid.name_id == "key-01"
+
+
+def test_store_failure_after_add_subnet_takes_the_subnet_back(infra, monkeypatch) -> None:
+    """Subnets go through the same create path as every kind: a failed store write after the CSP
+    made the subnet removes it at the CSP and leaves no row."""
+    cloud = infra.connect("c")
+    cloud.vpcs.create("vpc-01", cidr="10.0.0.0/16", subnets=[SubnetReq(name="sn-1", cidr="10.0.1.0/24")])
+
+    def finish(*a, **k):
+        raise mcinfra.StoreError("disk full")
+
+    monkeypatch.setattr(infra.store, "finish", finish)
+    with pytest.raises(mcinfra.StoreError, match="disk full"):
+        cloud.vpcs.add_subnet("vpc-01", SubnetReq(name="sn-2", cidr="10.0.2.0/24"))
+    monkeypatch.undo()
+    assert [r.name_id for r in infra.store.list("c", "subnet")] == ["sn-1"]
+    assert [s.iid.name_id for s in cloud.vpcs.get("vpc-01").subnets] == ["sn-1"]  # not left at the CSP
+    # the name and CIDR are free again
+    cloud.vpcs.add_subnet("vpc-01", SubnetReq(name="sn-2", cidr="10.0.2.0/24"))
+
+
+def test_crash_after_add_subnet_is_finished_by_reconcile(infra, monkeypatch) -> None:
+    cloud = infra.connect("c")
+    cloud.vpcs.create("vpc-01", cidr="10.0.0.0/16")
+    crash = crash_after_csp_call(monkeypatch, infra)
+    monkeypatch.setattr(cloud.handlers.vpc, "remove_subnet", lambda vpc, sn: None)  # the dead process undid nothing
+    with pytest.raises(crash):
+        cloud.vpcs.add_subnet("vpc-01", SubnetReq(name="sn-2", cidr="10.0.2.0/24"))
+    monkeypatch.undo()
+    assert [r.state for r in infra.store.list("c", "subnet")] == ["pending"]
+    report = infra.reconcile()
+    assert report.finished == ["c/subnet/vpc-01/sn-2"]
+    assert [s.iid.name_id for s in cloud.vpcs.get("vpc-01").subnets] == ["sn-2"]

@@ -17,7 +17,7 @@ def test_secret_in_a_driver_error_is_redacted_everywhere(caplog: pytest.LogCaptu
         infra.credentials.add("cred", provider="mock", keys={"api_secret": SECRET})
         infra.connections.add("c", provider="mock", credential="cred")
         cloud = infra.connect("c")
-        handler = cloud.handler("vpc")
+        handler = cloud.handlers.vpc
 
         def leaky(req):
             raise mcinfra.CloudError("mock", "AuthFailure", f"signature {SECRET} was rejected")
@@ -35,4 +35,4 @@ def test_secret_in_a_driver_error_is_redacted_everywhere(caplog: pytest.LogCaptu
         assert any("***" in (r.error or "") for r in records)
         assert SECRET not in caplog.text
         assert SECRET not in repr(infra.credentials.get("cred")) + repr(infra.credentials.list())
-        assert SECRET not in repr(cloud._cloud.info)  # the driver's SessionInfo holds SecretStr
+        assert SECRET not in repr(cloud._session.info)  # the driver's SessionInfo holds SecretStr

@@ -2,46 +2,66 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from mcinfra.core.errors import InvalidRequest
-from mcinfra.core.models import ImageInfo, RegionZoneInfo, SpecInfo
+from mcinfra.core.handlers import ImageHandler, RegionZoneHandler, SpecHandler
+from mcinfra.core.models import ImageInfo, Kind, RegionZoneInfo, SpecInfo
 
 if TYPE_CHECKING:
-    from mcinfra.core.connection import Connection
+    from mcinfra.core.managers.context import ManagerContext
 
-C = TypeVar("C")
+Entry = TypeVar("Entry", covariant=True)
 
 
-class CatalogManager(Generic[C]):
-    kind = ""
+class CatalogHandler(Protocol[Entry]):
+    def list(self) -> list[Entry]: ...
+    def get(self, name: str) -> Entry: ...
 
-    def __init__(self, conn: Connection) -> None:
-        self._c = conn
+
+class CatalogManager(ABC, Generic[Entry]):
+    kind: Kind
+
+    def __init__(self, ctx: ManagerContext) -> None:
+        self._ctx = ctx
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} connection={self._c.name!r}>"
+        return f"<{type(self).__name__} connection={self._ctx.connection!r}>"
 
     @property
-    def _handler(self) -> Any:
-        return self._c.handler(self.kind)
+    @abstractmethod
+    def handler(self) -> CatalogHandler[Entry]:
+        """The driver's handler for this catalog."""
 
-    def list(self) -> list[C]:
-        return self._c.gate(self.kind, "list", "*", self._handler.list)
+    def list(self) -> list[Entry]:
+        return self._ctx.gate.run(self.kind, "list", "*", self.handler.list)
 
-    def get(self, name: str) -> C:
+    def get(self, name: str) -> Entry:
         if not isinstance(name, str) or not name.strip():
-            raise InvalidRequest(f"{self.kind} name must be a non-empty string", field="name")
-        return self._c.gate(self.kind, "get", name, self._handler.get, name.strip())
+            raise InvalidRequest(f"{self.kind.label} name must be a non-empty string", field="name")
+        return self._ctx.gate.run(self.kind, "get", name, self.handler.get, name.strip())
 
 
 class RegionZoneManager(CatalogManager[RegionZoneInfo]):
-    kind = "region_zone"
+    kind = Kind.REGION_ZONE
+
+    @property
+    def handler(self) -> RegionZoneHandler:
+        return self._ctx.handlers.region_zone
 
 
 class ImageManager(CatalogManager[ImageInfo]):
-    kind = "image"
+    kind = Kind.IMAGE
+
+    @property
+    def handler(self) -> ImageHandler:
+        return self._ctx.handlers.image
 
 
 class SpecManager(CatalogManager[SpecInfo]):
-    kind = "spec"
+    kind = Kind.SPEC
+
+    @property
+    def handler(self) -> SpecHandler:
+        return self._ctx.handlers.spec

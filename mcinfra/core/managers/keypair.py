@@ -4,24 +4,29 @@ from typing import Any
 
 from mcinfra.core import validation as v
 from mcinfra.core.errors import InvalidRequest, Unsupported
+from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.keys import is_openssh_public_key
 from mcinfra.core.managers.base import ResourceManager
-from mcinfra.core.models import IID, KeyPairInfo, KeyPairReq, ListAll
+from mcinfra.core.models import IID, KeyPairInfo, KeyPairReq, Kind, ListAll
 from mcinfra.store import IIDRecord
 
 
-class KeyPairManager(ResourceManager[KeyPairInfo]):
+class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
     """Key pairs. The private key is in the result of ``create`` only: it is never stored.
 
     For CSPs without key-pair objects (``Capabilities.keypair_objects=False``, e.g. GCP) the
     store is the key pair: get/list/delete never reach the CSP, and VM starts get the public key.
     """
 
-    kind = "keypair"
+    kind = Kind.KEYPAIR
+
+    @property
+    def handler(self) -> KeyPairHandler:
+        return self._ctx.handlers.keypair
 
     @property
     def _in_store(self) -> bool:
-        return not self._c.capabilities.keypair_objects
+        return not self._ctx.capabilities.keypair_objects
 
     def create(self, name: str, *, public_key: str | None = None) -> KeyPairInfo:
         """Create a key pair, or import ``public_key`` (OpenSSH format) under this name."""
@@ -30,13 +35,13 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
             raise InvalidRequest("public_key must be an OpenSSH public key ('ssh-ed25519 AAAA...')",
                                  field="public_key")
         with self._locks(writes=[self._key(name)]):
-            def call(cname: str) -> KeyPairInfo:
-                return self._call("create", name, self.handler.create, KeyPairReq(name=cname, public_key=public_key))
+            def create_at_csp(cname: str) -> KeyPairInfo:
+                return self._gated("create", name, self.handler.create, KeyPairReq(name=cname, public_key=public_key))
 
             def finish(row_id: int, info: KeyPairInfo) -> None:
                 self._store.finish(row_id, info.iid.system_id, extra=self._key_extra(info))
 
-            info = self._create(name, call, finish=finish)
+            info = self._create_tracked(name, create_at_csp, finish=finish)
             return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id)})
 
     @staticmethod
@@ -62,7 +67,7 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
     def list(self) -> list[KeyPairInfo]:
         if not self._in_store:
             return super().list()
-        return [self._from_store(r) for r in self._store.list(self._c.name, self.kind, state="ready")]
+        return [self._from_store(r) for r in self._store.list(self._ctx.connection, self.kind, state="ready")]
 
     def delete(self, name: str, *, force: bool = False) -> None:
         if not self._in_store:
@@ -78,11 +83,11 @@ class KeyPairManager(ResourceManager[KeyPairInfo]):
         if not self._in_store:
             return super().list_all()
         return ListAll(mapped=[IID(name_id=r.name_id, system_id=r.system_id)
-                               for r in self._store.list(self._c.name, self.kind, state="ready")])
+                               for r in self._store.list(self._ctx.connection, self.kind, state="ready")])
 
     def register(self, name: str, system_id: str) -> KeyPairInfo:
         if self._in_store:
-            raise Unsupported(f"provider '{self._c.provider}' has no key-pair objects to register; "
+            raise Unsupported(f"provider '{self._ctx.provider}' has no key-pair objects to register; "
                               "use create(name, public_key=...) to import a public key")
         return super().register(name, system_id)
 

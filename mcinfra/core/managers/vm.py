@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mcinfra.core import validation as v
 from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.handlers import VMHandler
 from mcinfra.core.managers.base import ResourceManager
-from mcinfra.core.models import VMInfo, VMReq, VMStatus
+from mcinfra.core.models import IID, Kind, VMInfo, VMReq, VMStatus, subnet_ref
 from mcinfra.store import IIDRecord
 
 #: the status each control action needs first
@@ -15,9 +17,15 @@ GONE = (VMStatus.TERMINATED, VMStatus.NOT_EXIST)
 DEFAULT_WAIT = 600.0
 
 
-class VMManager(ResourceManager[VMInfo]):
-    kind = "vm"
-    delete_op = "terminate"
+class VMManager(ResourceManager[VMInfo, VMHandler]):
+    kind = Kind.VM
+
+    @property
+    def handler(self) -> VMHandler:
+        return self._ctx.handlers.vm
+
+    def _delete_at_csp_fn(self) -> Callable[[IID], object]:
+        return self.handler.terminate
 
     def start(
         self,
@@ -44,36 +52,37 @@ class VMManager(ResourceManager[VMInfo]):
         if root_disk_size is not None and (not isinstance(root_disk_size, int) or root_disk_size < 1):
             raise InvalidRequest(f"root_disk_size must be a positive number of GB, got {root_disk_size!r}",
                                  field="root_disk_size")
-        reads = [self._key(vpc, "vpc"), self._key(keypair, "keypair")] + [self._key(s, "security_group") for s in sgs]
+        reads = [self._key(vpc, Kind.VPC), self._key(keypair, Kind.KEYPAIR)]
+        reads += [self._key(s, Kind.SECURITY_GROUP) for s in sgs]
         with self._locks(writes=[self._key(name)], reads=reads):
-            vpc_rec = self._row(vpc, "vpc")
-            sn_rec = self._row(subnet, "subnet", owner=vpc)
-            key_rec = self._row(keypair, "keypair")
-            sg_recs = [self._row(s, "security_group") for s in sgs]
+            vpc_rec = self._row(vpc, Kind.VPC)
+            sn_rec = self._row(subnet, Kind.SUBNET, owner=vpc)
+            key_rec = self._row(keypair, Kind.KEYPAIR)
+            sg_recs = [self._row(s, Kind.SECURITY_GROUP) for s in sgs]
             for s, rec in zip(sgs, sg_recs, strict=True):
                 if rec.extra.get("vpc") not in (None, vpc):
                     raise InvalidRequest(f"security group {s!r} belongs to VPC {rec.extra['vpc']!r}, not {vpc!r}",
                                          field="security_groups")
-            zone = sn_rec.zone or self._c.zone
-            refs = [("vpc", vpc), ("subnet", f"{vpc}/{subnet}"), ("keypair", keypair)]
-            refs += [("security_group", s) for s in sgs]
+            zone = sn_rec.zone or self._ctx.zone
+            refs = [(Kind.VPC, vpc), (Kind.SUBNET, subnet_ref(vpc, subnet)), (Kind.KEYPAIR, keypair)]
+            refs += [(Kind.SECURITY_GROUP, s) for s in sgs]
             known = {vpc_rec.system_id: vpc, sn_rec.system_id: subnet, key_rec.system_id: keypair,
                      **{r.system_id: r.name_id for r in sg_recs}}
             extra = {"vpc": vpc, "subnet": subnet, "security_groups": sgs, "keypair": keypair, "ids": known}
 
-            def call(cname: str) -> VMInfo:
+            def create_at_csp(cname: str) -> VMInfo:
                 req = VMReq(
                     name=cname, image=image, spec=spec, vpc=vpc_rec.system_id, subnet=sn_rec.system_id,
                     security_groups=[r.system_id for r in sg_recs], keypair=key_rec.system_id,
                     public_key=key_rec.extra.get("public_key") or None, zone=zone,
                     root_disk_type=root_disk_type, root_disk_size=root_disk_size,
                 )
-                return self._call("start", name, self.handler.start, req)
+                return self._gated("start", name, self.handler.start, req)
 
             def finish(row_id: int, info: VMInfo) -> None:
                 self._store.finish(row_id, info.iid.system_id, zone=info.zone or zone, extra=extra)
 
-            info = self._create(name, call, refs=refs, zone=zone, extra=extra, finish=finish)
+            info = self._create_tracked(name, create_at_csp, refs=refs, zone=zone, extra=extra, finish=finish)
         if wait and info.status != VMStatus.RUNNING:
             self._wait(self._row(name), {VMStatus.RUNNING}, timeout)
             return self.get(name)
@@ -81,27 +90,27 @@ class VMManager(ResourceManager[VMInfo]):
 
     def _user_view(self, info: VMInfo, name: str, known: dict[str, str] | None = None) -> VMInfo:
         view = super()._user_view(info, name)
-        sgs = self._name_of("security_group", info.security_groups, known)
+        sgs = self._name_of(Kind.SECURITY_GROUP, info.security_groups, known)
         return view.model_copy(update={
-            "vpc": self._name_of("vpc", [info.vpc], known)(info.vpc),
-            "subnet": self._name_of("subnet", [info.subnet], known)(info.subnet),
+            "vpc": self._name_of(Kind.VPC, [info.vpc], known)(info.vpc),
+            "subnet": self._name_of(Kind.SUBNET, [info.subnet], known)(info.subnet),
             "security_groups": [sgs(s) for s in info.security_groups],
-            "keypair": self._name_of("keypair", [info.keypair], known)(info.keypair),
+            "keypair": self._name_of(Kind.KEYPAIR, [info.keypair], known)(info.keypair),
         })
 
     def _adopted_links(self, info: VMInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        c = self._c.name
-        vpc = self._store.names_for(c, "vpc", [info.vpc]).get(info.vpc)
-        subnet = self._store.names_for(c, "subnet", [info.subnet]).get(info.subnet) if vpc else None
-        key = self._store.names_for(c, "keypair", [info.keypair]).get(info.keypair)
-        sgs = self._store.names_for(c, "security_group", info.security_groups)
-        refs = [("security_group", n) for n in sgs.values()]
+        c = self._ctx.connection
+        vpc = self._store.names_for(c, Kind.VPC, [info.vpc]).get(info.vpc)
+        subnet = self._store.names_for(c, Kind.SUBNET, [info.subnet]).get(info.subnet) if vpc else None
+        key = self._store.names_for(c, Kind.KEYPAIR, [info.keypair]).get(info.keypair)
+        sgs = self._store.names_for(c, Kind.SECURITY_GROUP, info.security_groups)
+        refs = [(Kind.SECURITY_GROUP, n) for n in sgs.values()]
         if vpc:
-            refs.append(("vpc", vpc))
+            refs.append((Kind.VPC, vpc))
         if subnet:
-            refs.append(("subnet", f"{vpc}/{subnet}"))
+            refs.append((Kind.SUBNET, subnet_ref(vpc, subnet)))
         if key:
-            refs.append(("keypair", key))
+            refs.append((Kind.KEYPAIR, key))
         ids = {**sgs, **{sid: n for sid, n in ((info.vpc, vpc), (info.subnet, subnet), (info.keypair, key)) if n}}
         extra = {"vpc": vpc, "subnet": subnet, "keypair": key, "ids": ids,
                  "security_groups": [sgs[s] for s in info.security_groups if s in sgs]}
@@ -111,14 +120,14 @@ class VMManager(ResourceManager[VMInfo]):
     def status(self, name: str) -> VMStatus:
         name = v.name(name)
         rec = self._row(name)
-        return self._call("status", name, self.handler.status, self._iid(rec))
+        return self._gated("status", name, self.handler.status, self._iid(rec))
 
     def statuses(self) -> dict[str, VMStatus]:
         """name -> status of every VM the store maps (NotExist for one the CSP lost)."""
-        rows = self._store.list(self._c.name, self.kind, state="ready")
+        rows = self._store.list(self._ctx.connection, self.kind, state="ready")
         if not rows:
             return {}
-        by_id = self._call("statuses", "*", self.handler.statuses)
+        by_id = self._gated("statuses", "*", self.handler.statuses)
         return {r.name_id: by_id.get(r.system_id, VMStatus.NOT_EXIST) for r in rows}
 
     def suspend(self, name: str, *, wait: bool = False, timeout: float = DEFAULT_WAIT) -> VMStatus:
@@ -134,10 +143,11 @@ class VMManager(ResourceManager[VMInfo]):
         name = v.name(name)
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
-            now = self._call("status", name, self.handler.status, self._iid(rec))
+            now = self._gated("status", name, self.handler.status, self._iid(rec))
             if now != NEEDS[op]:
                 raise InvalidRequest(f"{self._label(name)} is {now.value}; {op} needs {NEEDS[op].value}", field="name")
-            status = self._call(op, name, getattr(self.handler, op), self._iid(rec))
+            action = {"suspend": self.handler.suspend, "resume": self.handler.resume, "reboot": self.handler.reboot}[op]
+            status = self._gated(op, name, action, self._iid(rec))
             if wait:
                 status = self._wait(rec, {target}, timeout)
             return status
@@ -154,7 +164,7 @@ class VMManager(ResourceManager[VMInfo]):
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:
-            status = self._call("status", rec.name_id, self.handler.status, self._iid(rec))
+            status = self._gated("status", rec.name_id, self.handler.status, self._iid(rec))
             if status in targets or status == VMStatus.FAILED or time.monotonic() >= deadline:
                 return status
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
@@ -168,7 +178,7 @@ class VMManager(ResourceManager[VMInfo]):
             rec = self._row(name)
             self._check_unused(name)
             try:
-                status = self._call("terminate", name, self.handler.terminate, self._iid(rec))
+                status = self._gated("terminate", name, self.handler.terminate, self._iid(rec))
             except NotFound:
                 status = VMStatus.NOT_EXIST
             except Exception:

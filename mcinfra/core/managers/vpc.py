@@ -5,8 +5,19 @@ from typing import Any
 
 from mcinfra.core import validation as v
 from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
+from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.managers.base import ResourceManager
-from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq, check_subnets_fit, normalize_cidr
+from mcinfra.core.models import (
+    IID,
+    Kind,
+    SubnetInfo,
+    SubnetReq,
+    VPCInfo,
+    VPCReq,
+    check_subnets_fit,
+    normalize_cidr,
+    subnet_ref,
+)
 from mcinfra.store import IIDRecord
 
 
@@ -18,8 +29,12 @@ def _subnet_reqs(subnets: Any) -> list[SubnetReq]:
     return [v.build(SubnetReq, f"subnets[{i}]", s) for i, s in enumerate(subnets)]
 
 
-class VPCManager(ResourceManager[VPCInfo]):
-    kind = "vpc"
+class VPCManager(ResourceManager[VPCInfo, VPCHandler]):
+    kind = Kind.VPC
+
+    @property
+    def handler(self) -> VPCHandler:
+        return self._ctx.handlers.vpc
 
     def create(self, name: str, *, cidr: str, subnets: list[SubnetReq] | None = None) -> VPCInfo:
         name = v.name(name)
@@ -32,21 +47,21 @@ class VPCManager(ResourceManager[VPCInfo]):
             check_subnets_fit(cidr, reqs)
         except ValueError as exc:
             raise InvalidRequest(str(exc), field="subnets") from None
-        reqs = [r.model_copy(update={"zone": r.zone or self._c.zone}) for r in reqs]
-        sub_csp = {r.name: self._csp_name(r.name, "subnet") for r in reqs}
+        reqs = [r.model_copy(update={"zone": r.zone or self._ctx.zone}) for r in reqs]
+        sub_csp = {r.name: self._csp_name(r.name, Kind.SUBNET) for r in reqs}
         plan = [[r.name, sub_csp[r.name], r.zone] for r in reqs]
 
-        def call(cname: str) -> VPCInfo:
+        def create_at_csp(cname: str) -> VPCInfo:
             req = VPCReq(name=cname, cidr=cidr,
                          subnets=[r.model_copy(update={"name": sub_csp[r.name]}) for r in reqs])
-            return self._call("create", name, self.handler.create, req)
+            return self._gated("create", name, self.handler.create, req)
 
         def finish(row_id: int, info: VPCInfo) -> None:
             self._store.finish(row_id, info.iid.system_id, extra={"cidr": info.cidr})
             self._add_subnet_rows(name, info, plan)
 
         with self._locks(writes=[self._key(name)]):
-            info = self._create(name, call, extra={"cidr": cidr, "subnets": plan}, finish=finish)
+            info = self._create_tracked(name, create_at_csp, extra={"cidr": cidr, "subnets": plan}, finish=finish)
             return self._user_view(info, name)
 
     def _add_subnet_rows(self, vpc: str, info: VPCInfo, plan: list[list[Any]]) -> None:
@@ -59,10 +74,10 @@ class VPCManager(ResourceManager[VPCInfo]):
                 raise NotFound(f"the CSP did not report subnet {user_name!r} ({cname}) of VPC {vpc!r}")
             rows.append({"name_id": user_name, "system_id": sn.iid.system_id, "csp_name": cname,
                          "owner": vpc, "zone": sn.zone or zone, "extra": {"cidr": sn.cidr}})
-        self._store.add_ready(self._c.name, "subnet", rows)
+        self._store.add_ready(self._ctx.connection, Kind.SUBNET, rows)
 
     def _user_view(self, info: VPCInfo, name: str, known: dict[str, str] | None = None) -> VPCInfo:
-        subs = {r.system_id: r for r in self._store.list(self._c.name, "subnet", owner=name)}
+        subs = {r.system_id: r for r in self._store.list(self._ctx.connection, Kind.SUBNET, owner=name)}
         subnets = []
         for sn in info.subnets:
             row = subs.get(sn.iid.system_id)
@@ -76,7 +91,7 @@ class VPCManager(ResourceManager[VPCInfo]):
         with self._locks(writes=[self._key(vpc)]):
             rec = self._row(vpc)
             # checked against what the store knows, so bad input never reaches the CSP
-            subnets = self._store.list(self._c.name, "subnet", owner=vpc)
+            subnets = self._store.list(self._ctx.connection, Kind.SUBNET, owner=vpc)
             if any(s.name_id == req.name for s in subnets):
                 raise AlreadyExists(f"subnet {req.name!r} already exists in {self._label(vpc)}")
             existing = [SubnetReq(name=s.name_id, cidr=s.extra["cidr"]) for s in subnets if "cidr" in s.extra]
@@ -84,29 +99,38 @@ class VPCManager(ResourceManager[VPCInfo]):
                 check_subnets_fit(rec.extra.get("cidr") or req.cidr, [*existing, req])
             except ValueError as exc:
                 raise InvalidRequest(str(exc), field="subnet") from None
-            req = req.model_copy(update={"zone": req.zone or self._c.zone})
-            cname = self._csp_name(req.name, "subnet")
-            row_id = self._store.reserve(self._c.name, "subnet", req.name, cname, owner=vpc, zone=req.zone)
-            try:
-                info = self._call("add_subnet", vpc, self.handler.add_subnet, self._iid(rec),
-                                  req.model_copy(update={"name": cname}))
-                made = next((s for s in info.subnets if s.iid.name_id == cname), None)
-                if made is None:
+            req = req.model_copy(update={"zone": req.zone or self._ctx.zone})
+            vpc_iid = self._iid(rec)
+            made: dict[str, SubnetInfo] = {}
+
+            def create_at_csp(cname: str) -> VPCInfo:
+                info = self._gated("add_subnet", vpc, self.handler.add_subnet, vpc_iid,
+                                   req.model_copy(update={"name": cname}))
+                found = next((s for s in info.subnets if s.iid.name_id == cname), None)
+                if found is None:
                     raise NotFound(f"the CSP did not report the new subnet {req.name!r} ({cname})")
-                self._store.finish(row_id, made.iid.system_id, zone=made.zone or req.zone, extra={"cidr": made.cidr})
-            except BaseException:
-                self._store.drop(row_id)
-                raise
+                made["subnet"] = found
+                return info
+
+            def finish(row_id: int, info: VPCInfo) -> None:
+                sn = made["subnet"]
+                self._store.finish(row_id, sn.iid.system_id, zone=sn.zone or req.zone, extra={"cidr": sn.cidr})
+
+            def take_back(info: VPCInfo) -> None:
+                self._gated("remove_subnet", vpc, self.handler.remove_subnet, vpc_iid, made["subnet"].iid)
+
+            info = self._create_tracked(req.name, create_at_csp, kind=Kind.SUBNET, owner=vpc, zone=req.zone,
+                                        finish=finish, take_back=take_back)
             return self._user_view(info, vpc)
 
     def remove_subnet(self, vpc: str, subnet: str) -> None:
         vpc, subnet = v.name(vpc, "vpc"), v.name(subnet, "subnet")
         with self._locks(writes=[self._key(vpc)]):
             rec = self._row(vpc)
-            sn = self._row(subnet, "subnet", owner=vpc)
-            self._check_unused(subnet, "subnet", f"{vpc}/{subnet}")
+            sn = self._row(subnet, Kind.SUBNET, owner=vpc)
+            self._check_unused(subnet, Kind.SUBNET, subnet_ref(vpc, subnet))
             with contextlib.suppress(NotFound):  # already gone at the CSP: forget it
-                self._call("remove_subnet", vpc, self.handler.remove_subnet, self._iid(rec), self._iid(sn))
+                self._gated("remove_subnet", vpc, self.handler.remove_subnet, self._iid(rec), self._iid(sn))
             self._store.drop(sn.id, sn)
 
     def subnet(self, vpc: str, subnet: str) -> SubnetInfo:
@@ -115,7 +139,7 @@ class VPCManager(ResourceManager[VPCInfo]):
         for sn in info.subnets:
             if sn.iid.name_id == subnet:
                 return sn
-        raise NotFound(f"subnet {subnet!r} of VPC {vpc!r} in connection {self._c.name!r} does not exist")
+        raise NotFound(f"subnet {subnet!r} of VPC {vpc!r} in connection {self._ctx.connection!r} does not exist")
 
     def _adopted_links(self, info: VPCInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return {"cidr": info.cidr}, []
@@ -123,13 +147,15 @@ class VPCManager(ResourceManager[VPCInfo]):
     def _after_register(self, name: str, info: VPCInfo) -> None:
         # as CB-Spider: the VPC's subnets come along as "<vpc>-subnet-<n>"
         rows = [{"name_id": f"{name}-subnet-{i}", "system_id": sn.iid.system_id, "csp_name": sn.iid.name_id
-                 or sn.iid.system_id, "owner": name, "zone": sn.zone or self._c.zone, "extra": {"cidr": sn.cidr}}
+                 or sn.iid.system_id, "owner": name, "zone": sn.zone or self._ctx.zone, "extra": {"cidr": sn.cidr}}
                 for i, sn in enumerate(info.subnets, start=1)]
-        self._store.add_ready(self._c.name, "subnet", rows)
+        self._store.add_ready(self._ctx.connection, Kind.SUBNET, rows)
 
     def reconcile_pending(self, rec: IIDRecord) -> bool:
-        """Finish a pending VPC row left by a crash if the CSP has it; else drop it."""
-        found = next((i for i in self._call("list", "*", self.handler.list)
+        """Finish a pending VPC (or subnet) row left by a crash if the CSP has it; else drop it."""
+        if rec.kind == Kind.SUBNET:
+            return self._reconcile_subnet(rec)
+        found = next((i for i in self._gated("list", "*", self.handler.list)
                       if i.iid.name_id == rec.csp_name), None)
         if found is None:
             self._store.drop(rec.id, rec)
@@ -138,10 +164,10 @@ class VPCManager(ResourceManager[VPCInfo]):
         self._add_subnet_rows(rec.name_id, found, rec.extra.get("subnets", []))
         return True
 
-    def reconcile_subnet(self, rec: IIDRecord) -> bool:
-        vpc = self._store.get(self._c.name, "vpc", rec.owner)
+    def _reconcile_subnet(self, rec: IIDRecord) -> bool:
+        vpc = self._store.get(self._ctx.connection, Kind.VPC, rec.owner)
         if vpc is not None and vpc.state == "ready":
-            info = self._call("get", rec.owner, self.handler.get, self._iid(vpc))
+            info = self._gated("get", rec.owner, self.handler.get, self._iid(vpc))
             made = next((s for s in info.subnets if s.iid.name_id == rec.csp_name), None)
             if made is not None:
                 self._store.finish(rec.id, made.iid.system_id, zone=made.zone or rec.zone, extra={"cidr": made.cidr})
