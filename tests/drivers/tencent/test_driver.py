@@ -251,3 +251,12 @@ def test_nlb_changes_and_health(session: TencentSession, fake: TencentFake) -> N
     session.nlbs().delete(lb.iid)
     with pytest.raises(NotFound):
         session.nlbs().get(lb.iid)
+
+
+def test_a_stop_failing_after_acceptance_leaves_the_vm_running(session: TencentSession, fake: TencentFake) -> None:
+    vm = session.vms().start(vm_req(*net(session)))
+    fake.state.polls = 1
+    fake.fail_async("StopInstances", "the guest did not shut down")
+    assert session.vms().suspend(vm.iid) == VMStatus.SUSPENDING
+    got = session.vms().get(vm.iid)  # the second read ends the operation
+    assert got.status == VMStatus.RUNNING and got.extra["latest_operation_state"] == "FAILED"

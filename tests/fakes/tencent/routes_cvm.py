@@ -284,10 +284,9 @@ def add_cvm_actions(actions: Actions, state: TencentState) -> None:
         region.transitions.pop(instance_id, None)
         inst = region.instances[instance_id]
         if t.error:
-            inst.update(InstanceState="LAUNCH_FAILED" if inst["InstanceState"] == "PENDING" else inst["InstanceState"],
-                        LatestOperationState="FAILED", LatestOperationErrorMsg=t.error)
-            if inst["InstanceState"] == "STARTING":
-                inst["InstanceState"] = "STOPPED"
+            # a launch fails for good; any other operation leaves the instance as it was before it
+            failed = {"PENDING": "LAUNCH_FAILED", "STARTING": "STOPPED"}.get(inst["InstanceState"], "RUNNING")
+            inst.update(InstanceState=failed, LatestOperationState="FAILED", LatestOperationErrorMsg=t.error)
             return
         if t.final is None:
             _release(region, inst)
