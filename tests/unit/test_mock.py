@@ -56,6 +56,14 @@ def test_bad_options_are_invalid_requests() -> None:
             infra.connect("c")
 
 
+def test_a_misspelt_or_mistyped_option_is_refused_naming_it() -> None:
+    for options, key in (({"latencey": 0.1}, "latencey"), ({"latency": [0.2, 0.1]}, "latency"),
+                         ({"latency": "slow"}, "latency"), ({"fail_rate": "often"}, "fail_rate")):
+        with mcinfra.Infra("sqlite:///:memory:") as infra, pytest.raises(mcinfra.InvalidRequest, match=key) as err:
+            make(infra, **options)
+        assert err.value.field == f"options.{key}"
+
+
 def test_catalog_size() -> None:
     with mcinfra.Infra("sqlite:///:memory:") as infra:
         cloud = make(infra)

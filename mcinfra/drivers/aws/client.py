@@ -9,48 +9,53 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
+from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import SessionInfo
-from mcinfra.drivers.kit import RetryPolicy
+from mcinfra.drivers.aws.options import AwsOptions
+from mcinfra.drivers.kit import ErrorTable, describe_one, paginate
 
 log = logging.getLogger("mcinfra.drivers.aws")
 
 PROVIDER = "aws"
 
-#: Codes AWS uses for "already exists" that do not end in ".Duplicate".
-_ALREADY_EXISTS = {
-    "DuplicateLoadBalancerName",
-    "DuplicateTargetGroupName",
-    "DuplicateListener",
-    "InvalidGroup.Duplicate",
-    "InvalidKeyPair.Duplicate",
-    "InvalidPermission.Duplicate",
-    "RouteAlreadyExists",
-    "ResourceAlreadyExists",
-}
-_NOT_FOUND = {
-    "LoadBalancerNotFound",
-    "TargetGroupNotFound",
-    "ListenerNotFound",
-    "InvalidTarget",
-    "InvalidAMIID.Malformed",
-    "InvalidAMIID.Unavailable",
-    "InvalidInstanceID.Malformed",
-    "InvalidVpcID.Malformed",
-    "InvalidSubnetID.Malformed",
-    "InvalidGroupId.Malformed",
-}
-_IN_USE = {"DependencyViolation", "ResourceInUse", "InvalidGroup.InUse"}
+#: AWS error codes -> mcinfra errors; any code ending in "NotFound" is NotFound, ".Duplicate" AlreadyExists.
+ERRORS = ErrorTable(
+    PROVIDER,
+    not_found=frozenset({
+        "LoadBalancerNotFound",
+        "TargetGroupNotFound",
+        "ListenerNotFound",
+        "InvalidTarget",
+        "InvalidAMIID.Malformed",
+        "InvalidAMIID.Unavailable",
+        "InvalidInstanceID.Malformed",
+        "InvalidVpcID.Malformed",
+        "InvalidSubnetID.Malformed",
+        "InvalidGroupId.Malformed",
+    }),
+    already_exists=frozenset({
+        "DuplicateLoadBalancerName",
+        "DuplicateTargetGroupName",
+        "DuplicateListener",
+        "InvalidGroup.Duplicate",
+        "InvalidKeyPair.Duplicate",
+        "InvalidPermission.Duplicate",
+        "RouteAlreadyExists",
+        "ResourceAlreadyExists",
+    }),
+    in_use=frozenset({"DependencyViolation", "ResourceInUse", "InvalidGroup.InUse"}),
+    throttled=frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}),
+    suffixes={"NotFound": NotFound, ".Duplicate": AlreadyExists},
+)
 #: operations that change nothing, so a 5xx or a lost connection may be retried
 _READS = ("describe_", "get_", "list_")
-_THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 
 
 def map_client_error(exc: ClientError, what: str = "") -> McInfraError:
@@ -59,14 +64,8 @@ def map_client_error(exc: ClientError, what: str = "") -> McInfraError:
     code = str(err.get("Code") or "Unknown")
     message = str(err.get("Message") or code)
     text = f"{what}: {message}" if what else message
-    if code.endswith(".NotFound") or code.endswith("NotFound") or code in _NOT_FOUND:
-        return NotFound(f"[aws] {code}: {text}")
-    if code.endswith(".Duplicate") or code in _ALREADY_EXISTS:
-        return AlreadyExists(f"[aws] {code}: {text}")
-    if code in _IN_USE:
-        return InUse(f"[aws] {code}: {text}")
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    return CloudError(PROVIDER, code, text, retryable=status >= 500, throttled=code in _THROTTLING)
+    return ERRORS.error(code, text, status=status or None)
 
 
 def map_error(exc: Exception, what: str = "") -> McInfraError:
@@ -84,18 +83,15 @@ def map_error(exc: Exception, what: str = "") -> McInfraError:
     return CloudError(PROVIDER, code, f"{what}: {exc}" if what else str(exc))
 
 
-T = TypeVar("T")
-
-
 class AwsClient:
     """boto3 clients for one connection. Every call goes through :meth:`call`/:meth:`pages`."""
 
-    def __init__(self, info: SessionInfo) -> None:
+    def __init__(self, info: SessionInfo, options: AwsOptions) -> None:
         self.info = info
-        opts = info.options
-        self.region = info.region or opts.get("region") or "us-east-1"
+        self.options = options
+        self.region = info.region or options.region or "us-east-1"
         self.zone = info.zone
-        self.endpoint_url: str | None = opts.get("endpoint_url") or None
+        self.endpoint_url: str | None = options.endpoint_url or None
         key_id = info.secret("aws_access_key_id")
         secret = info.secret("aws_secret_access_key")
         token = info.secret("aws_session_token")
@@ -106,11 +102,11 @@ class AwsClient:
         if key_id:
             kwargs.update(aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token)
         self.session = boto3.session.Session(**kwargs)
-        self.retry = RetryPolicy(attempts=int(opts.get("max_attempts", 5)))
+        self.retry = options.retry_policy()
         self.config = Config(
             retries={"mode": "standard", "total_max_attempts": 1},  # the kit's policy retries
-            connect_timeout=float(opts.get("connect_timeout", 10)),
-            read_timeout=float(opts.get("read_timeout", 60)),
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
         )
         self._clients: dict[tuple[str, str], Any] = {}
         # boto3 clients are thread-safe, but making them from one session is not.
@@ -165,21 +161,25 @@ class AwsClient:
     ) -> Iterator[Any]:
         """Items under ``key`` across every page of ``op`` (NextToken/Marker), at most ``limit``."""
         token_in, token_out = ("Marker", "NextMarker") if service == "elbv2" else ("NextToken", "NextToken")
-        count = 0
-        token: str | None = None
-        while True:
-            call_params = dict(params)
-            if token:
-                call_params[token_in] = token
-            page = self.call(service, op, what=what, **call_params)
-            for item in page.get(key, []):
-                yield item
-                count += 1
-                if limit is not None and count >= limit:
-                    return
-            token = page.get(token_out)
-            if not token:
-                return
+
+        def page(token: str | None) -> tuple[list[Any], str | None]:
+            out = self.call(service, op, what=what, **(params | {token_in: token} if token else params))
+            return out.get(key, []), out.get(token_out) or None
+
+        return paginate(page, limit=limit)
+
+    def describe(
+        self, service: str, op: str, key: str, *, what: str, not_found_codes: tuple[str, ...] = (), **params: Any
+    ) -> Any:
+        """The one item a describe-by-id answers under ``key``; ``NotFound`` naming ``what`` when it
+        answers none, or refuses with one of ``not_found_codes`` (AWS calls some unknown ids invalid)."""
+        try:
+            out = self.call(service, op, what=what, **params)[key]
+        except CloudError as exc:
+            if exc.code in not_found_codes:
+                raise NotFound(f"[aws] {what} not found") from exc
+            raise
+        return describe_one(out, f"[aws] {what}")
 
     def close(self) -> None:
         for c in self._clients.values():
@@ -198,12 +198,3 @@ def name_tag(tags: list[dict[str, str]] | None, default: str = "") -> str:
 
 def tag_spec(resource_type: str, name: str) -> list[dict[str, Any]]:
     return [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]
-
-
-def cleanup(steps: list[Callable[[], Any]]) -> None:
-    """Undo a half-made create, newest first; errors are logged, the original failure wins."""
-    for step in reversed(steps):
-        try:
-            step()
-        except Exception as exc:  # the create's own error is what the caller must see
-            log.warning("aws cleanup step failed: %s", type(exc).__name__)

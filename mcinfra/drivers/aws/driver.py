@@ -104,6 +104,9 @@ class AwsDriver(CloudDriver):
         missing = self.check_installed()
         if missing:
             raise DriverNotInstalled(self.provider, self.extra, missing)
+        from mcinfra.drivers.aws.options import AwsOptions
+
+        options = AwsOptions.parse(self.provider, info.options)  # bad options fail before boto3 loads
         from mcinfra.drivers.aws.client import AwsClient
 
-        return AwsSession(info, AwsClient(info))
+        return AwsSession(info, AwsClient(info, options))

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.errors import NotFound
 from mcinfra.core.handlers import ImageHandler
 from mcinfra.core.models import IID, ImageInfo
 from mcinfra.drivers.aws.client import AwsClient
 
-DEFAULT_OWNERS = ("amazon",)
-DEFAULT_LIMIT = 1000
 _ARCH = {
     "x86_64": "x86_64",
     "arm64": "arm64",
@@ -46,21 +44,16 @@ def image_info(img: dict[str, Any]) -> ImageInfo:
 
 
 class AwsImageHandler(ImageHandler):
-    """Options: ``image_owners`` (list, default ["amazon"]), ``image_filters`` (EC2 filters as
-    {name: [values]}, added to state=available and image-type=machine), ``image_list_limit``."""
+    """Options: ``image_owners``, ``image_filters`` (added to state=available and
+    image-type=machine), ``image_list_limit`` (see :class:`AwsOptions`)."""
 
     def __init__(self, client: AwsClient) -> None:
         self.c = client
-        opts = client.info.options
-        self.owners = list(opts.get("image_owners") or DEFAULT_OWNERS)
-        self.limit = int(opts.get("image_list_limit", DEFAULT_LIMIT))
-        extra = opts.get("image_filters") or {}
-        if not isinstance(extra, dict):
-            raise InvalidRequest("image_filters must map filter names to value lists", field="image_filters")
+        opts = client.options
+        self.owners = list(opts.image_owners)
+        self.limit = opts.image_list_limit
         filters = {"state": ["available"], "image-type": ["machine"]}
-        filters.update(
-            {str(k): [str(v) for v in (vals if isinstance(vals, list) else [vals])] for k, vals in extra.items()}
-        )
+        filters.update({k: list(v) for k, v in opts.image_filters.items()})
         self.filters = [{"Name": k, "Values": v} for k, v in filters.items()]
 
     def list(self) -> list[ImageInfo]:
@@ -81,7 +74,4 @@ class AwsImageHandler(ImageHandler):
     def get(self, name: str) -> ImageInfo:
         if not name.startswith("ami-"):
             raise NotFound(f"[aws] image {name!r} not found (AWS image ids start with 'ami-')")
-        out = self.c.call("ec2", "describe_images", what=f"image {name}", ImageIds=[name])["Images"]
-        if not out:
-            raise NotFound(f"[aws] image {name!r} not found")
-        return image_info(out[0])
+        return image_info(self.c.describe("ec2", "describe_images", "Images", what=f"image {name!r}", ImageIds=[name]))

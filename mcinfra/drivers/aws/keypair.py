@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.errors import InvalidRequest
 from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.models import IID, KeyPairInfo, KeyPairReq
 from mcinfra.drivers.aws.client import AwsClient, tag_spec
@@ -63,12 +63,9 @@ class AwsKeyPairHandler(KeyPairHandler):
         return self._info(made, public_key=public, private_key=private)
 
     def _describe(self, name: str) -> dict[str, Any]:
-        out = self.c.call("ec2", "describe_key_pairs", what=f"key pair {name}", KeyNames=[name], IncludePublicKey=True)[
-            "KeyPairs"
-        ]
-        if not out:
-            raise NotFound(f"[aws] key pair {name} not found")
-        return out[0]
+        return self.c.describe(
+            "ec2", "describe_key_pairs", "KeyPairs", what=f"key pair {name}", KeyNames=[name], IncludePublicKey=True
+        )
 
     def get(self, iid: IID) -> KeyPairInfo:
         return self._info(self._describe(iid.system_id))

@@ -11,7 +11,8 @@ from typing import Any
 from mcinfra.core.errors import InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
-from mcinfra.drivers.aws.client import AwsClient, cleanup
+from mcinfra.drivers.aws.client import AwsClient
+from mcinfra.drivers.kit import Rollback
 
 _ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 
@@ -49,12 +50,8 @@ class AwsNLBHandler(NLBHandler):
 
     # ------------------------------------------------------------------ reads
     def _lb(self, arn: str) -> dict[str, Any]:
-        out = self.c.call("elbv2", "describe_load_balancers", what=f"nlb {arn}", LoadBalancerArns=[arn])[
-            "LoadBalancers"
-        ]
-        if not out:
-            raise NotFound(f"[aws] nlb {arn} not found")
-        return out[0]
+        return self.c.describe("elbv2", "describe_load_balancers", "LoadBalancers", what=f"nlb {arn}",
+                               LoadBalancerArns=[arn])
 
     def _listener(self, arn: str) -> dict[str, Any] | None:
         ls = self.c.call("elbv2", "describe_listeners", what=f"nlb {arn} listeners", LoadBalancerArn=arn)["Listeners"]
@@ -175,8 +172,8 @@ class AwsNLBHandler(NLBHandler):
     def create(self, req: NLBReq) -> NLBInfo:
         name = elb_name(req.name)
         subnets = self._subnets(req.vpc)
-        undo: list[Any] = []
-        try:
+        # The target group can only go once the LB no longer uses it: undo runs newest first.
+        with Rollback(f"nlb {name}") as undo:
             lb = self.c.call(
                 "elbv2",
                 "create_load_balancer",
@@ -188,9 +185,9 @@ class AwsNLBHandler(NLBHandler):
                 Tags=[{"Key": "Name", "Value": req.name}],
             )["LoadBalancers"][0]
             lb_arn = lb["LoadBalancerArn"]
-            undo.append(lambda: self.c.call("elbv2", "delete_load_balancer", LoadBalancerArn=lb_arn))
+            undo.push("load balancer", lambda: self.c.call("elbv2", "delete_load_balancer", LoadBalancerArn=lb_arn))
             tg_arn = self._create_tg(name, req.vpc, req.vm_group, req.health_checker)
-            undo.append(lambda: self._delete_tg(tg_arn))
+            undo.push("target group", lambda: self._delete_tg(tg_arn))
             self._register(tg_arn, req.vm_group.vms)
             self.c.call(
                 "elbv2",
@@ -202,10 +199,6 @@ class AwsNLBHandler(NLBHandler):
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
             )
             return self._info(self._lb(lb_arn))
-        except BaseException:
-            # The target group can only go once the LB no longer uses it: undo runs newest first.
-            cleanup(undo)
-            raise
 
     def _delete_tg(self, tg_arn: str, attempts: int = 10) -> None:
         # AWS refuses (ResourceInUse) until the LB's deletion has released the group.
@@ -299,10 +292,9 @@ class AwsNLBHandler(NLBHandler):
         # health check and targets, point the listener at it, then drop the old one.
         vms = [t["Target"]["Id"] for t in self._targets(tg["TargetGroupArn"])]
         new_name = f"{lb['LoadBalancerName'][:27].rstrip('-')}-{secrets.token_hex(2)}"
-        undo: list[Any] = []
-        try:
+        with Rollback(f"nlb {iid.system_id} vm group") as undo:
             new_arn = self._create_tg(new_name, lb["VpcId"], vm_group, self._health_checker(tg))
-            undo.append(lambda: self._delete_tg(new_arn))
+            undo.push("new target group", lambda: self._delete_tg(new_arn))
             self._register(new_arn, vms)
             self.c.call(
                 "elbv2",
@@ -311,9 +303,6 @@ class AwsNLBHandler(NLBHandler):
                 ListenerArn=listener["ListenerArn"],
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": new_arn}],
             )
-        except BaseException:
-            cleanup(undo)
-            raise
         self._delete_tg(tg["TargetGroupArn"])
         new = self.c.call("elbv2", "describe_target_groups", TargetGroupArns=[new_arn])["TargetGroups"][0]
         return self._group(new)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from mcinfra.core.errors import CloudError, NotFound
 from mcinfra.core.handlers import RegionZoneHandler
 from mcinfra.core.models import RegionZoneInfo, ZoneInfo, ZoneStatus
 from mcinfra.drivers.aws.client import AwsClient
@@ -55,14 +54,7 @@ class AwsRegionZoneHandler(RegionZoneHandler):
             return sorted(pool.map(self._info, regions), key=lambda r: r.name)
 
     def get(self, name: str) -> RegionZoneInfo:
-        try:
-            regions = self.c.call(
-                "ec2", "describe_regions", what=f"region {name}", RegionNames=[name], AllRegions=True
-            )["Regions"]
-        except CloudError as exc:
-            if exc.code in ("InvalidParameterValue", "InvalidRegion"):
-                raise NotFound(f"[aws] region {name!r} not found") from exc
-            raise
-        if not regions:
-            raise NotFound(f"[aws] region {name!r} not found")
-        return self._info(regions[0])
+        found = self.c.describe("ec2", "describe_regions", "Regions", what=f"region {name!r}",
+                                not_found_codes=("InvalidParameterValue", "InvalidRegion"),
+                                RegionNames=[name], AllRegions=True)
+        return self._info(found)

@@ -11,10 +11,10 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from mcinfra.core.errors import NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule, dedupe_rules
-from mcinfra.drivers.aws.client import AwsClient, cleanup, name_tag, tag_spec
+from mcinfra.drivers.aws.client import AwsClient, name_tag, tag_spec
+from mcinfra.drivers.kit import Rollback
 
 _PROTO_IN = {
     "-1": "ALL",
@@ -90,12 +90,9 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         self.c = client
 
     def _describe(self, sg_id: str) -> dict[str, Any]:
-        out = self.c.call("ec2", "describe_security_groups", what=f"security group {sg_id}", GroupIds=[sg_id])[
-            "SecurityGroups"
-        ]
-        if not out:
-            raise NotFound(f"[aws] security group {sg_id} not found")
-        return out[0]
+        return self.c.describe(
+            "ec2", "describe_security_groups", "SecurityGroups", what=f"security group {sg_id}", GroupIds=[sg_id]
+        )
 
     @staticmethod
     def _rules(sg: dict[str, Any]) -> tuple[list[SecurityRule], list[Any]]:
@@ -125,8 +122,7 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
                 plan.append(("revoke", kind, rems))
             if adds:
                 plan.append(("authorize", kind, adds))
-        undo: list[Any] = []
-        try:
+        with Rollback(f"security group {sg_id} rules") as undo:
             for action, kind, rules in plan:
                 perms = [to_permission(r) for r in rules]
                 self.c.call(
@@ -137,14 +133,12 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
                     IpPermissions=perms,
                 )
                 opposite = "authorize" if action == "revoke" else "revoke"
-                undo.append(
+                undo.push(
+                    f"{action} {kind}",
                     lambda o=opposite, k=kind, p=perms: self.c.call(
                         "ec2", f"{o}_security_group_{k}", GroupId=sg_id, IpPermissions=p
-                    )
+                    ),
                 )
-        except BaseException:
-            cleanup(undo)
-            raise
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         wanted = dedupe_rules(req.rules)
@@ -158,13 +152,11 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
             TagSpecifications=tag_spec("security-group", req.name),
         )
         sg_id = made["GroupId"]
-        try:
+        with Rollback(f"security group {req.name}") as undo:
+            undo.push("group", lambda: self.c.call("ec2", "delete_security_group", GroupId=sg_id))
             have, _ = self._rules(self._describe(sg_id))
             self._change(sg_id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted])
             return self._info(self._describe(sg_id))
-        except BaseException:
-            cleanup([lambda: self.c.call("ec2", "delete_security_group", GroupId=sg_id)])
-            raise
 
     def get(self, iid: IID) -> SecurityGroupInfo:
         return self._info(self._describe(iid.system_id))

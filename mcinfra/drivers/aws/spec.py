@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcinfra.core.errors import CloudError, NotFound
 from mcinfra.core.handlers import SpecHandler
 from mcinfra.core.models import GpuInfo, SpecInfo
 from mcinfra.drivers.aws.client import AwsClient
@@ -53,15 +52,7 @@ class AwsSpecHandler(SpecHandler):
         ]
 
     def get(self, name: str) -> SpecInfo:
-        try:
-            out = self.c.call("ec2", "describe_instance_types", what=f"spec {name}", InstanceTypes=[name])[
-                "InstanceTypes"
-            ]
-        except CloudError as exc:
-            # An unknown type is a validation error at AWS, not a NotFound code.
-            if exc.code in ("InvalidInstanceType", "InvalidParameterValue"):
-                raise NotFound(f"[aws] spec {name!r} not found") from exc
-            raise
-        if not out:
-            raise NotFound(f"[aws] spec {name!r} not found")
-        return spec_info(out[0], self.c.region)
+        # An unknown type is a validation error at AWS, not a NotFound code.
+        found = self.c.describe("ec2", "describe_instance_types", "InstanceTypes", what=f"spec {name!r}",
+                                not_found_codes=("InvalidInstanceType", "InvalidParameterValue"), InstanceTypes=[name])
+        return spec_info(found, self.c.region)

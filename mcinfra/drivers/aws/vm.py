@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from datetime import timedelta
 from typing import Any
 
 from mcinfra.core.errors import CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
-from mcinfra.drivers.aws.client import PROVIDER, AwsClient, cleanup, name_tag
+from mcinfra.drivers.aws.client import PROVIDER, AwsClient, name_tag
+from mcinfra.drivers.kit import Rollback, poll_until
 
 #: EC2 instance state -> mcinfra status (CB-Spider's AWS table; "pending" is decided per instance).
 STATUS_MAP: dict[str, VMStatus] = {
@@ -89,10 +89,9 @@ def _is_new(inst: dict[str, Any]) -> bool:
 class AwsVMHandler(VMHandler):
     def __init__(self, client: AwsClient) -> None:
         self.c = client
-        opts = client.info.options
-        self.hibernation = bool(opts.get("hibernation", False))
-        self.start_timeout = float(opts.get("vm_start_timeout", 300))
-        self.poll = float(opts.get("poll_interval", 2))
+        self.hibernation = client.options.hibernation
+        self.start_timeout = client.options.vm_start_timeout
+        self.poll = client.options.poll_interval
 
     # ------------------------------------------------------------------ reads
     def _find(self, instance_id: str) -> dict[str, Any] | None:
@@ -220,10 +219,7 @@ class AwsVMHandler(VMHandler):
 
     def start(self, req: VMReq) -> VMInfo:
         disk_type = self._check(req)
-        images = self.c.call("ec2", "describe_images", what=f"image {req.image}", ImageIds=[req.image])["Images"]
-        if not images:
-            raise NotFound(f"[aws] image {req.image} not found")
-        image = images[0]
+        image = self.c.describe("ec2", "describe_images", "Images", what=f"image {req.image}", ImageIds=[req.image])
         params: dict[str, Any] = {
             "ImageId": req.image,
             "InstanceType": req.spec,
@@ -268,30 +264,24 @@ class AwsVMHandler(VMHandler):
             params["BlockDeviceMappings"] = [{"DeviceName": image["RootDeviceName"], "Ebs": ebs}]
         made = self.c.call("ec2", "run_instances", what=f"vm {req.name}", **params)["Instances"][0]
         instance_id = made["InstanceId"]
-        try:
-            inst = self._wait_started(instance_id)
-            return self._info(inst)
-        except BaseException:
-            cleanup([lambda: self.c.call("ec2", "terminate_instances", InstanceIds=[instance_id])])
-            raise
+        with Rollback(f"vm {req.name}") as undo:
+            undo.push("instance", lambda: self.c.call("ec2", "terminate_instances", InstanceIds=[instance_id]))
+            return self._info(self._wait_started(instance_id))
 
     def _wait_started(self, instance_id: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            inst = self._find(instance_id)
+        def running(inst: dict[str, Any] | None) -> bool:
             state = inst["State"]["Name"] if inst else "missing"
-            if state == "running":
-                return inst  # type: ignore[return-value]
-            if state not in ("pending", "missing"):
+            if state not in ("running", "pending", "missing"):
                 reason = (inst or {}).get("StateReason", {}).get("Message", state)
                 raise CloudError(PROVIDER, "InstanceStartFailed", f"vm {instance_id} went {state}: {reason}")
-            if time.monotonic() >= deadline:
-                raise CloudError(
-                    PROVIDER,
-                    "Timeout",
-                    f"vm {instance_id} not running after {self.start_timeout:.0f}s (state {state})",
-                )
-            time.sleep(self.poll)
+            return state == "running"
+
+        inst = poll_until(
+            lambda: self._find(instance_id), running, timeout=self.start_timeout, interval=self.poll,
+            max_interval=self.poll, provider=PROVIDER, what=f"vm {instance_id} start",
+        )
+        assert inst is not None
+        return inst
 
     # ------------------------------------------------------------------ control
     def suspend(self, iid: IID) -> VMStatus:

@@ -9,7 +9,8 @@ from typing import Any
 from mcinfra.core.errors import InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq, check_subnets_fit
-from mcinfra.drivers.aws.client import AwsClient, cleanup, name_tag, tag_spec
+from mcinfra.drivers.aws.client import AwsClient, name_tag, tag_spec
+from mcinfra.drivers.kit import Rollback
 
 
 class AwsVPCHandler(VPCHandler):
@@ -44,10 +45,7 @@ class AwsVPCHandler(VPCHandler):
         )
 
     def _describe(self, vpc_id: str) -> dict[str, Any]:
-        out = self.c.call("ec2", "describe_vpcs", what=f"vpc {vpc_id}", VpcIds=[vpc_id])["Vpcs"]
-        if not out:
-            raise NotFound(f"[aws] vpc {vpc_id} not found")
-        return out[0]
+        return self.c.describe("ec2", "describe_vpcs", "Vpcs", what=f"vpc {vpc_id}", VpcIds=[vpc_id])
 
     def _igws(self, vpc_id: str) -> list[dict[str, Any]]:
         return list(
@@ -59,7 +57,7 @@ class AwsVPCHandler(VPCHandler):
             )
         )
 
-    def _create_subnet(self, vpc_id: str, sn: SubnetReq, undo: list[Any]) -> dict[str, Any]:
+    def _create_subnet(self, vpc_id: str, sn: SubnetReq, undo: Rollback) -> dict[str, Any]:
         zone = sn.zone or self.c.zone
         params: dict[str, Any] = {
             "VpcId": vpc_id,
@@ -70,7 +68,7 @@ class AwsVPCHandler(VPCHandler):
             params["AvailabilityZone"] = zone
         made = self.c.call("ec2", "create_subnet", what=f"subnet {sn.name}", **params)["Subnet"]
         sid = made["SubnetId"]
-        undo.append(lambda: self.c.call("ec2", "delete_subnet", SubnetId=sid))
+        undo.push(f"subnet {sid}", lambda: self.c.call("ec2", "delete_subnet", SubnetId=sid))
         self.c.call("ec2", "modify_subnet_attribute", SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
         made["MapPublicIpOnLaunch"] = True
         made.setdefault("Tags", [{"Key": "Name", "Value": sn.name}])
@@ -82,8 +80,7 @@ class AwsVPCHandler(VPCHandler):
             check_subnets_fit(req.cidr, req.subnets)
         except ValueError as exc:
             raise InvalidRequest(str(exc), field="subnets") from exc
-        undo: list[Any] = []
-        try:
+        with Rollback(f"vpc {req.name}") as undo:
             vpc = self.c.call(
                 "ec2",
                 "create_vpc",
@@ -92,20 +89,22 @@ class AwsVPCHandler(VPCHandler):
                 TagSpecifications=tag_spec("vpc", req.name),
             )["Vpc"]
             vpc_id = vpc["VpcId"]
-            undo.append(lambda: self.c.call("ec2", "delete_vpc", VpcId=vpc_id))
+            undo.push("vpc", lambda: self.c.call("ec2", "delete_vpc", VpcId=vpc_id))
             igw = self.c.call(
                 "ec2", "create_internet_gateway", TagSpecifications=tag_spec("internet-gateway", req.name)
             )["InternetGateway"]
             igw_id = igw["InternetGatewayId"]
-            undo.append(lambda: self.c.call("ec2", "delete_internet_gateway", InternetGatewayId=igw_id))
+            undo.push(
+                "internet gateway", lambda: self.c.call("ec2", "delete_internet_gateway", InternetGatewayId=igw_id)
+            )
             self.c.call("ec2", "attach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
-            undo.append(lambda: self.c.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id))
+            undo.push(
+                "gateway attachment",
+                lambda: self.c.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id),
+            )
             rtb = self._main_route_table(vpc_id)
             self.c.call("ec2", "create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
             subnets = [self._create_subnet(vpc_id, sn, undo) for sn in req.subnets]
-        except BaseException:
-            cleanup(undo)
-            raise
         vpc.setdefault("Tags", [{"Key": "Name", "Value": req.name}])
         return self._info(vpc, subnets)
 
@@ -196,12 +195,8 @@ class AwsVPCHandler(VPCHandler):
                     f"subnet {subnet.name!r} CIDR {subnet.cidr} overlaps subnet {s['SubnetId']} ({s['CidrBlock']})",
                     field="subnet",
                 )
-        undo: list[Any] = []
-        try:
+        with Rollback(f"subnet {subnet.name}") as undo:
             made = self._create_subnet(vpc.system_id, subnet, undo)
-        except BaseException:
-            cleanup(undo)
-            raise
         return self._info(current, [*existing, made])
 
     def remove_subnet(self, vpc: IID, subnet: IID) -> None:

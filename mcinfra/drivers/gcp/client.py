@@ -16,10 +16,65 @@ from typing import Any
 
 from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError
 from mcinfra.core.handlers import SessionInfo
-from mcinfra.drivers.gcp.errors import PROVIDER, map_exception, map_operation_error
-from mcinfra.drivers.kit import RetryPolicy
+from mcinfra.drivers.gcp.options import GcpOptions
+from mcinfra.drivers.kit import ErrorTable, poll_until
 
 log = logging.getLogger("mcinfra.drivers.gcp")
+
+PROVIDER = "gcp"
+IN_USE_REASON = "resourceInUseByAnotherResource"
+#: GCP's error reasons (HTTP errors) and codes (failed operations) -> mcinfra errors; otherwise
+#: the HTTP status decides (404 NotFound, 409 AlreadyExists, 429 throttled, 5xx retryable).
+ERRORS = ErrorTable(
+    PROVIDER,
+    not_found=frozenset({"RESOURCE_NOT_FOUND", "NOT_FOUND"}),
+    already_exists=frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"}),
+    in_use=frozenset({IN_USE_REASON, "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"}),
+)
+
+
+def _reasons(exc: Any) -> list[str]:
+    out = []
+    for e in getattr(exc, "errors", None) or []:
+        if isinstance(e, dict) and e.get("reason"):
+            out.append(str(e["reason"]))
+    reason = getattr(exc, "reason", None)
+    if reason:
+        out.append(str(reason))
+    return out
+
+
+def map_exception(exc: BaseException, what: str) -> McInfraError:
+    """The mcinfra error for an SDK exception raised by the call ``what`` (e.g. 'instances.get')."""
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as aexc
+    from requests import exceptions as rexc
+
+    if isinstance(exc, gexc.GoogleAPICallError):
+        status = exc.code or None
+        reasons = _reasons(exc)
+        if IN_USE_REASON in reasons:
+            reasons.insert(0, IN_USE_REASON)
+        code = reasons[0] if reasons else str(status or type(exc).__name__)
+        return ERRORS.error(code, f"{what}: {exc.message}", status=status)
+    if isinstance(exc, aexc.GoogleAuthError):
+        # google.auth messages name the failure (invalid_grant...), never the key itself.
+        return CloudError(PROVIDER, "AuthError", f"{what}: {type(exc).__name__}: {exc}")
+    if isinstance(exc, rexc.RequestException):
+        return CloudError(PROVIDER, "ConnectionError", f"{what}: {type(exc).__name__}", retryable=True)
+    return CloudError(PROVIDER, type(exc).__name__, f"{what}: {exc}")
+
+
+def map_operation_error(op: Any, what: str) -> McInfraError:
+    """The error of an operation that finished with ``op.error`` set (never retried: it ran)."""
+    errors = list(op.error.errors) if op.error else []
+    first = errors[0] if errors else None
+    code = first.code if first else str(op.http_error_status_code or "OperationFailed")
+    message = "; ".join(e.message for e in errors) or op.http_error_message or "operation failed"
+    mapped = ERRORS.error(code, f"{what}: {message}", status=op.http_error_status_code or None)
+    if isinstance(mapped, CloudError):
+        return CloudError(PROVIDER, code, mapped.message)
+    return mapped
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 #: GCP resource names: lowercase letter, then letters, digits and '-', not ending with '-'.
@@ -55,53 +110,29 @@ def last(link: str) -> str:
     return link.rstrip("/").rsplit("/", 1)[-1] if link else ""
 
 
-def best_effort(step: Callable[[], Any], what: str) -> None:
-    """Run a clean-up step whose own failure must not hide the error being raised."""
-    try:
-        step()
-    except Exception as exc:
-        log.warning("clean-up %s failed: %s", what, type(exc).__name__)
-
-
-def _opt_float(options: dict[str, Any], key: str, default: float) -> float:
-    value = options.get(key, default)
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequest(f"gcp option {key!r} must be a number", field=key) from exc
-    if out < 0:
-        raise InvalidRequest(f"gcp option {key!r} must be >= 0", field=key)
-    return out
-
-
 class GcpClient:
-    """One connection's session. Options: ``api_endpoint``, ``anonymous``, ``project``,
-    ``operation_timeout`` (s, default 600), ``request_timeout`` (s per HTTP call, default 60),
-    ``retries`` (default 4), ``retry_base`` (s, default 0.5), ``image_projects`` (public image
-    projects searched by images.list/get)."""
+    """One connection's SDK clients; its options are :class:`GcpOptions`."""
 
-    def __init__(self, info: SessionInfo) -> None:
+    def __init__(self, info: SessionInfo, options: GcpOptions) -> None:
         from google.cloud import compute_v1
 
         self.compute = compute_v1
-        opts = dict(info.options)
+        self.options = options
         if not info.region:
             raise InvalidRequest("a gcp connection needs a region (e.g. us-central1)", field="region")
         self.region: str = info.region
         self._zone: str | None = info.zone
-        self.credentials, cred_project = self._credentials(info, bool(opts.get("anonymous")))
-        project = opts.get("project") or cred_project
+        self.credentials, cred_project = self._credentials(info, options.anonymous)
+        project = options.project or cred_project
         if not project:
             raise InvalidRequest("gcp needs a project: credential 'project_id' or option 'project'", field="project")
         self.project: str = str(project)
-        endpoint = opts.get("api_endpoint")
-        self.client_options: dict[str, Any] | None = {"api_endpoint": str(endpoint)} if endpoint else None
-        self.op_timeout = _opt_float(opts, "operation_timeout", 600.0)
-        retries = int(_opt_float(opts, "retries", 4))
-        self.retry = RetryPolicy(attempts=retries + 1, base=_opt_float(opts, "retry_base", 0.5))
-        self.request_timeout = _opt_float(opts, "request_timeout", 60.0)
-        projects = opts.get("image_projects") or ["debian-cloud", "ubuntu-os-cloud"]
-        self.image_projects: list[str] = [str(p) for p in projects]
+        endpoint = options.api_endpoint
+        self.client_options: dict[str, Any] | None = {"api_endpoint": endpoint} if endpoint else None
+        self.op_timeout = options.operation_timeout
+        self.retry = options.retry_policy()
+        self.request_timeout = options.request_timeout
+        self.image_projects: list[str] = list(options.image_projects)
         self._clients: dict[str, Any] = {}
         #: calls made through this session (operation -> count), for figures and tests
         self.calls: dict[str, int] = {}
@@ -203,32 +234,26 @@ class GcpClient:
 
     def wait(self, op: Any, what: str) -> Any:
         done = self.compute.Operation.Status.DONE
-        # GCP's operations.wait holds the request up to ~2 minutes before answering RUNNING.
-        wait_timeout = max(self.request_timeout, 150.0)
-        deadline = time.monotonic() + self.op_timeout
-        pause = 0.02
-        while op.status != done:
-            if time.monotonic() > deadline:
-                raise CloudError(PROVIDER, "OperationTimeout", f"{what}: operation {op.name} not done in time")
+        if op.status != done:
             if op.zone:
                 ops, scope = "ZoneOperationsClient", {"zone": last(op.zone)}
             elif op.region:
                 ops, scope = "RegionOperationsClient", {"region": last(op.region)}
             else:
                 ops, scope = "GlobalOperationsClient", {}
-            op = self.call(
-                ops,
-                "wait",
-                idempotent=True,
-                timeout=min(wait_timeout, max(deadline - time.monotonic(), 1.0)),
-                project=self.project,
-                operation=op.name,
-                **scope,
-            )
-            if op.status != done:
-                # wait() returns early (at most ~2 min on GCP); don't spin on an endpoint that answers at once
-                time.sleep(pause)
-                pause = min(pause * 2, 1.0)
+            name = op.name
+            # GCP's operations.wait holds the request up to ~2 minutes before answering RUNNING.
+            wait_timeout = max(self.request_timeout, 150.0)
+            deadline = time.monotonic() + self.op_timeout
+
+            def poll() -> Any:
+                budget = min(wait_timeout, max(deadline - time.monotonic(), 1.0))
+                return self.call(ops, "wait", idempotent=True, timeout=budget, project=self.project,
+                                 operation=name, **scope)
+
+            # wait() returns early (at most ~2 min on GCP); don't spin on an endpoint that answers at once
+            op = poll_until(poll, lambda o: o.status == done, timeout=self.op_timeout, interval=0.02,
+                            max_interval=1.0, provider=PROVIDER, what=f"{what}: operation {name}")
         if op.error and list(op.error.errors):
             raise map_operation_error(op, what)
         return op
@@ -244,4 +269,4 @@ class GcpClient:
         return f"projects/{self.project}/zones/{zone}/instances/{name}"
 
 
-__all__ = ["PROVIDER", "GcpClient", "best_effort", "check_name", "last"]
+__all__ = ["ERRORS", "PROVIDER", "GcpClient", "check_name", "last", "map_exception", "map_operation_error"]

@@ -1,11 +1,83 @@
-"""The GCP driver class. google.cloud.compute_v1 takes ~2 s to import, so it is imported only
-by :meth:`GcpDriver.connect` (through the connection's modules), never here."""
+"""The GCP driver plugin and its session. google.cloud.compute_v1 takes ~2 s to import, so it is
+imported only by :meth:`GcpDriver.connect` (through the client), never here."""
 
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
-from mcinfra.core.handlers import Capabilities, CloudDriver, DriverSession, NameRules, SessionInfo
+from mcinfra.core.handlers import (
+    Capabilities,
+    CloudDriver,
+    DriverSession,
+    KeyPairHandler,
+    NameRules,
+    NLBHandler,
+    RegionZoneHandler,
+    SecurityGroupHandler,
+    SessionInfo,
+    SpecHandler,
+    VPCHandler,
+)
+
+if TYPE_CHECKING:
+    from mcinfra.drivers.gcp.client import GcpClient
+    from mcinfra.drivers.gcp.image import GcpImageHandler
+    from mcinfra.drivers.gcp.options import GcpOptions
+    from mcinfra.drivers.gcp.vm import GcpVMHandler
+
+
+class GcpSession(DriverSession):
+    """One GCP connection: its client and its handlers (images and VMs kept: they cache zones)."""
+
+    def __init__(self, info: SessionInfo, options: GcpOptions, client: GcpClient) -> None:
+        super().__init__(info)
+        from mcinfra.drivers.gcp.image import GcpImageHandler
+        from mcinfra.drivers.gcp.vm import GcpVMHandler
+
+        self.options = options
+        self.client = client
+        self._images = GcpImageHandler(client)
+        self._vms = GcpVMHandler(client, self._images)
+
+    def vpcs(self) -> VPCHandler:
+        from mcinfra.drivers.gcp.vpc import GcpVPCHandler
+
+        return GcpVPCHandler(self.client)
+
+    def security_groups(self) -> SecurityGroupHandler:
+        from mcinfra.drivers.gcp.security_group import GcpSecurityGroupHandler
+
+        return GcpSecurityGroupHandler(self.client)
+
+    def keypairs(self) -> KeyPairHandler:
+        from mcinfra.drivers.gcp.keypair import GcpKeyPairHandler
+
+        return GcpKeyPairHandler(self.options.key_type)
+
+    def vms(self) -> GcpVMHandler:
+        return self._vms
+
+    def nlbs(self) -> NLBHandler:
+        from mcinfra.drivers.gcp.nlb import GcpNLBHandler
+
+        return GcpNLBHandler(self.client, self._vms)
+
+    def region_zones(self) -> RegionZoneHandler:
+        from mcinfra.drivers.gcp.region_zone import GcpRegionZoneHandler
+
+        return GcpRegionZoneHandler(self.client)
+
+    def images(self) -> GcpImageHandler:
+        return self._images
+
+    def specs(self) -> SpecHandler:
+        from mcinfra.drivers.gcp.spec import GcpSpecHandler
+
+        return GcpSpecHandler(self.client)
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class GcpDriver(CloudDriver):
@@ -35,6 +107,9 @@ class GcpDriver(CloudDriver):
         missing = self.check_installed()
         if missing:
             raise DriverNotInstalled(self.provider, self.extra, missing)
-        from mcinfra.drivers.gcp.connection import GcpSession
+        from mcinfra.drivers.gcp.options import GcpOptions
 
-        return GcpSession(info)
+        options = GcpOptions.parse(self.provider, info.options)  # bad options fail before the SDK loads
+        from mcinfra.drivers.gcp.client import GcpClient
+
+        return GcpSession(info, options, GcpClient(info, options))

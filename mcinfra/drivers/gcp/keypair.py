@@ -14,8 +14,7 @@ from mcinfra.core.errors import InvalidRequest, Unsupported
 from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.models import IID, KeyPairInfo, KeyPairReq
 from mcinfra.drivers.gcp.client import check_name
-
-KEY_TYPES = ("ed25519", "rsa")
+from mcinfra.drivers.gcp.options import KeyType
 
 
 def fingerprint(public_openssh: str) -> str:
@@ -61,10 +60,8 @@ def parse_public_key(text: str) -> str:
 
 
 class GcpKeyPairHandler(KeyPairHandler):
-    def __init__(self, key_type: str = "ed25519", vm_user: str = "cb-user") -> None:
-        if key_type not in KEY_TYPES:
-            raise InvalidRequest(f"gcp option key_type must be one of {', '.join(KEY_TYPES)}", field="key_type")
-        self.key_type = key_type
+    def __init__(self, key_type: KeyType = "ed25519", vm_user: str = "cb-user") -> None:
+        self.key_type = key_type  # checked by GcpOptions
         self.vm_user = vm_user
 
     def create(self, req: KeyPairReq) -> KeyPairInfo:

@@ -11,14 +11,14 @@ The NLB's system id is its name; its forwarding rule is how it is found.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from mcinfra.core.errors import InvalidRequest, NotFound, Unsupported
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
-from mcinfra.drivers.gcp.client import GcpClient, best_effort, check_name, last
+from mcinfra.drivers.gcp.client import GcpClient, check_name, last
 from mcinfra.drivers.gcp.vm import GcpVMHandler, _created
+from mcinfra.drivers.kit import Rollback
 
 MARK = "mcinfra-nlb"
 
@@ -202,15 +202,17 @@ class GcpNLBHandler(NLBHandler):
             if scheme == "INTERNAL" and req.vm_group.vms
             else None
         )
-        undo: list[Callable[[], None]] = []
-        try:
+        with Rollback(f"NLB {name!r}") as undo:
             self._regional(
                 "RegionHealthChecksClient", "insert_unary", health_check_resource=self._health_check(name, hc)
             )
-            undo.append(lambda: self._regional("RegionHealthChecksClient", "delete_unary", health_check=name))
+            undo.push(
+                "health check", lambda: self._regional("RegionHealthChecksClient", "delete_unary", health_check=name)
+            )
             for zone, vms in by_zone.items():
                 self._insert_group(zone, name, req.vpc)
-                undo.append(
+                undo.push(
+                    f"instance group in {zone}",
                     lambda z=zone: c.mutate(
                         "InstanceGroupsClient", "delete_unary", project=c.project, zone=z, instance_group=name
                     )
@@ -228,13 +230,12 @@ class GcpNLBHandler(NLBHandler):
             if scheme == "INTERNAL":
                 bs.network = c.network_link(req.vpc)
             self._regional("RegionBackendServicesClient", "insert_unary", backend_service_resource=bs)
-            undo.append(lambda: self._regional("RegionBackendServicesClient", "delete_unary", backend_service=name))
+            undo.push(
+                "backend service",
+                lambda: self._regional("RegionBackendServicesClient", "delete_unary", backend_service=name),
+            )
             fr = self._forwarding_rule(name, req.listener, scheme, req.vpc, subnet)
             self._regional("ForwardingRulesClient", "insert_unary", forwarding_rule_resource=fr)
-        except Exception:
-            for step in reversed(undo):
-                best_effort(step, f"rollback of NLB {name!r}")
-            raise
         return self.get(IID(name_id=name, system_id=name))
 
     def get(self, iid: IID) -> NLBInfo:
@@ -335,22 +336,20 @@ class GcpNLBHandler(NLBHandler):
         # Forwarding rules cannot change protocol or ports in place: replace it, keeping its address.
         new = listener if listener.ip else Listener(protocol=listener.protocol, port=listener.port, ip=old.ip)
         self._regional("ForwardingRulesClient", "delete_unary", forwarding_rule=fr.name)
-        try:
-            self._regional(
-                "ForwardingRulesClient",
-                "insert_unary",
-                forwarding_rule_resource=self._forwarding_rule(fr.name, new, scheme, vpc, subnet),
-            )
-        except Exception:
-            best_effort(
+        with Rollback(f"NLB {iid.system_id!r} listener") as undo:
+            undo.push(
+                "old forwarding rule",
                 lambda: self._regional(
                     "ForwardingRulesClient",
                     "insert_unary",
                     forwarding_rule_resource=self._forwarding_rule(fr.name, old, scheme, vpc, subnet),
                 ),
-                "rollback",
             )
-            raise
+            self._regional(
+                "ForwardingRulesClient",
+                "insert_unary",
+                forwarding_rule_resource=self._forwarding_rule(fr.name, new, scheme, vpc, subnet),
+            )
         return self.get(iid).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:

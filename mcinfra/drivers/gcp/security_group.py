@@ -23,7 +23,8 @@ from mcinfra.core.models import (
     SecurityRule,
     dedupe_rules,
 )
-from mcinfra.drivers.gcp.client import GcpClient, best_effort, check_name, last
+from mcinfra.drivers.gcp.client import GcpClient, check_name, last
+from mcinfra.drivers.kit import Rollback
 
 MARK = "mcinfra-sg:"
 DENY_MARK = "mcinfra-sg-egress-deny:"
@@ -160,15 +161,10 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
         inserts = [self._firewall(sg, network, r) for r in add]
         if had_default and not has_default:
             inserts.append(self._firewall(sg, network, None))
-        made: list[str] = []
-        try:
+        with Rollback(f"security group {sg!r} rules") as undo:
             for fw in inserts:
                 self._insert(fw)
-                made.append(fw.name)
-        except Exception:
-            for name in reversed(made):
-                best_effort(lambda n=name: self._delete(n), f"rollback of firewall {name!r}")
-            raise
+                undo.push(f"firewall {fw.name!r}", lambda n=fw.name: self._delete(n))
         deletes = [rule_name(sg, r) for r in remove]
         if has_default and not had_default:
             deletes.append(rule_name(sg, None))

@@ -16,8 +16,9 @@ from typing import Any
 from mcinfra.core.errors import CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
-from mcinfra.drivers.gcp.client import PROVIDER, GcpClient, best_effort, check_name, last
+from mcinfra.drivers.gcp.client import PROVIDER, GcpClient, check_name, last
 from mcinfra.drivers.gcp.image import GcpImageHandler
+from mcinfra.drivers.kit import Rollback
 
 DEFAULT_DISK_TYPE = "pd-balanced"
 META_KEYPAIR = "mcinfra-keypair"
@@ -154,19 +155,14 @@ class GcpVMHandler(VMHandler):
         )
         op = c.call("InstancesClient", "insert_unary", project=c.project, zone=zone, instance_resource=instance)
         self._zones[req.name] = zone
-        try:
+        with Rollback(f"VM {req.name!r}") as undo:
+            undo.push("zone cache", lambda: self._zones.pop(req.name, None))
+            undo.push(
+                "instance",
+                lambda: c.mutate("InstancesClient", "delete_unary", project=c.project, zone=zone, instance=req.name),
+            )
             c.wait(op, "Instances.insert")
             return self._info(self.find(req.name))
-        except Exception:
-            self._cleanup(zone, req.name)
-            raise
-
-    def _cleanup(self, zone: str, name: str) -> None:
-        best_effort(
-            lambda: self.c.mutate("InstancesClient", "delete_unary", project=self.c.project, zone=zone, instance=name),
-            "rollback",
-        )
-        self._zones.pop(name, None)
 
     def get(self, iid: IID) -> VMInfo:
         return self._info(self.find(iid.system_id))

@@ -11,7 +11,8 @@ from typing import Any
 from mcinfra.core.errors import InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq, check_subnets_fit
-from mcinfra.drivers.gcp.client import GcpClient, best_effort, check_name, last
+from mcinfra.drivers.gcp.client import GcpClient, check_name, last
+from mcinfra.drivers.kit import Rollback
 
 CIDR_TAG = "mcinfra:cidr="
 ZONE_TAG = "mcinfra:zone="
@@ -89,24 +90,15 @@ class GcpVPCHandler(VPCHandler):
             raise InvalidRequest(str(exc), field="subnets") from None
         c = self.c
         net = c.compute.Network(name=req.name, auto_create_subnetworks=False, description=f"{CIDR_TAG}{req.cidr}")
-        c.mutate("NetworksClient", "insert_unary", project=c.project, network_resource=net)
-        made: list[str] = []
-        try:
+        with Rollback(f"VPC {req.name!r}") as undo:
+            c.mutate("NetworksClient", "insert_unary", project=c.project, network_resource=net)
+            undo.push(
+                "network", lambda: c.mutate("NetworksClient", "delete_unary", project=c.project, network=req.name)
+            )
             for sn in req.subnets:
                 self._insert_subnet(req.name, sn)
-                made.append(sn.name)
-        except Exception:
-            self._undo(req.name, made)
-            raise
+                undo.push(f"subnet {sn.name!r}", lambda n=sn.name: self._delete_subnet(n))
         return self.get(IID(name_id=req.name, system_id=req.name))
-
-    def _undo(self, network: str, subnets: list[str]) -> None:
-        for name in reversed(subnets):
-            best_effort(lambda n=name: self._delete_subnet(n), f"rollback of subnet {name!r}")
-        best_effort(
-            lambda: self.c.mutate("NetworksClient", "delete_unary", project=self.c.project, network=network),
-            "rollback",
-        )
 
     def get(self, iid: IID) -> VPCInfo:
         return self._info(self._get_network(iid.system_id))

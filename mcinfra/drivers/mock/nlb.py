@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup, VMStatus
-from mcinfra.drivers.mock.driver import MockHandler
+from mcinfra.drivers.mock.client import MockHandler
 from mcinfra.drivers.mock.state import Data
 from mcinfra.drivers.mock.vm import MockVMs, effective
 
@@ -24,9 +24,9 @@ class MockNLBs(MockHandler, NLBHandler):
         with self.write("CreateLoadBalancer") as data:
             self.record(data, "vpc", req.vpc, "VPC")
             self._check_vms(data, req.vpc, req.vm_group.vms)
-            ip = MockVMs(self.conn)._public_ip(data)
+            ip = MockVMs(self.client)._public_ip(data)
             info = NLBInfo(
-                iid=IID(name_id=req.name, system_id=self.b.new_id("nlb")), vpc=req.vpc, type=req.type,
+                iid=IID(name_id=req.name, system_id=self.behaviour.new_id("nlb")), vpc=req.vpc, type=req.type,
                 scope=req.scope,
                 listener=req.listener.model_copy(update={"ip": ip, "dns_name": f"{req.name}.{self.region}.mock"}),
                 vm_group=req.vm_group, health_checker=req.health_checker, created_at=datetime.now(UTC),

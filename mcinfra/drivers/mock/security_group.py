@@ -3,7 +3,7 @@ from __future__ import annotations
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound
 from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule
-from mcinfra.drivers.mock.driver import MockHandler
+from mcinfra.drivers.mock.client import MockHandler
 from mcinfra.drivers.mock.vm import live_vms
 
 
@@ -11,7 +11,7 @@ class MockSecurityGroups(MockHandler, SecurityGroupHandler):
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         with self.write("CreateSecurityGroup") as data:
             self.record(data, "vpc", req.vpc, "VPC")
-            info = SecurityGroupInfo(iid=IID(name_id=req.name, system_id=self.b.new_id("sg")), vpc=req.vpc,
+            info = SecurityGroupInfo(iid=IID(name_id=req.name, system_id=self.behaviour.new_id("sg")), vpc=req.vpc,
                                      rules=req.rules)
             self.add(data, "security_group", info.model_dump(mode="json"), "security group")
             return info

@@ -12,7 +12,7 @@ from mcinfra.core.errors import CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import VMHandler
 from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus, ZoneStatus
 from mcinfra.drivers.mock.catalog import IMAGES, REGIONS, SPECS, zones_of
-from mcinfra.drivers.mock.driver import MockHandler
+from mcinfra.drivers.mock.client import MockHandler
 from mcinfra.drivers.mock.state import Data
 
 PUBLIC_BASE = ipaddress.IPv4Address("198.18.0.0")
@@ -52,7 +52,7 @@ def live_vms(data: Data) -> list[dict[str, Any]]:
 
 class MockVMs(MockHandler, VMHandler):
     def _transition(self, rec: dict[str, Any], via: VMStatus, to: VMStatus) -> VMStatus:
-        span = self.b.latency[1] * TRANSITION_CALLS
+        span = self.behaviour.latency[1] * TRANSITION_CALLS
         if span > 0:
             rec["status"], rec["_target"], rec["_until"] = via.value, to.value, time.time() + span
             return via
@@ -98,7 +98,7 @@ class MockVMs(MockHandler, VMHandler):
                 raise CloudError("mock", "ZoneUnavailable", f"zone {zone} is unavailable")
             image = IMAGES[req.image]
             info = VMInfo(
-                iid=IID(name_id=req.name, system_id=self.b.new_id("i")), status=VMStatus.CREATING,
+                iid=IID(name_id=req.name, system_id=self.behaviour.new_id("i")), status=VMStatus.CREATING,
                 region=self.region, zone=zone, public_ip=self._public_ip(data),
                 private_ip=self._private_ip(data, req.subnet, subnet["cidr"]), vm_user=req.vm_user,
                 image=req.image, spec=req.spec, vpc=req.vpc, subnet=req.subnet,
@@ -109,7 +109,7 @@ class MockVMs(MockHandler, VMHandler):
             rec = info.model_dump(mode="json")
             status = self._transition(rec, VMStatus.CREATING, VMStatus.RUNNING)
             self.add(data, "vm", rec, "VM")
-            return info.model_copy(update={"status": status if self.b.latency[1] > 0 else VMStatus.RUNNING})
+            return info.model_copy(update={"status": status if self.behaviour.latency[1] > 0 else VMStatus.RUNNING})
 
     def get(self, iid: IID) -> VMInfo:
         with self.read() as data:
@@ -159,8 +159,8 @@ class MockVMs(MockHandler, VMHandler):
             settle(data, iid.system_id, now)
             rec = self.record(data, "vm", iid.system_id, "VM")
             data["names"]["vm"].pop(rec["iid"]["name_id"], None)  # a terminating VM's name is free again
-            if self.b.latency[1] > 0:
-                rec["_gone_at"] = now + self.b.latency[1] * TRANSITION_CALLS
+            if self.behaviour.latency[1] > 0:
+                rec["_gone_at"] = now + self.behaviour.latency[1] * TRANSITION_CALLS
             else:
                 del data["vm"][iid.system_id]
             return VMStatus.TERMINATING

@@ -4,20 +4,21 @@ from mcinfra.core.errors import AlreadyExists, InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
 from mcinfra.drivers.mock.catalog import zones_of
-from mcinfra.drivers.mock.driver import MockHandler
+from mcinfra.drivers.mock.client import MockHandler
 from mcinfra.drivers.mock.vm import live_vms
 
 
 class MockVPCs(MockHandler, VPCHandler):
     def _subnet(self, req: SubnetReq) -> SubnetInfo:
-        zone = req.zone or self.conn.zone
+        zone = req.zone or self.client.zone
         if zone not in {z.name for z in zones_of(self.region)}:
             raise InvalidRequest(f"zone {zone!r} is not in mock region {self.region!r}", field="zone")
-        return SubnetInfo(iid=IID(name_id=req.name, system_id=self.b.new_id("subnet")), cidr=req.cidr, zone=zone)
+        iid = IID(name_id=req.name, system_id=self.behaviour.new_id("subnet"))
+        return SubnetInfo(iid=iid, cidr=req.cidr, zone=zone)
 
     def create(self, req: VPCReq) -> VPCInfo:
         with self.write("CreateVpc") as data:
-            info = VPCInfo(iid=IID(name_id=req.name, system_id=self.b.new_id("vpc")), cidr=req.cidr,
+            info = VPCInfo(iid=IID(name_id=req.name, system_id=self.behaviour.new_id("vpc")), cidr=req.cidr,
                            subnets=[self._subnet(s) for s in req.subnets])
             self.add(data, "vpc", info.model_dump(mode="json"), "VPC")
             return info

@@ -1,16 +1,11 @@
 """TwinDriver: a real local cloud on Linux network namespaces (see docs/twin.md).
 
-Connection options:
-- ``state_dir``: the region's state directory (default ``$MCINFRA_HOME/twin/<region>``);
-- ``resume_changes_public_ip``: a resumed VM gets a new public address (default True).
+Connection options: :class:`mcinfra.drivers.twin.options.TwinOptions`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from mcinfra.core.errors import DriverNotInstalled, InvalidRequest
+from mcinfra.core.errors import DriverNotInstalled
 from mcinfra.core.handlers import (
     Capabilities,
     CloudDriver,
@@ -26,24 +21,18 @@ from mcinfra.core.handlers import (
     VMHandler,
     VPCHandler,
 )
+from mcinfra.drivers.twin.options import TwinOptions
 
 DEFAULT_REGION = "twin-1"
-KNOWN_OPTIONS = {"state_dir", "resume_changes_public_ip"}
 
 
 class TwinSession(DriverSession):
-    def __init__(self, info: SessionInfo) -> None:
+    def __init__(self, info: SessionInfo, options: TwinOptions) -> None:
         super().__init__(info)
         from mcinfra.drivers.twin.state import Region
 
-        unknown = set(info.options) - KNOWN_OPTIONS
-        if unknown:
-            raise InvalidRequest(
-                f"unknown twin options: {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN_OPTIONS))}",
-                field="options",
-            )
-        state_dir: Any = info.options.get("state_dir")
-        self.region = Region(info.region or DEFAULT_REGION, Path(state_dir) if state_dir else None)
+        self.options = options
+        self.region = Region(info.region or DEFAULT_REGION, options.state_dir)
         self.zone = info.zone or f"{self.region.name}-a"
 
     def vpcs(self) -> VPCHandler:
@@ -64,7 +53,7 @@ class TwinSession(DriverSession):
     def vms(self) -> VMHandler:
         from mcinfra.drivers.twin.vm import TwinVMHandler
 
-        return TwinVMHandler(self.region, self.zone, dict(self.info.options))
+        return TwinVMHandler(self.region, self.zone, self.options)
 
     def nlbs(self) -> NLBHandler:
         from mcinfra.drivers.twin.nlb import TwinNLBHandler
@@ -105,4 +94,4 @@ class TwinDriver(CloudDriver):
         missing = self.check_installed()
         if missing:
             raise DriverNotInstalled(self.provider, self.extra, missing)
-        return TwinSession(info)
+        return TwinSession(info, TwinOptions.parse(self.provider, info.options))

@@ -22,6 +22,7 @@ from typing import Any
 from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
+from mcinfra.drivers.kit import Rollback
 from mcinfra.drivers.twin import netns
 from mcinfra.drivers.twin.state import Region, now
 from mcinfra.drivers.twin.vpc import get_vpc, sync_router
@@ -163,31 +164,30 @@ class TwinNLBHandler(NLBHandler):
                 "vm_group": {**req.vm_group.model_dump(), "vms": vms},
                 "health_checker": req.health_checker.model_dump(),
             }
-            try:
+            # each undo step is pushed before its make: the steps are no-ops for what is not there
+            with Rollback(f"twin NLB {req.name!r}") as undo:
                 if req.type == "PUBLIC":
                     lb["public_ip"] = self.region.allocate_public_ip(st, nlb_id)
+                    undo.push("public address", lambda: self.region.release_public_ip(st, lb["public_ip"]))
                 lb["listener"] = {
                     **req.listener.model_dump(),
                     "ip": lb["public_ip"] or link_ip,
                     "dns_name": f"{req.name}.{self.region.name}.twin.internal",
                 }
+                undo.push("namespace", lambda: netns.netns_delete(lb["ns"]))
                 netns.netns_add(lb["ns"])
                 netns.sysctl(lb["ns"], "net.ipv4.ip_forward", "1")
+                undo.push("router link", lambda: netns.link_delete(lb["router_link"], vpc["ns"]))
                 netns.veth_pair(lb["router_link"], vpc["ns"], NLB_LINK, lb["ns"])
                 netns.ip("addr", "add", f"{router_ip}/30", "dev", lb["router_link"], ns=vpc["ns"])
                 netns.ip("link", "set", lb["router_link"], "up", ns=vpc["ns"])
                 netns.ip("addr", "add", f"{link_ip}/30", "dev", NLB_LINK, ns=lb["ns"])
                 netns.ip("link", "set", NLB_LINK, "up", ns=lb["ns"])
                 netns.ip("route", "add", "default", "via", router_ip, ns=lb["ns"])
+                undo.push("state", lambda: st["nlbs"].pop(nlb_id, None))
                 st["nlbs"][nlb_id] = lb
                 sync_nlb(st, lb)
                 sync_router(st, req.vpc)
-            except Exception:
-                st["nlbs"].pop(nlb_id, None)
-                self.region.release_public_ip(st, lb["public_ip"])
-                netns.netns_delete(lb["ns"])
-                netns.link_delete(lb["router_link"], vpc["ns"])
-                raise
             return self._info(nlb_id, lb)
 
     def get(self, iid: IID) -> NLBInfo:

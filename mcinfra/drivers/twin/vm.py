@@ -18,6 +18,7 @@ from mcinfra.core.models import IID, VMInfo, VMReq, VMStatus
 from mcinfra.drivers.twin import catalog, machine, netns
 from mcinfra.drivers.twin.netns import VM_LINK
 from mcinfra.drivers.twin.nlb import sync_vpc_nlbs
+from mcinfra.drivers.twin.options import TwinOptions
 from mcinfra.drivers.twin.security_group import apply_vm_filter
 from mcinfra.drivers.twin.state import Region, now
 from mcinfra.drivers.twin.vpc import find_subnet, get_vpc, sync_router
@@ -42,10 +43,10 @@ def _private_ip(subnet: dict[str, Any], st: dict[str, Any]) -> str:
 
 
 class TwinVMHandler(VMHandler):
-    def __init__(self, region: Region, zone: str | None, options: dict[str, Any]) -> None:
+    def __init__(self, region: Region, zone: str | None, options: TwinOptions) -> None:
         self.region = region
         self.zone = zone
-        self.resume_changes_public_ip = bool(options.get("resume_changes_public_ip", True))
+        self.resume_changes_public_ip = options.resume_changes_public_ip
 
     # ---------------------------------------------------------------- info
     def _status(self, vm: dict[str, Any]) -> VMStatus:
@@ -204,11 +205,16 @@ class TwinVMHandler(VMHandler):
     def _router_ns(self, st: dict[str, Any], vm: dict[str, Any]) -> str:
         return str(get_vpc(st, vm["vpc"])["ns"])
 
+    @staticmethod
+    def _vm_in(st: dict[str, Any], iid: IID, state: str) -> dict[str, Any]:
+        vm = get_vm(st, iid.system_id)
+        if vm["state"] != state:
+            raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not {state}")
+        return vm
+
     def suspend(self, iid: IID) -> VMStatus:
         with self.region.locked() as st:
-            vm = get_vm(st, iid.system_id)
-            if vm["state"] != "running":
-                raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not running")
+            vm = self._vm_in(st, iid, "running")
             netns.ip("link", "set", vm["router_link"], "down", ns=self._router_ns(st, vm))
             netns.cgroup_freeze(vm["ns"], True)
             vm["state"] = "suspended"
@@ -217,9 +223,7 @@ class TwinVMHandler(VMHandler):
 
     def resume(self, iid: IID) -> VMStatus:
         with self.region.locked() as st:
-            vm = get_vm(st, iid.system_id)
-            if vm["state"] != "suspended":
-                raise CloudError("twin", "IncorrectState", f"VM {vm['name']!r} is {vm['state']}, not suspended")
+            vm = self._vm_in(st, iid, "suspended")
             netns.cgroup_freeze(vm["ns"], False)
             netns.ip("link", "set", vm["router_link"], "up", ns=self._router_ns(st, vm))
             if self.resume_changes_public_ip:

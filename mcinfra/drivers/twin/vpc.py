@@ -15,6 +15,7 @@ from typing import Any
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq, check_subnets_fit
+from mcinfra.drivers.kit import Rollback
 from mcinfra.drivers.twin import internet, netns
 from mcinfra.drivers.twin.state import PUBLIC_RANGE, Region, now
 
@@ -172,34 +173,33 @@ class TwinVPCHandler(VPCHandler):
             vpc_id = self.region.system_id("vpc", index)
             ns = self.region.ns_name("r", index)
             inet_end = self.region.link_name("u", index)
-            public_ip = self.region.allocate_public_ip(st, vpc_id)
             vpc = {
                 "name": req.name,
                 "cidr": req.cidr,
                 "ns": ns,
                 "uplink_peer": inet_end,
-                "public_ip": public_ip,
+                "public_ip": None,
                 "subnets": {},
                 "created_at": now(),
                 "index": index,
             }
-            try:
+            # each undo step is pushed before its make: the steps are no-ops for what is not there
+            with Rollback(f"twin VPC {req.name!r}") as undo:
+                vpc["public_ip"] = public_ip = self.region.allocate_public_ip(st, vpc_id)
+                undo.push("public address", lambda: self.region.release_public_ip(st, public_ip))
+                undo.push("router namespace", lambda: netns.netns_delete(ns))
                 netns.netns_add(ns)
                 netns.sysctl(ns, "net.ipv4.ip_forward", "1")
+                undo.push("uplink", lambda: netns.link_delete(inet_end, internet.INET_NS))
                 netns.veth_pair(UPLINK, ns, inet_end, internet.INET_NS)
                 internet.attach(inet_end)
                 netns.ip("addr", "add", f"{public_ip}/{PUBLIC_RANGE.prefixlen}", "dev", UPLINK, ns=ns)
                 netns.ip("link", "set", UPLINK, "up", ns=ns)
+                undo.push("state", lambda: st["vpcs"].pop(vpc_id, None))
                 st["vpcs"][vpc_id] = vpc
                 for sn in req.subnets:
                     self._make_subnet(st, vpc, sn)
                 sync_router(st, vpc_id)
-            except Exception:
-                st["vpcs"].pop(vpc_id, None)
-                self.region.release_public_ip(st, public_ip)
-                netns.netns_delete(ns)
-                netns.link_delete(inet_end, internet.INET_NS)
-                raise
             return self._info(vpc_id, vpc)
 
     def get(self, iid: IID) -> VPCInfo:

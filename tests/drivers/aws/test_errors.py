@@ -176,3 +176,14 @@ def test_missing_sdk_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DriverNotInstalled, match=r"mcinfra\[aws\]"):
         driver.connect(_info())
     assert driver.capabilities().name_rules.reserved_prefixes == ("sg-",)
+
+
+def test_options_are_typed_and_a_typo_is_refused() -> None:
+    with pytest.raises(InvalidRequest, match="max_atempts") as err:
+        AwsDriver().connect(_info(options={"max_atempts": 2}))
+    assert err.value.field == "options.max_atempts"
+    with pytest.raises(InvalidRequest, match="connect_timeout"):
+        AwsDriver().connect(_info(options={"connect_timeout": "soon"}))
+    # max_attempts (the old name) and retry_attempts both set the kit's retry policy
+    assert AwsDriver().connect(_info(options={"max_attempts": 2})).client.retry.attempts == 2
+    assert AwsDriver().connect(_info(options={"retry_attempts": 3, "retry_base": 0.5})).client.retry.base == 0.5

@@ -263,3 +263,17 @@ def test_a_failure_on_a_later_list_page_is_mapped_too(cloud: Any, fake: GcpFake)
         assert len(fake.find("GET", r"/machineTypes$")) == 2
     finally:
         fake.state.page_size = 500
+
+
+def test_options_are_typed_and_a_typo_is_refused_before_any_call(fake: GcpFake) -> None:
+    fake.clear_requests()
+    for bad, key in (({"retires": 2}, "retires"), ({"operation_timeout": "long"}, "operation_timeout"),
+                     ({"key_type": "dsa"}, "key_type")):
+        with pytest.raises(InvalidRequest, match=key) as err:
+            connect(fake, **bad)
+        assert err.value.field == f"options.{key}"
+    assert fake.requests == []
+    # retries (the old name: tries after the first) and retry_attempts both set the kit's policy
+    assert connect(fake, retries=1).client.retry.attempts == 2
+    assert connect(fake, retry_attempts=3).client.retry.attempts == 3
+    assert connect(fake).client.retry.base == 0.001 and connect(fake).keypairs().key_type == "ed25519"

@@ -98,7 +98,11 @@ def test_driver_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unknown_option_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(netns, "missing_tools", lambda: [])
-    with pytest.raises(InvalidRequest, match="unknown twin options"):
+    with pytest.raises(InvalidRequest, match="twin has no option 'x'") as err:
         TwinDriver().connect(
             SessionInfo(name="c", provider="twin", region="r", options={"state_dir": str(tmp_path), "x": 1})
         )
+    assert err.value.field == "options.x"
+    with pytest.raises(InvalidRequest, match="resume_changes_public_ip"):
+        TwinDriver().connect(SessionInfo(name="c", provider="twin", region="r",
+                                         options={"resume_changes_public_ip": "sometimes"}))

@@ -1,0 +1,47 @@
+"""The AWS connection options, typed (see docs/aws.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
+
+from mcinfra.drivers.kit import DriverOptions
+
+DEFAULT_OWNERS = ("amazon",)
+
+
+class AwsOptions(DriverOptions):
+    region: str | None = Field(None, description="the region when the connection names none")
+    endpoint_url: str | None = Field(None, description="send every EC2/ELBv2 call here (a test endpoint)")
+    retry_attempts: int = Field(
+        5, ge=1, le=10, validation_alias=AliasChoices("retry_attempts", "max_attempts"),
+        description="tries of one API call, the first included (old name: max_attempts)",
+    )
+    connect_timeout: float = Field(10.0, gt=0, description="seconds")
+    read_timeout: float = Field(60.0, gt=0, description="seconds")
+    hibernation: bool = Field(False, description="launch VMs hibernation-capable (encrypted root volume)")
+    vm_start_timeout: float = Field(300.0, gt=0, description="seconds start waits for 'running'")
+    poll_interval: float = Field(2.0, gt=0, description="seconds between state polls")
+    image_owners: tuple[str, ...] = Field(DEFAULT_OWNERS, description="owners images.list lists")
+    image_filters: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="extra EC2 image filters {name: [values]}"
+    )
+    image_list_limit: int = Field(1000, ge=1, description="at most this many images from images.list")
+
+    @field_validator("image_owners", mode="before")
+    @classmethod
+    def _owners(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return (value,)
+        return value or DEFAULT_OWNERS
+
+    @field_validator("image_filters", mode="before")
+    @classmethod
+    def _filters(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            return value  # pydantic names the option and says it must be a mapping
+        return {str(k): [str(v) for v in (vals if isinstance(vals, list | tuple) else [vals])]
+                for k, vals in value.items()}

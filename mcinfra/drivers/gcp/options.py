@@ -1,0 +1,31 @@
+"""The GCP connection options, typed (see docs/gcp.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mcinfra.drivers.kit import DriverOptions, RetryPolicy
+
+KeyType = Literal["ed25519", "rsa"]
+
+
+class GcpOptions(DriverOptions):
+    project: str | None = Field(None, description="project to work in (default: the key's project_id)")
+    api_endpoint: str | None = Field(None, description="e.g. http://127.0.0.1:PORT for a test fake")
+    anonymous: bool = Field(False, description="AnonymousCredentials (test endpoints only)")
+    operation_timeout: float = Field(600.0, ge=0, description="seconds to wait for an operation to be DONE")
+    request_timeout: float = Field(60.0, gt=0, description="seconds per HTTP call")
+    retry_base: float = Field(0.5, gt=0, le=10, description="first back-off pause in seconds (doubles per try)")
+    retries: int | None = Field(
+        None, ge=0, le=9, description="old name: tries after the first (retry_attempts = retries + 1)"
+    )
+    image_projects: tuple[str, ...] = Field(
+        ("debian-cloud", "ubuntu-os-cloud"), description="public image projects images.list/get search"
+    )
+    key_type: KeyType = Field("ed25519", description="type of generated key pairs")
+
+    def retry_policy(self) -> RetryPolicy:
+        attempts = self.retry_attempts if self.retries is None else self.retries + 1
+        return RetryPolicy(attempts=attempts, base=self.retry_base, budget=self.retry_budget)

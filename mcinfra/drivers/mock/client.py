@@ -1,0 +1,105 @@
+"""The mock cloud's "SDK": a connection's behaviour (latency, faults, ids), its state, and the
+plumbing every mock handler shares (latency before each call, faults before each change)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
+from mcinfra.core.handlers import SessionInfo
+from mcinfra.drivers.mock.catalog import DEFAULT_REGION, REGIONS
+from mcinfra.drivers.mock.options import MockOptions
+from mcinfra.drivers.mock.state import Data, cloud_for
+
+
+class Behaviour:
+    """A connection's injected latency and faults (options ``latency``, ``fail_rate``, ``seed``)."""
+
+    def __init__(self, options: MockOptions) -> None:
+        self.latency = options.latency
+        self.fail_rate = options.fail_rate
+        self._rng = random.Random(options.seed)
+        self._rng_lock = threading.Lock()
+
+    def pause(self) -> float:
+        lo, hi = self.latency
+        if hi <= 0:
+            return 0.0
+        with self._rng_lock:
+            delay = self._rng.uniform(lo, hi)
+        time.sleep(delay)
+        return delay
+
+    def maybe_fail(self, op: str) -> None:
+        if self.fail_rate <= 0:
+            return
+        with self._rng_lock:
+            hit = self._rng.random() < self.fail_rate
+        if hit:
+            raise CloudError("mock", "InjectedFault", f"injected fault in {op}")
+
+    def new_id(self, prefix: str) -> str:
+        with self._rng_lock:
+            return f"{prefix}-{self._rng.getrandbits(64):016x}"
+
+
+class MockClient:
+    """One connection's side of the mock cloud: its region and zone, behaviour and state."""
+
+    def __init__(self, info: SessionInfo, options: MockOptions) -> None:
+        self.region = info.region or DEFAULT_REGION
+        if self.region not in REGIONS:
+            raise InvalidRequest(f"mock region {self.region!r} does not exist; mock regions: {', '.join(REGIONS)}",
+                                 field="region")
+        self.zone = info.zone or f"{self.region}-a"
+        self.behaviour = Behaviour(options)
+        self.cloud = cloud_for(self.region, options.state_path)
+
+
+class MockHandler:
+    """Shared plumbing: latency before each call, faults before each change, the state tx."""
+
+    def __init__(self, client: MockClient) -> None:
+        self.client = client
+        self.region = client.region
+        self.behaviour = client.behaviour
+        self.cloud = client.cloud
+
+    @contextmanager
+    def read(self) -> Iterator[Data]:
+        self.behaviour.pause()
+        with self.cloud.tx() as data:
+            yield data
+
+    @contextmanager
+    def write(self, op: str) -> Iterator[Data]:
+        self.behaviour.pause()
+        self.behaviour.maybe_fail(op)
+        with self.cloud.tx(write=True) as data:
+            yield data
+
+    @staticmethod
+    def record(data: Data, kind: str, system_id: str, label: str) -> dict[str, Any]:
+        rec = data[kind].get(system_id)
+        if rec is None:
+            raise NotFound(f"{label} {system_id!r} not found")
+        return rec
+
+    @staticmethod
+    def add(data: Data, kind: str, record: dict[str, Any], label: str) -> None:
+        """Keep a new resource; its CSP name must be free (as most CSPs require)."""
+        name, sid = record["iid"]["name_id"], record["iid"]["system_id"]
+        if name in data["names"][kind]:
+            raise AlreadyExists(f"{label} name {name!r} is taken")
+        data["names"][kind][name] = sid
+        data[kind][sid] = record
+
+    @staticmethod
+    def remove(data: Data, kind: str, system_id: str) -> None:
+        rec = data[kind].pop(system_id)
+        data["names"][kind].pop(rec["iid"]["name_id"], None)
