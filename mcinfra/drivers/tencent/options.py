@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from mcinfra.drivers.kit import DriverOptions
@@ -13,7 +15,7 @@ class TencentOptions(DriverOptions):
         description="host[:port] every service is called at instead of <service>.tencentcloudapi.com "
         "(tests: the loopback fake)",
     )
-    protocol: str = Field("https", pattern="^https?$", description="http only for a local endpoint")
+    protocol: Literal["https", "http"] = Field("https", description="http only for a local endpoint")
     request_timeout: int = Field(60, ge=1, le=600, description="seconds one HTTP request may take")
     poll_interval: float = Field(1.0, gt=0, le=60, description="first pause between polls of async work")
     poll_max_interval: float = Field(5.0, gt=0, le=120, description="longest pause between polls")
