@@ -260,3 +260,17 @@ def test_a_stop_failing_after_acceptance_leaves_the_vm_running(session: TencentS
     assert session.vms().suspend(vm.iid) == VMStatus.SUSPENDING
     got = session.vms().get(vm.iid)  # the second read ends the operation
     assert got.status == VMStatus.RUNNING and got.extra["latest_operation_state"] == "FAILED"
+
+
+def test_async_waits_are_bounded(fake: TencentFake) -> None:
+    fake.reset()
+    s = connect(fake, operation_timeout=0.05)
+    vpc = s.vpcs().create(VPCReq(name="v", cidr="10.0.0.0/16")).iid.system_id
+    fake.state.polls = 10_000  # a CLB task that never ends
+    with pytest.raises(CloudError) as err:
+        s.nlbs().create(nlb_req(vpc, []))
+    assert err.value.code == "OperationTimeout"
+    # the undo ran too; the CLB refused it while its task runs, and the error says what was left
+    assert any("left load balancer" in n for n in getattr(err.value, "__notes__", []))
+    assert fake.calls("DeleteLoadBalancer")
+    fake.state.polls = 0
