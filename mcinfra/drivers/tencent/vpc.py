@@ -87,7 +87,7 @@ class TencentVPCHandler(VPCHandler):
 
     def delete(self, iid: IID) -> None:
         c = self.c
-        self.get(iid)  # NotFound before anything else
+        info = self.get(iid)  # NotFound before anything else
         by_vpc = [{"Name": "vpc-id", "Values": [iid.system_id]}]
         users = c.call("cvm", "DescribeInstances", {"Filters": by_vpc, "Limit": 1}, idempotent=True)
         if users.TotalCount:
@@ -95,8 +95,8 @@ class TencentVPCHandler(VPCHandler):
         lbs = c.call("clb", "DescribeLoadBalancers", {"VpcId": iid.system_id, "Limit": 1}, idempotent=True)
         if lbs.TotalCount:
             raise InUse(f"[tencent] VPC {iid.system_id} still has {lbs.TotalCount} load balancer(s)")
-        for subnet in self._subnets(iid.system_id):
-            self._delete_subnet(subnet.SubnetId)
+        for subnet in info.subnets:
+            self._delete_subnet(subnet.iid.system_id)
         self._delete_vpc(iid.system_id)
 
     def _delete_vpc(self, vpc_id: str) -> None:
