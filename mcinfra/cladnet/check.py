@@ -54,6 +54,17 @@ class RTTMatrix:
         return [(s, d) for s in self.peers for d in self.peers
                 if s != d and ((s, d) not in self.cells or self.cells[(s, d)].received == 0)]
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the matrix as a heat map (avg RTT in ms; '-' lost or not measured)."""
+        from mcinfra.core.display import matrix_html
+
+        values = [[None if s == d or (c := self.cells.get((s, d))) is None else c.avg_ms for d in self.peers]
+                  for s in self.peers]
+        return matrix_html(f"cladnet {self.net}: RTT, row pings column", self.peers, values, "avg ms")
+
+    def __rich__(self) -> Any:
+        return self.table()
+
     def table(self) -> Any:
         from rich.table import Table
 

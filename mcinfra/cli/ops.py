@@ -30,7 +30,7 @@ def destroy(
     """Delete everything the store maps for a connection (NLB -> VM -> key/SG -> VPC).
 
     Exits 12 if something is left."""
-    report = cloud(connection).destroy_all(rounds=rounds, pause=pause)
+    report = cloud(connection).destroy_all(rounds=rounds, pause=pause, progress=not want_json(as_json))
     show(report, as_json, destroy_view)
     if not report.all_destroyed:
         raise typer.Exit(DESTROY_INCOMPLETE)

@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from mcinfra.cli.output import cell, detail, table
+from mcinfra.core.display import COLUMNS, gpus_text, group_text, health_check_text, listener_text
 from mcinfra.core.models import (
     HealthInfo,
     ImageInfo,
@@ -26,12 +27,14 @@ def _lines(items: list[Any]) -> str:
     return "\n".join(str(i) for i in items) or "-"
 
 
-def vpcs(items: list[VPCInfo]) -> Table:
-    return table("VPCs", ["name", "system id", "cidr", "subnets"], (
-        (v.iid.name_id, v.iid.system_id, v.cidr,
-         "\n".join(f"{s.iid.name_id} {s.cidr} {s.zone or ''}".strip() for s in v.subnets))
-        for v in items))
+def _listed(kind: type, items: list[Any]) -> Table:
+    """A kind's list with the columns notebooks show too (mcinfra.core.display)."""
+    cols = COLUMNS[kind]
+    return table(cols.title, cols.headers, (cols.row(i) for i in items))
 
+
+def vpcs(items: list[VPCInfo]) -> Table:
+    return _listed(VPCInfo, items)
 
 def vpc(v: VPCInfo) -> Table:
     return detail(f"VPC {v.iid.name_id}", v, {
@@ -42,9 +45,7 @@ def vpc(v: VPCInfo) -> Table:
 
 
 def sgs(items: list[SecurityGroupInfo]) -> Table:
-    return table("Security groups", ["name", "system id", "vpc", "rules"],
-                 ((s.iid.name_id, s.iid.system_id, s.vpc, _lines(s.rules)) for s in items))
-
+    return _listed(SecurityGroupInfo, items)
 
 def sg(s: SecurityGroupInfo) -> Table:
     return detail(f"Security group {s.iid.name_id}", s,
@@ -52,9 +53,7 @@ def sg(s: SecurityGroupInfo) -> Table:
 
 
 def keypairs(items: list[KeyPairInfo]) -> Table:
-    return table("Key pairs", ["name", "system id", "fingerprint", "vm user"],
-                 ((k.iid.name_id, k.iid.system_id, k.fingerprint, k.vm_user) for k in items))
-
+    return _listed(KeyPairInfo, items)
 
 def keypair(k: KeyPairInfo) -> Table:
     return detail(f"Key pair {k.iid.name_id}", k.model_copy(update={"private_key": None}), {
@@ -64,11 +63,7 @@ def keypair(k: KeyPairInfo) -> Table:
 
 
 def vms(items: list[VMInfo]) -> Table:
-    return table("VMs", ["name", "status", "zone", "public ip", "private ip", "spec", "image", "vpc/subnet",
-                         "security groups", "keypair"],
-                 ((v.iid.name_id, v.status, v.zone, v.public_ip, v.private_ip, v.spec, v.image,
-                   f"{v.vpc}/{v.subnet}", v.security_groups, v.keypair) for v in items))
-
+    return _listed(VMInfo, items)
 
 def vm(v: VMInfo) -> Table:
     return detail(f"VM {v.iid.name_id}", v, {"iid": lambda i: f"{i.name_id} ({i.system_id})"})
@@ -79,30 +74,14 @@ def statuses(items: dict[str, Any]) -> Table:
 
 
 def nlbs(items: list[NLBInfo]) -> Table:
-    return table("NLBs", ["name", "system id", "vpc", "type", "listener", "vm group", "vms", "health check"], (
-        (n.iid.name_id, n.iid.system_id, n.vpc, f"{n.type}/{n.scope}", _listener(n), _group(n), n.vm_group.vms,
-         _hc(n.health_checker)) for n in items))
-
-
-def _listener(n: NLBInfo) -> str:
-    where = n.listener.dns_name or n.listener.ip or ""
-    return f"{n.listener.protocol}:{n.listener.port}" + (f" @ {where}" if where else "")
-
-
-def _group(n: NLBInfo) -> str:
-    return f"{n.vm_group.protocol}:{n.vm_group.port}"
-
-
-def _hc(h: Any) -> str:
-    return f"{h.protocol}:{h.port} every {h.interval}s, timeout {h.timeout}s, threshold {h.threshold}"
-
+    return _listed(NLBInfo, items)
 
 def nlb(n: NLBInfo) -> Table:
     return detail(f"NLB {n.iid.name_id}", n, {
         "iid": lambda i: f"{i.name_id} ({i.system_id})",
-        "listener": lambda _: _listener(n),
-        "vm_group": lambda g: f"{_group(n)} -> {cell(g.vms)}",
-        "health_checker": _hc,
+        "listener": lambda _: listener_text(n),
+        "vm_group": lambda g: f"{group_text(n)} -> {cell(g.vms)}",
+        "health_checker": health_check_text,
     })
 
 
@@ -121,9 +100,7 @@ def list_all(la: ListAll) -> Table:
 
 
 def region_zones(items: list[RegionZoneInfo]) -> Table:
-    return table("Regions and zones", ["region", "display name", "zones"], (
-        (r.name, r.display_name, "\n".join(f"{z.name} ({z.status.value})" for z in r.zones)) for r in items))
-
+    return _listed(RegionZoneInfo, items)
 
 def region_zone(r: RegionZoneInfo) -> RenderableType:
     return Group(detail(f"Region {r.name}", r.model_copy(update={"zones": []}), {"zones": lambda _: str(len(r.zones))}),
@@ -132,21 +109,15 @@ def region_zone(r: RegionZoneInfo) -> RenderableType:
 
 
 def images(items: list[ImageInfo]) -> Table:
-    return table("Images", ["name", "system id", "distribution", "arch", "platform", "disk", "status"], (
-        (i.name or i.iid.name_id, i.iid.system_id, i.os_distribution, i.os_architecture, i.os_platform,
-         f"{i.os_disk_type} {i.os_disk_size_gb or '-'} GB", i.status) for i in items))
-
+    return _listed(ImageInfo, items)
 
 def image(i: ImageInfo) -> Table:
     return detail(f"Image {i.name or i.iid.name_id}", i, {"iid": lambda x: f"{x.name_id} ({x.system_id})"})
 
 
 def specs(items: list[SpecInfo]) -> Table:
-    return table("Specs", ["name", "vcpus", "memory (MiB)", "gpus", "arch", "price/h"], (
-        (s.name, s.vcpus, s.memory_mib, "; ".join(f"{g.count}x {g.manufacturer} {g.model}" for g in s.gpus),
-         s.architecture, s.price_per_hour) for s in items))
-
+    return _listed(SpecInfo, items)
 
 def spec(s: SpecInfo) -> Table:
     return detail(f"Spec {s.name}", s,
-                  {"gpus": lambda gs: "; ".join(f"{g.count}x {g.manufacturer} {g.model}" for g in gs) or "-"})
+                  {"gpus": lambda _: gpus_text(s) or "-"})

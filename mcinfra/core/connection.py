@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mcinfra.core.calls import CallGate
+from mcinfra.core.display import ItemProgress, progress_bar
 from mcinfra.core.errors import McInfraError, NotFound
 from mcinfra.core.handlers import Capabilities, DriverSession
 from mcinfra.core.managers.catalog import ImageManager, RegionZoneManager, SpecManager
@@ -121,18 +122,23 @@ class Connection:
             (report.finished if done else report.rolled_back).append(rec.label)
         return report
 
-    def destroy_all(self, *, rounds: int = 10, pause: float = 1.0, workers: int = 8) -> DestroyReport:
+    def destroy_all(self, *, rounds: int = 10, pause: float = 1.0, workers: int = 8,
+                    progress: ItemProgress | bool | None = None) -> DestroyReport:
         """Delete everything the store maps for this connection, NLB -> VM -> key/SG -> VPC,
-        retrying what fails for up to ``rounds`` rounds."""
+        retrying what fails for up to ``rounds`` rounds. ``progress``: a callback
+        ``(kind, name, error or None)`` per attempt, or ``True`` for a progress bar."""
         self.reconcile()
         deleted: dict[str, list[str]] = {}
         last_error: dict[tuple[str, str], str] = {}
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"destroy-{self.name}") as pool:
+        total = sum(len(self._store.list(self.name, k, state="ready")) for group in DESTROY_ORDER for k in group)
+        with (progress_bar(progress, total, f"destroy {self.name}") as report_item,
+              ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"destroy-{self.name}") as pool):
             for group in DESTROY_ORDER:
                 for attempt in range(rounds):
                     todo = [(k, r.name_id) for k in group for r in self._store.list(self.name, k, state="ready")]
                     failed = 0
                     for key, err in zip(todo, pool.map(self._destroy_one, todo), strict=True):
+                        report_item(key[0], key[1], err)
                         if err is None:
                             deleted.setdefault(key[0], []).append(key[1])
                         else:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, SecretStr
 from mcinfra.core import validation as v
 from mcinfra.core.calls import CallGate
 from mcinfra.core.connection import Connection
+from mcinfra.core.display import ResultList
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import CallRecord, ReconcileReport
@@ -264,4 +265,4 @@ class Infra:
         """The most recent handler calls (oldest first), filtered as asked."""
         rows = self.store.history(connection=connection, kind=kind, operation=operation, since=since, ok=ok,
                                   limit=limit)
-        return [CallRecord(**r) for r in rows]
+        return ResultList(CallRecord(**r) for r in rows)

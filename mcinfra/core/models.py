@@ -54,6 +54,17 @@ def subnet_ref(vpc: str, subnet: str) -> str:
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True)
 
+    def _repr_html_(self) -> str | None:
+        """A notebook shows a result as a one-row table with the CLI's columns (None: plain repr)."""
+        from mcinfra.core.display import html_of
+
+        return html_of([self])
+
+    def __rich__(self) -> Any:
+        from mcinfra.core.display import rich_of
+
+        return rich_of([self]) or repr(self)
+
 
 def check_name(value: str, what: str = "name") -> str:
     if not isinstance(value, str) or not NAME_PATTERN.match(value):

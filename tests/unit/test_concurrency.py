@@ -9,25 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import mcinfra
-from mcinfra.drivers.mock import reset
 
 
 @pytest.fixture
-def infra():
-    reset("mercury")
-    with mcinfra.Infra("sqlite:///:memory:") as i:
-        i.regions.add("r", provider="mock", region="mercury")
-        yield i
-    reset("mercury")
+def infra(mcinfra_infra: mcinfra.Infra) -> mcinfra.Infra:
+    return mcinfra_infra
 
 
-def connect(infra: mcinfra.Infra, name: str, **options) -> mcinfra.Connection:
-    infra.connections.add(name, provider="mock", region="r", options=options)
-    return infra.connect(name)
-
-
-def test_same_name_race_has_exactly_one_winner(infra: mcinfra.Infra) -> None:
-    cloud = connect(infra, "c", latency=0.02)
+def test_same_name_race_has_exactly_one_winner(infra: mcinfra.Infra, mcinfra_clouds) -> None:
+    cloud = mcinfra_clouds(latency=0.02)
     cloud.vpcs.create("vpc", cidr="10.0.0.0/16")
 
     def create(_: int) -> str:
@@ -44,8 +34,8 @@ def test_same_name_race_has_exactly_one_winner(infra: mcinfra.Infra) -> None:
     assert cloud.security_groups.list_all().only_csp == []  # no loser left a CSP resource behind
 
 
-def test_vpc_delete_waits_for_inflight_sg_create(infra: mcinfra.Infra) -> None:
-    cloud = connect(infra, "c", latency=0.3)
+def test_vpc_delete_waits_for_inflight_sg_create(infra: mcinfra.Infra, mcinfra_clouds) -> None:
+    cloud = mcinfra_clouds(latency=0.3)
     cloud.vpcs.create("vpc", cidr="10.0.0.0/16")
     started = threading.Event()
     out: dict[str, object] = {}
@@ -58,7 +48,7 @@ def test_vpc_delete_waits_for_inflight_sg_create(infra: mcinfra.Infra) -> None:
     t = threading.Thread(target=create_sg)
     t.start()
     started.wait()
-    while not any(i.key == ("c", "vpc", "vpc") for i in infra.locks.info()):
+    while not any(i.key == (cloud.name, "vpc", "vpc") for i in infra.locks.info()):
         time.sleep(0.001)
     with pytest.raises(mcinfra.InUse):  # it waited, then saw the new SG using the VPC
         cloud.vpcs.delete("vpc")
@@ -68,8 +58,8 @@ def test_vpc_delete_waits_for_inflight_sg_create(infra: mcinfra.Infra) -> None:
     assert cloud.security_groups.get("sg-1").vpc == "vpc"
 
 
-def test_distinct_names_never_wait(infra: mcinfra.Infra) -> None:
-    cloud = connect(infra, "c", latency=0.2)
+def test_distinct_names_never_wait(infra: mcinfra.Infra, mcinfra_clouds) -> None:
+    cloud = mcinfra_clouds(latency=0.2)
     cloud.vpcs.create("vpc", cidr="10.0.0.0/16")
     hold = threading.Event()
     inside = threading.Event()
@@ -94,8 +84,8 @@ def test_distinct_names_never_wait(infra: mcinfra.Infra) -> None:
     assert {s.iid.name_id for s in cloud.security_groups.list()} == {"slow", "fast-0", "fast-1", "fast-2"}
 
 
-def test_reads_of_one_vm_run_in_parallel(infra: mcinfra.Infra) -> None:
-    cloud = connect(infra, "c")
+def test_reads_of_one_vm_run_in_parallel(infra: mcinfra.Infra, mcinfra_clouds) -> None:
+    cloud = mcinfra_clouds()
     cloud.vpcs.create("vpc", cidr="10.0.0.0/16", subnets=[mcinfra.SubnetReq(name="sn", cidr="10.0.1.0/24")])
     cloud.security_groups.create("sg", vpc="vpc")
     cloud.keypairs.create("k")

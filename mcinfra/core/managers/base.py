@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mcinfra.core import validation as v
+from mcinfra.core.display import ResultList
 from mcinfra.core.errors import AlreadyExists, InUse, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import ResourceHandler
 from mcinfra.core.models import IID, Kind, ListAll
@@ -158,7 +159,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
         """Every resource of this kind the store maps, as the CSP reports it now."""
         rows = {r.system_id: r for r in self._store.list(self._ctx.connection, self.kind, state="ready")}
         if not rows:
-            return []
+            return ResultList()
         infos = self._gated("list", "*", self.handler.list)
         out = []
         for info in infos:
@@ -167,7 +168,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
                 out.append(self._user_view(info, rec.name_id, rec.extra.get("ids")))
         for rec in rows.values():
             log.warning("%s is in the store but not at the CSP (see list_all)", self._label(rec.name_id))
-        return out
+        return ResultList(out)
 
     def delete(self, name: str, *, force: bool = False) -> None:
         """Delete at the CSP and forget the name. ``force``: forget it even if the CSP refuses."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from mcinfra.core.display import ResultList
 from mcinfra.core.errors import InvalidRequest
 from mcinfra.core.handlers import ImageHandler, RegionZoneHandler, SpecHandler
 from mcinfra.core.models import ImageInfo, Kind, RegionZoneInfo, SpecInfo
@@ -35,7 +36,7 @@ class CatalogManager(ABC, Generic[Entry]):
         """The driver's handler for this catalog."""
 
     def list(self) -> list[Entry]:
-        return self._ctx.gate.run(self.kind, "list", "*", self.handler.list)
+        return ResultList(self._ctx.gate.run(self.kind, "list", "*", self.handler.list))
 
     def get(self, name: str) -> Entry:
         if not isinstance(name, str) or not name.strip():

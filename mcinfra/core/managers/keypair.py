@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcinfra.core import validation as v
+from mcinfra.core.display import ResultList
 from mcinfra.core.errors import InvalidRequest, Unsupported
 from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.keys import is_openssh_public_key
@@ -67,7 +68,7 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
     def list(self) -> list[KeyPairInfo]:
         if not self._in_store:
             return super().list()
-        return [self._from_store(r) for r in self._store.list(self._ctx.connection, self.kind, state="ready")]
+        return ResultList(self._from_store(r) for r in self._store.list(self._ctx.connection, self.kind, state="ready"))
 
     def delete(self, name: str, *, force: bool = False) -> None:
         if not self._in_store:

@@ -48,7 +48,7 @@ class AwsImageHandler(ImageHandler):
     image-type=machine), ``image_list_limit`` (see :class:`AwsOptions`)."""
 
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
         opts = client.options
         self.owners = list(opts.image_owners)
         self.limit = opts.image_list_limit
@@ -59,7 +59,7 @@ class AwsImageHandler(ImageHandler):
     def list(self) -> list[ImageInfo]:
         return [
             image_info(i)
-            for i in self.c.pages(
+            for i in self.api.pages(
                 "ec2",
                 "describe_images",
                 "Images",
@@ -74,4 +74,5 @@ class AwsImageHandler(ImageHandler):
     def get(self, name: str) -> ImageInfo:
         if not name.startswith("ami-"):
             raise NotFound(f"[aws] image {name!r} not found (AWS image ids start with 'ami-')")
-        return image_info(self.c.describe("ec2", "describe_images", "Images", what=f"image {name!r}", ImageIds=[name]))
+        found = self.api.describe("ec2", "describe_images", "Images", what=f"image {name!r}", ImageIds=[name])
+        return image_info(found)

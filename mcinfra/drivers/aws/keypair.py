@@ -20,7 +20,7 @@ def public_key_of(private_pem: str) -> str:
 
 class AwsKeyPairHandler(KeyPairHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     @staticmethod
     def _info(kp: dict[str, Any], public_key: str = "", private_key: str | None = None) -> KeyPairInfo:
@@ -37,7 +37,7 @@ class AwsKeyPairHandler(KeyPairHandler):
         if req.public_key:
             if not req.public_key.strip().startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):
                 raise InvalidRequest("public_key must be an OpenSSH public key", field="public_key")
-            made = self.c.call(
+            made = self.api.call(
                 "ec2",
                 "import_key_pair",
                 what=f"key pair {req.name}",
@@ -46,7 +46,7 @@ class AwsKeyPairHandler(KeyPairHandler):
                 TagSpecifications=tag_spec("key-pair", req.name),
             )
             return self._info(made, public_key=req.public_key)
-        made = self.c.call(
+        made = self.api.call(
             "ec2",
             "create_key_pair",
             what=f"key pair {req.name}",
@@ -63,7 +63,7 @@ class AwsKeyPairHandler(KeyPairHandler):
         return self._info(made, public_key=public, private_key=private)
 
     def _describe(self, name: str) -> dict[str, Any]:
-        return self.c.describe(
+        return self.api.describe(
             "ec2", "describe_key_pairs", "KeyPairs", what=f"key pair {name}", KeyNames=[name], IncludePublicKey=True
         )
 
@@ -71,10 +71,10 @@ class AwsKeyPairHandler(KeyPairHandler):
         return self._info(self._describe(iid.system_id))
 
     def list(self) -> list[KeyPairInfo]:
-        out = self.c.call("ec2", "describe_key_pairs", IncludePublicKey=True)["KeyPairs"]
+        out = self.api.call("ec2", "describe_key_pairs", IncludePublicKey=True)["KeyPairs"]
         return [self._info(kp) for kp in out]
 
     def delete(self, iid: IID) -> None:
         # EC2's DeleteKeyPair succeeds for a missing key, so look first to report NotFound.
         self._describe(iid.system_id)
-        self.c.call("ec2", "delete_key_pair", what=f"key pair {iid.system_id}", KeyName=iid.system_id)
+        self.api.call("ec2", "delete_key_pair", what=f"key pair {iid.system_id}", KeyName=iid.system_id)

@@ -46,15 +46,15 @@ def _tg_params(hc: HealthChecker) -> dict[str, Any]:
 
 class AwsNLBHandler(NLBHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     # ------------------------------------------------------------------ reads
     def _lb(self, arn: str) -> dict[str, Any]:
-        return self.c.describe("elbv2", "describe_load_balancers", "LoadBalancers", what=f"nlb {arn}",
+        return self.api.describe("elbv2", "describe_load_balancers", "LoadBalancers", what=f"nlb {arn}",
                                LoadBalancerArns=[arn])
 
     def _listener(self, arn: str) -> dict[str, Any] | None:
-        ls = self.c.call("elbv2", "describe_listeners", what=f"nlb {arn} listeners", LoadBalancerArn=arn)["Listeners"]
+        ls = self.api.call("elbv2", "describe_listeners", what=f"nlb {arn} listeners", LoadBalancerArn=arn)["Listeners"]
         return ls[0] if ls else None
 
     @staticmethod
@@ -69,9 +69,9 @@ class AwsNLBHandler(NLBHandler):
     def _tg(self, lb: dict[str, Any], listener: dict[str, Any] | None) -> dict[str, Any]:
         arn = self._forward_tg(listener)
         if arn:
-            found = self.c.call("elbv2", "describe_target_groups", TargetGroupArns=[arn])["TargetGroups"]
+            found = self.api.call("elbv2", "describe_target_groups", TargetGroupArns=[arn])["TargetGroups"]
         else:
-            found = self.c.call("elbv2", "describe_target_groups", LoadBalancerArn=lb["LoadBalancerArn"])[
+            found = self.api.call("elbv2", "describe_target_groups", LoadBalancerArn=lb["LoadBalancerArn"])[
                 "TargetGroups"
             ]
         if not found:
@@ -79,7 +79,7 @@ class AwsNLBHandler(NLBHandler):
         return found[0]
 
     def _targets(self, tg_arn: str) -> list[dict[str, Any]]:
-        return self.c.call("elbv2", "describe_target_health", TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
+        return self.api.call("elbv2", "describe_target_health", TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
 
     @staticmethod
     def _health_checker(tg: dict[str, Any]) -> HealthChecker:
@@ -124,7 +124,7 @@ class AwsNLBHandler(NLBHandler):
     def _network_lbs(self) -> list[dict[str, Any]]:
         return [
             lb
-            for lb in self.c.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+            for lb in self.api.pages("elbv2", "describe_load_balancers", "LoadBalancers")
             if lb.get("Type") == "network"
         ]
 
@@ -138,7 +138,7 @@ class AwsNLBHandler(NLBHandler):
     def _subnets(self, vpc_id: str) -> list[str]:
         by_zone: dict[str, str] = {}
         for sn in sorted(
-            self.c.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]),
+            self.api.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]),
             key=lambda s: s["SubnetId"],
         ):
             by_zone.setdefault(sn["AvailabilityZone"], sn["SubnetId"])  # an NLB takes one subnet per zone
@@ -147,7 +147,7 @@ class AwsNLBHandler(NLBHandler):
         return [by_zone[z] for z in sorted(by_zone)]
 
     def _create_tg(self, name: str, vpc: str, group: VMGroup, hc: HealthChecker) -> str:
-        return self.c.call(
+        return self.api.call(
             "elbv2",
             "create_target_group",
             what=f"nlb {name} target group",
@@ -161,7 +161,7 @@ class AwsNLBHandler(NLBHandler):
 
     def _register(self, tg_arn: str, vms: list[str]) -> None:
         if vms:
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "register_targets",
                 what="nlb targets",
@@ -174,7 +174,7 @@ class AwsNLBHandler(NLBHandler):
         subnets = self._subnets(req.vpc)
         # The target group can only go once the LB no longer uses it: undo runs newest first.
         with Rollback(f"nlb {name}") as undo:
-            lb = self.c.call(
+            lb = self.api.call(
                 "elbv2",
                 "create_load_balancer",
                 what=f"nlb {name}",
@@ -185,11 +185,11 @@ class AwsNLBHandler(NLBHandler):
                 Tags=[{"Key": "Name", "Value": req.name}],
             )["LoadBalancers"][0]
             lb_arn = lb["LoadBalancerArn"]
-            undo.push("load balancer", lambda: self.c.call("elbv2", "delete_load_balancer", LoadBalancerArn=lb_arn))
+            undo.push("load balancer", lambda: self.api.call("elbv2", "delete_load_balancer", LoadBalancerArn=lb_arn))
             tg_arn = self._create_tg(name, req.vpc, req.vm_group, req.health_checker)
             undo.push("target group", lambda: self._delete_tg(tg_arn))
             self._register(tg_arn, req.vm_group.vms)
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "create_listener",
                 what=f"nlb {name} listener",
@@ -204,7 +204,7 @@ class AwsNLBHandler(NLBHandler):
         # AWS refuses (ResourceInUse) until the LB's deletion has released the group.
         for i in range(attempts):
             try:
-                self.c.call("elbv2", "delete_target_group", what="nlb target group", TargetGroupArn=tg_arn)
+                self.api.call("elbv2", "delete_target_group", what="nlb target group", TargetGroupArn=tg_arn)
                 return
             except NotFound:
                 return
@@ -216,16 +216,16 @@ class AwsNLBHandler(NLBHandler):
     def delete(self, iid: IID) -> None:
         lb = self._lb(iid.system_id)
         arn = lb["LoadBalancerArn"]
-        listeners = self.c.call("elbv2", "describe_listeners", LoadBalancerArn=arn)["Listeners"]
+        listeners = self.api.call("elbv2", "describe_listeners", LoadBalancerArn=arn)["Listeners"]
         tgs = {t for t in (self._forward_tg(ls) for ls in listeners) if t}
         if not tgs:
             tgs = {
                 t["TargetGroupArn"]
-                for t in self.c.call("elbv2", "describe_target_groups", LoadBalancerArn=arn)["TargetGroups"]
+                for t in self.api.call("elbv2", "describe_target_groups", LoadBalancerArn=arn)["TargetGroups"]
             }
         for ls in listeners:
-            self.c.call("elbv2", "delete_listener", what="nlb listener", ListenerArn=ls["ListenerArn"])
-        self.c.call("elbv2", "delete_load_balancer", what=f"nlb {arn}", LoadBalancerArn=arn)
+            self.api.call("elbv2", "delete_listener", what="nlb listener", ListenerArn=ls["ListenerArn"])
+        self.api.call("elbv2", "delete_load_balancer", what=f"nlb {arn}", LoadBalancerArn=arn)
         for tg in sorted(tgs):
             self._delete_tg(tg)
 
@@ -250,7 +250,7 @@ class AwsNLBHandler(NLBHandler):
     def remove_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         _, _, tg = self._parts(iid)
         if vms:
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "deregister_targets",
                 what="nlb targets",
@@ -272,7 +272,7 @@ class AwsNLBHandler(NLBHandler):
         lb, current, _ = self._parts(iid)
         if current is None:
             raise NotFound(f"[aws] nlb {iid.system_id} has no listener")
-        changed = self.c.call(
+        changed = self.api.call(
             "elbv2",
             "modify_listener",
             what=f"nlb {iid.system_id} listener",
@@ -296,7 +296,7 @@ class AwsNLBHandler(NLBHandler):
             new_arn = self._create_tg(new_name, lb["VpcId"], vm_group, self._health_checker(tg))
             undo.push("new target group", lambda: self._delete_tg(new_arn))
             self._register(new_arn, vms)
-            self.c.call(
+            self.api.call(
                 "elbv2",
                 "modify_listener",
                 what=f"nlb {iid.system_id} listener",
@@ -304,14 +304,14 @@ class AwsNLBHandler(NLBHandler):
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": new_arn}],
             )
         self._delete_tg(tg["TargetGroupArn"])
-        new = self.c.call("elbv2", "describe_target_groups", TargetGroupArns=[new_arn])["TargetGroups"][0]
+        new = self.api.call("elbv2", "describe_target_groups", TargetGroupArns=[new_arn])["TargetGroups"][0]
         return self._group(new)
 
     def change_health_checker(self, iid: IID, health_checker: HealthChecker) -> HealthChecker:
         _, _, tg = self._parts(iid)
         params = _tg_params(health_checker)
         params.pop("HealthCheckEnabled")
-        changed = self.c.call(
+        changed = self.api.call(
             "elbv2",
             "modify_target_group",
             what=f"nlb {iid.system_id} health check",

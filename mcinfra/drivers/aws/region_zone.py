@@ -19,10 +19,10 @@ _ZONE_STATUS = {
 
 class AwsRegionZoneHandler(RegionZoneHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     def _zones(self, region: str) -> list[ZoneInfo]:
-        azs = self.c.call("ec2", "describe_availability_zones", what=f"region {region} zones", region=region)[
+        azs = self.api.call("ec2", "describe_availability_zones", what=f"region {region} zones", region=region)[
             "AvailabilityZones"
         ]
         return [
@@ -48,13 +48,13 @@ class AwsRegionZoneHandler(RegionZoneHandler):
         )
 
     def list(self) -> list[RegionZoneInfo]:
-        regions = self.c.call("ec2", "describe_regions", what="regions")["Regions"]
+        regions = self.api.call("ec2", "describe_regions", what="regions")["Regions"]
         # One zone call per region (~30): run them side by side.
         with ThreadPoolExecutor(max_workers=8) as pool:
             return sorted(pool.map(self._info, regions), key=lambda r: r.name)
 
     def get(self, name: str) -> RegionZoneInfo:
-        found = self.c.describe("ec2", "describe_regions", "Regions", what=f"region {name!r}",
+        found = self.api.describe("ec2", "describe_regions", "Regions", what=f"region {name!r}",
                                 not_found_codes=("InvalidParameterValue", "InvalidRegion"),
                                 RegionNames=[name], AllRegions=True)
         return self._info(found)

@@ -87,10 +87,10 @@ def from_permissions(perms: Iterable[dict[str, Any]], direction: str) -> tuple[l
 
 class AwsSecurityGroupHandler(SecurityGroupHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     def _describe(self, sg_id: str) -> dict[str, Any]:
-        return self.c.describe(
+        return self.api.describe(
             "ec2", "describe_security_groups", "SecurityGroups", what=f"security group {sg_id}", GroupIds=[sg_id]
         )
 
@@ -125,7 +125,7 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         with Rollback(f"security group {sg_id} rules") as undo:
             for action, kind, rules in plan:
                 perms = [to_permission(r) for r in rules]
-                self.c.call(
+                self.api.call(
                     "ec2",
                     f"{action}_security_group_{kind}",
                     what=f"security group {sg_id} rules",
@@ -135,14 +135,14 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
                 opposite = "authorize" if action == "revoke" else "revoke"
                 undo.push(
                     f"{action} {kind}",
-                    lambda o=opposite, k=kind, p=perms: self.c.call(
+                    lambda o=opposite, k=kind, p=perms: self.api.call(
                         "ec2", f"{o}_security_group_{k}", GroupId=sg_id, IpPermissions=p
                     ),
                 )
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         wanted = dedupe_rules(req.rules)
-        made = self.c.call(
+        made = self.api.call(
             "ec2",
             "create_security_group",
             what=f"security group {req.name}",
@@ -153,7 +153,7 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         )
         sg_id = made["GroupId"]
         with Rollback(f"security group {req.name}") as undo:
-            undo.push("group", lambda: self.c.call("ec2", "delete_security_group", GroupId=sg_id))
+            undo.push("group", lambda: self.api.call("ec2", "delete_security_group", GroupId=sg_id))
             have, _ = self._rules(self._describe(sg_id))
             self._change(sg_id, add=[r for r in wanted if r not in have], remove=[r for r in have if r not in wanted])
             return self._info(self._describe(sg_id))
@@ -165,12 +165,12 @@ class AwsSecurityGroupHandler(SecurityGroupHandler):
         # Every VPC's "default" group is AWS's own and cannot be deleted, so it is not listed.
         return [
             self._info(sg)
-            for sg in self.c.pages("ec2", "describe_security_groups", "SecurityGroups")
+            for sg in self.api.pages("ec2", "describe_security_groups", "SecurityGroups")
             if sg.get("GroupName") != "default"
         ]
 
     def delete(self, iid: IID) -> None:
-        self.c.call("ec2", "delete_security_group", what=f"security group {iid.system_id}", GroupId=iid.system_id)
+        self.api.call("ec2", "delete_security_group", what=f"security group {iid.system_id}", GroupId=iid.system_id)
 
     def add_rules(self, iid: IID, rules: list[SecurityRule]) -> SecurityGroupInfo:
         self._change(iid.system_id, add=dedupe_rules(rules), remove=[])

@@ -41,18 +41,18 @@ def spec_info(t: dict[str, Any], region: str) -> SpecInfo:
 
 class AwsSpecHandler(SpecHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     def list(self) -> list[SpecInfo]:
         return [
-            spec_info(t, self.c.region)
-            for t in self.c.pages(
+            spec_info(t, self.api.region)
+            for t in self.api.pages(
                 "ec2", "describe_instance_types", "InstanceTypes", what="instance types", MaxResults=100
             )
         ]
 
     def get(self, name: str) -> SpecInfo:
         # An unknown type is a validation error at AWS, not a NotFound code.
-        found = self.c.describe("ec2", "describe_instance_types", "InstanceTypes", what=f"spec {name!r}",
+        found = self.api.describe("ec2", "describe_instance_types", "InstanceTypes", what=f"spec {name!r}",
                                 not_found_codes=("InvalidInstanceType", "InvalidParameterValue"), InstanceTypes=[name])
-        return spec_info(found, self.c.region)
+        return spec_info(found, self.api.region)

@@ -88,7 +88,7 @@ def _is_new(inst: dict[str, Any]) -> bool:
 
 class AwsVMHandler(VMHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
         self.hibernation = client.options.hibernation
         self.start_timeout = client.options.vm_start_timeout
         self.poll = client.options.poll_interval
@@ -96,7 +96,7 @@ class AwsVMHandler(VMHandler):
     # ------------------------------------------------------------------ reads
     def _find(self, instance_id: str) -> dict[str, Any] | None:
         try:
-            res = self.c.call("ec2", "describe_instances", what=f"vm {instance_id}", InstanceIds=[instance_id])[
+            res = self.api.call("ec2", "describe_instances", what=f"vm {instance_id}", InstanceIds=[instance_id])[
                 "Reservations"
             ]
         except NotFound:
@@ -116,7 +116,7 @@ class AwsVMHandler(VMHandler):
     def _volumes(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for i in range(0, len(ids), 200):
-            for v in self.c.pages("ec2", "describe_volumes", "Volumes", VolumeIds=ids[i : i + 200]):
+            for v in self.api.pages("ec2", "describe_volumes", "Volumes", VolumeIds=ids[i : i + 200]):
                 out[v["VolumeId"]] = v
         return out
 
@@ -136,7 +136,7 @@ class AwsVMHandler(VMHandler):
         return VMInfo(
             iid=IID(name_id=name_tag(inst.get("Tags"), inst["InstanceId"]), system_id=inst["InstanceId"]),
             status=map_status(inst),
-            region=self.c.region,
+            region=self.api.region,
             zone=zone,
             public_ip=inst.get("PublicIpAddress") or None,
             private_ip=inst.get("PrivateIpAddress") or None,
@@ -163,7 +163,7 @@ class AwsVMHandler(VMHandler):
     def _live(self) -> list[dict[str, Any]]:
         return [
             i
-            for r in self.c.pages(
+            for r in self.api.pages(
                 "ec2",
                 "describe_instances",
                 "Reservations",
@@ -212,14 +212,14 @@ class AwsVMHandler(VMHandler):
         if req.public_key:
             return req.public_key
         try:
-            kps = self.c.call("ec2", "describe_key_pairs", KeyNames=[req.keypair], IncludePublicKey=True)["KeyPairs"]
+            kps = self.api.call("ec2", "describe_key_pairs", KeyNames=[req.keypair], IncludePublicKey=True)["KeyPairs"]
         except NotFound:
             raise NotFound(f"[aws] key pair {req.keypair} not found") from None
         return (kps[0].get("PublicKey") or None) if kps else None
 
     def start(self, req: VMReq) -> VMInfo:
         disk_type = self._check(req)
-        image = self.c.describe("ec2", "describe_images", "Images", what=f"image {req.image}", ImageIds=[req.image])
+        image = self.api.describe("ec2", "describe_images", "Images", what=f"image {req.image}", ImageIds=[req.image])
         params: dict[str, Any] = {
             "ImageId": req.image,
             "InstanceType": req.spec,
@@ -262,10 +262,10 @@ class AwsVMHandler(VMHandler):
             ebs["Encrypted"] = True
         if (disk_type or req.root_disk_size or self.hibernation) and image.get("RootDeviceName"):
             params["BlockDeviceMappings"] = [{"DeviceName": image["RootDeviceName"], "Ebs": ebs}]
-        made = self.c.call("ec2", "run_instances", what=f"vm {req.name}", **params)["Instances"][0]
+        made = self.api.call("ec2", "run_instances", what=f"vm {req.name}", **params)["Instances"][0]
         instance_id = made["InstanceId"]
         with Rollback(f"vm {req.name}") as undo:
-            undo.push("instance", lambda: self.c.call("ec2", "terminate_instances", InstanceIds=[instance_id]))
+            undo.push("instance", lambda: self.api.call("ec2", "terminate_instances", InstanceIds=[instance_id]))
             return self._info(self._wait_started(instance_id))
 
     def _wait_started(self, instance_id: str) -> dict[str, Any]:
@@ -287,7 +287,7 @@ class AwsVMHandler(VMHandler):
     def suspend(self, iid: IID) -> VMStatus:
         inst = self._describe(iid.system_id)
         hibernate = bool(inst.get("HibernationOptions", {}).get("Configured"))
-        self.c.call(
+        self.api.call(
             "ec2",
             "stop_instances",
             what=f"vm {iid.system_id}",
@@ -298,15 +298,15 @@ class AwsVMHandler(VMHandler):
 
     def resume(self, iid: IID) -> VMStatus:
         self._describe(iid.system_id)
-        self.c.call("ec2", "start_instances", what=f"vm {iid.system_id}", InstanceIds=[iid.system_id])
+        self.api.call("ec2", "start_instances", what=f"vm {iid.system_id}", InstanceIds=[iid.system_id])
         return VMStatus.RESUMING
 
     def reboot(self, iid: IID) -> VMStatus:
         self._describe(iid.system_id)
-        self.c.call("ec2", "reboot_instances", what=f"vm {iid.system_id}", InstanceIds=[iid.system_id])
+        self.api.call("ec2", "reboot_instances", what=f"vm {iid.system_id}", InstanceIds=[iid.system_id])
         return VMStatus.REBOOTING
 
     def terminate(self, iid: IID) -> VMStatus:
         self._describe(iid.system_id)
-        self.c.call("ec2", "terminate_instances", what=f"vm {iid.system_id}", InstanceIds=[iid.system_id])
+        self.api.call("ec2", "terminate_instances", what=f"vm {iid.system_id}", InstanceIds=[iid.system_id])
         return VMStatus.TERMINATING

@@ -15,7 +15,7 @@ from mcinfra.drivers.kit import Rollback
 
 class AwsVPCHandler(VPCHandler):
     def __init__(self, client: AwsClient) -> None:
-        self.c = client
+        self.api = client
 
     # ------------------------------------------------------------------ helpers
     def _subnet_info(self, sn: dict[str, Any]) -> SubnetInfo:
@@ -31,7 +31,7 @@ class AwsVPCHandler(VPCHandler):
 
     def _subnets(self, vpc_id: str) -> list[dict[str, Any]]:
         return list(
-            self.c.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+            self.api.pages("ec2", "describe_subnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
         )
 
     def _info(self, vpc: dict[str, Any], subnets: list[dict[str, Any]] | None = None) -> VPCInfo:
@@ -45,11 +45,11 @@ class AwsVPCHandler(VPCHandler):
         )
 
     def _describe(self, vpc_id: str) -> dict[str, Any]:
-        return self.c.describe("ec2", "describe_vpcs", "Vpcs", what=f"vpc {vpc_id}", VpcIds=[vpc_id])
+        return self.api.describe("ec2", "describe_vpcs", "Vpcs", what=f"vpc {vpc_id}", VpcIds=[vpc_id])
 
     def _igws(self, vpc_id: str) -> list[dict[str, Any]]:
         return list(
-            self.c.pages(
+            self.api.pages(
                 "ec2",
                 "describe_internet_gateways",
                 "InternetGateways",
@@ -58,7 +58,7 @@ class AwsVPCHandler(VPCHandler):
         )
 
     def _create_subnet(self, vpc_id: str, sn: SubnetReq, undo: Rollback) -> dict[str, Any]:
-        zone = sn.zone or self.c.zone
+        zone = sn.zone or self.api.zone
         params: dict[str, Any] = {
             "VpcId": vpc_id,
             "CidrBlock": sn.cidr,
@@ -66,10 +66,10 @@ class AwsVPCHandler(VPCHandler):
         }
         if zone:
             params["AvailabilityZone"] = zone
-        made = self.c.call("ec2", "create_subnet", what=f"subnet {sn.name}", **params)["Subnet"]
+        made = self.api.call("ec2", "create_subnet", what=f"subnet {sn.name}", **params)["Subnet"]
         sid = made["SubnetId"]
-        undo.push(f"subnet {sid}", lambda: self.c.call("ec2", "delete_subnet", SubnetId=sid))
-        self.c.call("ec2", "modify_subnet_attribute", SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
+        undo.push(f"subnet {sid}", lambda: self.api.call("ec2", "delete_subnet", SubnetId=sid))
+        self.api.call("ec2", "modify_subnet_attribute", SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
         made["MapPublicIpOnLaunch"] = True
         made.setdefault("Tags", [{"Key": "Name", "Value": sn.name}])
         return made
@@ -81,7 +81,7 @@ class AwsVPCHandler(VPCHandler):
         except ValueError as exc:
             raise InvalidRequest(str(exc), field="subnets") from exc
         with Rollback(f"vpc {req.name}") as undo:
-            vpc = self.c.call(
+            vpc = self.api.call(
                 "ec2",
                 "create_vpc",
                 what=f"vpc {req.name}",
@@ -89,28 +89,28 @@ class AwsVPCHandler(VPCHandler):
                 TagSpecifications=tag_spec("vpc", req.name),
             )["Vpc"]
             vpc_id = vpc["VpcId"]
-            undo.push("vpc", lambda: self.c.call("ec2", "delete_vpc", VpcId=vpc_id))
-            igw = self.c.call(
+            undo.push("vpc", lambda: self.api.call("ec2", "delete_vpc", VpcId=vpc_id))
+            igw = self.api.call(
                 "ec2", "create_internet_gateway", TagSpecifications=tag_spec("internet-gateway", req.name)
             )["InternetGateway"]
             igw_id = igw["InternetGatewayId"]
             undo.push(
-                "internet gateway", lambda: self.c.call("ec2", "delete_internet_gateway", InternetGatewayId=igw_id)
+                "internet gateway", lambda: self.api.call("ec2", "delete_internet_gateway", InternetGatewayId=igw_id)
             )
-            self.c.call("ec2", "attach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
+            self.api.call("ec2", "attach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
             undo.push(
                 "gateway attachment",
-                lambda: self.c.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id),
+                lambda: self.api.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id),
             )
             rtb = self._main_route_table(vpc_id)
-            self.c.call("ec2", "create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+            self.api.call("ec2", "create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
             subnets = [self._create_subnet(vpc_id, sn, undo) for sn in req.subnets]
         vpc.setdefault("Tags", [{"Key": "Name", "Value": req.name}])
         return self._info(vpc, subnets)
 
     def _main_route_table(self, vpc_id: str) -> str:
         tables = list(
-            self.c.pages(
+            self.api.pages(
                 "ec2",
                 "describe_route_tables",
                 "RouteTables",
@@ -129,16 +129,16 @@ class AwsVPCHandler(VPCHandler):
 
     def list(self) -> list[VPCInfo]:
         # The account's default VPC is AWS's, not a resource anyone created through mcinfra.
-        vpcs = [v for v in self.c.pages("ec2", "describe_vpcs", "Vpcs") if not v.get("IsDefault")]
+        vpcs = [v for v in self.api.pages("ec2", "describe_vpcs", "Vpcs") if not v.get("IsDefault")]
         subnets: dict[str, list[dict[str, Any]]] = {}
-        for sn in self.c.pages("ec2", "describe_subnets", "Subnets"):
+        for sn in self.api.pages("ec2", "describe_subnets", "Subnets"):
             subnets.setdefault(sn["VpcId"], []).append(sn)
         return [self._info(v, subnets.get(v["VpcId"], [])) for v in vpcs]
 
     def _check_unused(self, vpc_id: str) -> None:
         """Refuse (InUse) before touching anything, so a refused delete leaves the VPC whole."""
         users: list[str] = []
-        for r in self.c.pages(
+        for r in self.api.pages(
             "ec2", "describe_instances", "Reservations", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
         ):
             users += [
@@ -146,7 +146,7 @@ class AwsVPCHandler(VPCHandler):
             ]
         users += [
             g["GroupId"]
-            for g in self.c.pages(
+            for g in self.api.pages(
                 "ec2",
                 "describe_security_groups",
                 "SecurityGroups",
@@ -156,7 +156,7 @@ class AwsVPCHandler(VPCHandler):
         ]
         users += [
             lb["LoadBalancerName"]
-            for lb in self.c.pages("elbv2", "describe_load_balancers", "LoadBalancers")
+            for lb in self.api.pages("elbv2", "describe_load_balancers", "LoadBalancers")
             if lb.get("VpcId") == vpc_id
         ]
         if users:
@@ -167,18 +167,18 @@ class AwsVPCHandler(VPCHandler):
         self._describe(vpc_id)
         self._check_unused(vpc_id)
         for sn in self._subnets(vpc_id):
-            self.c.call("ec2", "delete_subnet", what=f"subnet {sn['SubnetId']}", SubnetId=sn["SubnetId"])
+            self.api.call("ec2", "delete_subnet", what=f"subnet {sn['SubnetId']}", SubnetId=sn["SubnetId"])
         for igw in self._igws(vpc_id):
             igw_id = igw["InternetGatewayId"]
-            self.c.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
-            self.c.call("ec2", "delete_internet_gateway", InternetGatewayId=igw_id)
+            self.api.call("ec2", "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
+            self.api.call("ec2", "delete_internet_gateway", InternetGatewayId=igw_id)
         # Non-main route tables block the VPC delete; the main one goes with the VPC.
-        for rt in self.c.pages(
+        for rt in self.api.pages(
             "ec2", "describe_route_tables", "RouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
         ):
             if not any(a.get("Main") for a in rt.get("Associations", [])):
-                self.c.call("ec2", "delete_route_table", RouteTableId=rt["RouteTableId"])
-        self.c.call("ec2", "delete_vpc", what=f"vpc {vpc_id}", VpcId=vpc_id)
+                self.api.call("ec2", "delete_route_table", RouteTableId=rt["RouteTableId"])
+        self.api.call("ec2", "delete_vpc", what=f"vpc {vpc_id}", VpcId=vpc_id)
 
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
         current = self._describe(vpc.system_id)
@@ -204,4 +204,4 @@ class AwsVPCHandler(VPCHandler):
         if subnet.system_id not in subnets:
             self._describe(vpc.system_id)
             raise NotFound(f"[aws] subnet {subnet.system_id} not found in vpc {vpc.system_id}")
-        self.c.call("ec2", "delete_subnet", what=f"subnet {subnet.system_id}", SubnetId=subnet.system_id)
+        self.api.call("ec2", "delete_subnet", what=f"subnet {subnet.system_id}", SubnetId=subnet.system_id)

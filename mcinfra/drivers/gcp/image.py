@@ -28,8 +28,8 @@ def _split(ref: str) -> tuple[str | None, str, bool]:
 
 
 class GcpImageHandler(ImageHandler):
-    def __init__(self, c: GcpClient) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient) -> None:
+        self.api = api
 
     @staticmethod
     def _info(project: str, img: Any) -> ImageInfo:
@@ -48,16 +48,16 @@ class GcpImageHandler(ImageHandler):
 
     def _find(self, ref: str) -> tuple[str, Any]:
         project, name, family = _split(ref)
-        projects = [project] if project else self.c.image_projects
+        projects = [project] if project else self.api.image_projects
         for p in projects:
             method, arg = ("get_from_family", {"family": name}) if family else ("get", {"image": name})
             try:
-                return p, self.c.call("ImagesClient", method, idempotent=True, project=p, **arg)
+                return p, self.api.call("ImagesClient", method, idempotent=True, project=p, **arg)
             except NotFound:
                 pass
             if not family:
                 try:  # a bare family name is what users usually have in mind (debian-12)
-                    return p, self.c.call("ImagesClient", "get_from_family", idempotent=True, project=p, family=name)
+                    return p, self.api.call("ImagesClient", "get_from_family", idempotent=True, project=p, family=name)
                 except NotFound:
                     pass
         raise NotFound(f"image {ref!r} not found in {', '.join(projects)}")
@@ -69,8 +69,8 @@ class GcpImageHandler(ImageHandler):
 
     def list(self) -> list[ImageInfo]:
         out = []
-        for p in self.c.image_projects:
-            for img in self.c.call("ImagesClient", "list", idempotent=True, project=p):
+        for p in self.api.image_projects:
+            for img in self.api.call("ImagesClient", "list", idempotent=True, project=p):
                 if img.deprecated and img.deprecated.state in ("DEPRECATED", "OBSOLETE", "DELETED"):
                     continue
                 out.append(self._info(p, img))

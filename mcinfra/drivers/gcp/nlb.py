@@ -31,28 +31,28 @@ def _desc_value(description: str, key: str) -> str | None:
 
 
 class GcpNLBHandler(NLBHandler):
-    def __init__(self, c: GcpClient, vms: GcpVMHandler) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient, vms: GcpVMHandler) -> None:
+        self.api = api
         self.vms = vms
 
     # ------------------------------------------------------------------ links and parts
     def _hc_link(self, name: str) -> str:
-        return f"projects/{self.c.project}/regions/{self.c.region}/healthChecks/{name}"
+        return f"projects/{self.api.project}/regions/{self.api.region}/healthChecks/{name}"
 
     def _bs_link(self, name: str) -> str:
-        return f"projects/{self.c.project}/regions/{self.c.region}/backendServices/{name}"
+        return f"projects/{self.api.project}/regions/{self.api.region}/backendServices/{name}"
 
     def _ig_link(self, zone: str, name: str) -> str:
-        return f"projects/{self.c.project}/zones/{zone}/instanceGroups/{name}"
+        return f"projects/{self.api.project}/zones/{zone}/instanceGroups/{name}"
 
     def _regional(self, client: str, method: str, **kw: Any) -> Any:
-        c = self.c
-        call = c.mutate if method.endswith("_unary") else c.call
+        api = self.api
+        call = api.mutate if method.endswith("_unary") else api.call
         extra = {} if method.endswith("_unary") else {"idempotent": True}
-        return call(client, method, project=c.project, region=c.region, **extra, **kw)
+        return call(client, method, project=api.project, region=api.region, **extra, **kw)
 
     def _health_check(self, name: str, hc: HealthChecker) -> Any:
-        compute = self.c.compute
+        compute = self.api.compute
         out = compute.HealthCheck(
             name=name,
             type_=hc.protocol,
@@ -69,7 +69,7 @@ class GcpNLBHandler(NLBHandler):
         return out
 
     def _forwarding_rule(self, name: str, listener: Listener, scheme: str, vpc: str, subnet: str | None) -> Any:
-        compute = self.c.compute
+        compute = self.api.compute
         fr = compute.ForwardingRule(
             name=name,
             I_p_protocol=listener.protocol,
@@ -81,9 +81,9 @@ class GcpNLBHandler(NLBHandler):
         if listener.ip:
             fr.I_p_address = listener.ip
         if scheme == "INTERNAL":
-            fr.network = self.c.network_link(vpc)
+            fr.network = self.api.network_link(vpc)
             if subnet:
-                fr.subnetwork = self.c.subnet_link(subnet)
+                fr.subnetwork = self.api.subnet_link(subnet)
         return fr
 
     def _zones_of(self, vms: list[str]) -> dict[str, list[str]]:
@@ -93,13 +93,13 @@ class GcpNLBHandler(NLBHandler):
         return out
 
     def _members(self, zone: str, name: str) -> list[str]:
-        c = self.c
-        req = c.compute.InstanceGroupsListInstancesRequest(instance_state="ALL")
-        items = c.call(
+        api = self.api
+        req = api.compute.InstanceGroupsListInstancesRequest(instance_state="ALL")
+        items = api.call(
             "InstanceGroupsClient",
             "list_instances",
             idempotent=True,
-            project=c.project,
+            project=api.project,
             zone=zone,
             instance_group=name,
             instance_groups_list_instances_request_resource=req,
@@ -107,32 +107,32 @@ class GcpNLBHandler(NLBHandler):
         return [last(i.instance) for i in items]
 
     def _change_members(self, zone: str, name: str, vms: list[str], *, add: bool) -> None:
-        c = self.c
-        verb, request = ("add", c.compute.InstanceGroupsAddInstancesRequest) if add else \
-            ("remove", c.compute.InstanceGroupsRemoveInstancesRequest)
-        body = request(instances=[c.compute.InstanceReference(instance=c.instance_link(zone, vm)) for vm in vms])
-        c.mutate(
+        api = self.api
+        verb, request = ("add", api.compute.InstanceGroupsAddInstancesRequest) if add else \
+            ("remove", api.compute.InstanceGroupsRemoveInstancesRequest)
+        body = request(instances=[api.compute.InstanceReference(instance=api.instance_link(zone, vm)) for vm in vms])
+        api.mutate(
             "InstanceGroupsClient",
             f"{verb}_instances_unary",
-            project=c.project,
+            project=api.project,
             zone=zone,
             instance_group=name,
             **{f"instance_groups_{verb}_instances_request_resource": body},
         )
 
     def _insert_group(self, zone: str, name: str, vpc: str) -> None:
-        c = self.c
-        group = c.compute.InstanceGroup(name=name, network=c.network_link(vpc), description=MARK)
-        c.mutate(
+        api = self.api
+        group = api.compute.InstanceGroup(name=name, network=api.network_link(vpc), description=MARK)
+        api.mutate(
             "InstanceGroupsClient",
             "insert_unary",
-            project=c.project,
+            project=api.project,
             zone=zone,
             instance_group_resource=group,
         )
 
     def _backend(self, zone: str, name: str) -> Any:
-        return self.c.compute.Backend(group=self._ig_link(zone, name), balancing_mode="CONNECTION")
+        return self.api.compute.Backend(group=self._ig_link(zone, name), balancing_mode="CONNECTION")
 
     def _parts(self, name: str) -> tuple[Any, Any, Any]:
         fr = self._regional("ForwardingRulesClient", "get", forwarding_rule=name)
@@ -178,7 +178,7 @@ class GcpNLBHandler(NLBHandler):
             health_checker=self._checker(hc),
             created_at=_created(fr.creation_timestamp),
             extra={
-                "region": self.c.region,
+                "region": self.api.region,
                 "backend_service": bs.name,
                 "health_check": hc.name,
                 "instance_groups": [f"{z}/{g}" for z, g in self._groups(bs)],
@@ -193,10 +193,10 @@ class GcpNLBHandler(NLBHandler):
         hc = req.health_checker
         if hc.timeout > hc.interval:
             raise InvalidRequest("gcp health checks need timeout <= interval", field="health_checker")
-        c, name = self.c, req.name
+        api, name = self.api, req.name
         scheme = "INTERNAL" if req.type == "INTERNAL" else "EXTERNAL"
-        c.call("NetworksClient", "get", idempotent=True, project=c.project, network=req.vpc)
-        by_zone = self._zones_of(req.vm_group.vms) or {c.zone: []}
+        api.call("NetworksClient", "get", idempotent=True, project=api.project, network=req.vpc)
+        by_zone = self._zones_of(req.vm_group.vms) or {api.zone: []}
         subnet = (
             self.vms.get(IID(name_id=req.vm_group.vms[0], system_id=req.vm_group.vms[0])).subnet
             if scheme == "INTERNAL" and req.vm_group.vms
@@ -213,13 +213,13 @@ class GcpNLBHandler(NLBHandler):
                 self._insert_group(zone, name, req.vpc)
                 undo.push(
                     f"instance group in {zone}",
-                    lambda z=zone: c.mutate(
-                        "InstanceGroupsClient", "delete_unary", project=c.project, zone=z, instance_group=name
+                    lambda z=zone: api.mutate(
+                        "InstanceGroupsClient", "delete_unary", project=api.project, zone=z, instance_group=name
                     )
                 )
                 if vms:
                     self._change_members(zone, name, vms, add=True)
-            bs = c.compute.BackendService(
+            bs = api.compute.BackendService(
                 name=name,
                 protocol=req.vm_group.protocol,
                 load_balancing_scheme=scheme,
@@ -228,7 +228,7 @@ class GcpNLBHandler(NLBHandler):
                 description=f"{MARK} vm_group_port={req.vm_group.port} vpc={req.vpc}",
             )
             if scheme == "INTERNAL":
-                bs.network = c.network_link(req.vpc)
+                bs.network = api.network_link(req.vpc)
             self._regional("RegionBackendServicesClient", "insert_unary", backend_service_resource=bs)
             undo.push(
                 "backend service",
@@ -257,16 +257,16 @@ class GcpNLBHandler(NLBHandler):
         return [IID(name_id=fr.name, system_id=fr.name) for fr in rules if fr.description == MARK]
 
     def delete(self, iid: IID) -> None:
-        c = self.c
+        api = self.api
         fr, bs, hc = self._parts(iid.system_id)
         self._regional("ForwardingRulesClient", "delete_unary", forwarding_rule=fr.name)
         self._regional("RegionBackendServicesClient", "delete_unary", backend_service=bs.name)
         self._regional("RegionHealthChecksClient", "delete_unary", health_check=hc.name)
         for zone, group in self._groups(bs):
-            c.mutate("InstanceGroupsClient", "delete_unary", project=c.project, zone=zone, instance_group=group)
+            api.mutate("InstanceGroupsClient", "delete_unary", project=api.project, zone=zone, instance_group=group)
 
     def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
-        c = self.c
+        api = self.api
         _fr, bs, _ = self._parts(iid.system_id)
         groups = dict(self._groups(bs))
         vpc = _desc_value(bs.description, "vpc") or ""
@@ -281,7 +281,7 @@ class GcpNLBHandler(NLBHandler):
             if todo:
                 self._change_members(zone, groups[zone], todo, add=True)
         if new_backends:
-            patch = c.compute.BackendService(backends=[*bs.backends, *new_backends])
+            patch = api.compute.BackendService(backends=[*bs.backends, *new_backends])
             self._regional(
                 "RegionBackendServicesClient",
                 "patch_unary",
@@ -305,7 +305,7 @@ class GcpNLBHandler(NLBHandler):
         return self._vm_group(bs)
 
     def health(self, iid: IID) -> HealthInfo:
-        c = self.c
+        api = self.api
         _, bs, _ = self._parts(iid.system_id)
         every, healthy = [], []
         for zone, group in self._groups(bs):
@@ -313,7 +313,7 @@ class GcpNLBHandler(NLBHandler):
             every.extend(members)
             if not members:
                 continue
-            ref = c.compute.ResourceGroupReference(group=self._ig_link(zone, group))
+            ref = api.compute.ResourceGroupReference(group=self._ig_link(zone, group))
             res = self._regional(
                 "RegionBackendServicesClient",
                 "get_health",
@@ -353,10 +353,10 @@ class GcpNLBHandler(NLBHandler):
         return self.get(iid).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
-        c = self.c
+        api = self.api
         _, bs, _ = self._parts(iid.system_id)
         vpc = _desc_value(bs.description, "vpc") or ""
-        patch = c.compute.BackendService(
+        patch = api.compute.BackendService(
             protocol=vm_group.protocol, description=f"{MARK} vm_group_port={vm_group.port} vpc={vpc}"
         )
         self._regional(

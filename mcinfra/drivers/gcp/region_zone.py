@@ -10,14 +10,14 @@ _STATUS = {"UP": ZoneStatus.AVAILABLE, "DOWN": ZoneStatus.UNAVAILABLE}
 
 
 class GcpRegionZoneHandler(RegionZoneHandler):
-    def __init__(self, c: GcpClient) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient) -> None:
+        self.api = api
 
     def list(self) -> list[RegionZoneInfo]:
-        c = self.c
-        zones = {z.name: z for z in c.call("ZonesClient", "list", idempotent=True, project=c.project)}
+        api = self.api
+        zones = {z.name: z for z in api.call("ZonesClient", "list", idempotent=True, project=api.project)}
         out = []
-        for region in c.call("RegionsClient", "list", idempotent=True, project=c.project):
+        for region in api.call("RegionsClient", "list", idempotent=True, project=api.project):
             infos = []
             for link in region.zones:
                 z = zones.get(last(link))

@@ -75,12 +75,12 @@ def _from_firewall(fw: Any) -> list[SecurityRule]:
 
 
 class GcpSecurityGroupHandler(SecurityGroupHandler):
-    def __init__(self, c: GcpClient) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient) -> None:
+        self.api = api
 
     # ------------------------------------------------------------------ helpers
     def _firewalls(self) -> list[Any]:
-        return list(self.c.call("FirewallsClient", "list", idempotent=True, project=self.c.project))
+        return list(self.api.call("FirewallsClient", "list", idempotent=True, project=self.api.project))
 
     @staticmethod
     def _sg_of(fw: Any) -> str | None:
@@ -111,11 +111,11 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
         )
 
     def _firewall(self, sg: str, network: str, rule: SecurityRule | None) -> Any:
-        compute = self.c.compute
+        compute = self.api.compute
         if rule is None:
             return compute.Firewall(
                 name=rule_name(sg, None),
-                network=self.c.network_link(network),
+                network=self.api.network_link(network),
                 direction="EGRESS",
                 priority=DENY_PRIORITY,
                 denied=[compute.Denied(I_p_protocol="all")],
@@ -129,7 +129,7 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
             allowed.ports = [ports]
         fw = compute.Firewall(
             name=rule_name(sg, rule),
-            network=self.c.network_link(network),
+            network=self.api.network_link(network),
             direction="INGRESS" if rule.direction == "inbound" else "EGRESS",
             priority=ALLOW_PRIORITY,
             allowed=[allowed],
@@ -143,10 +143,10 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
         return fw
 
     def _insert(self, fw: Any) -> None:
-        self.c.mutate("FirewallsClient", "insert_unary", project=self.c.project, firewall_resource=fw)
+        self.api.mutate("FirewallsClient", "insert_unary", project=self.api.project, firewall_resource=fw)
 
     def _delete(self, name: str) -> None:
-        self.c.mutate("FirewallsClient", "delete_unary", project=self.c.project, firewall=name)
+        self.api.mutate("FirewallsClient", "delete_unary", project=self.api.project, firewall=name)
 
     def _apply(
         self,
@@ -174,8 +174,8 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
     # ------------------------------------------------------------------ SecurityGroupHandler
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
         check_name(req.name, "security group")
-        c = self.c
-        c.call("NetworksClient", "get", idempotent=True, project=c.project, network=req.vpc)
+        api = self.api
+        api.call("NetworksClient", "get", idempotent=True, project=api.project, network=req.vpc)
         if req.name in self._groups():
             raise AlreadyExists(f"security group (network tag) {req.name!r} already has firewall rules")
         rules = dedupe_rules(req.rules)
@@ -186,7 +186,7 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
     def get(self, iid: IID) -> SecurityGroupInfo:
         fws = self._groups().get(iid.system_id)
         if not fws:
-            raise NotFound(f"security group {iid.system_id!r} has no firewall rules in project {self.c.project!r}")
+            raise NotFound(f"security group {iid.system_id!r} has no firewall rules in project {self.api.project!r}")
         return self._info(iid.system_id, fws)
 
     def list(self) -> list[SecurityGroupInfo]:
@@ -195,8 +195,8 @@ class GcpSecurityGroupHandler(SecurityGroupHandler):
     def delete(self, iid: IID) -> None:
         info = self.get(iid)
         # GCP would let the rules go while VMs still carry the tag; refuse as other clouds do.
-        c = self.c
-        for _, scoped in c.call("InstancesClient", "aggregated_list", idempotent=True, project=c.project):
+        api = self.api
+        for _, scoped in api.call("InstancesClient", "aggregated_list", idempotent=True, project=api.project):
             for vm in scoped.instances:
                 if iid.system_id in vm.tags.items:
                     raise InUse(f"security group {iid.system_id!r} is still used by VM {vm.name!r}")

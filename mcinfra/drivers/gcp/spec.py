@@ -15,14 +15,14 @@ def _gpu(accel: Any) -> GpuInfo:
 
 
 class GcpSpecHandler(SpecHandler):
-    def __init__(self, c: GcpClient) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient) -> None:
+        self.api = api
 
     def _info(self, mt: Any) -> SpecInfo:
         arch = (mt.architecture or "").lower()
         return SpecInfo(
             name=mt.name,
-            region=self.c.region,
+            region=self.api.region,
             vcpus=mt.guest_cpus,
             memory_mib=mt.memory_mb,
             disk_gb=None,
@@ -32,21 +32,21 @@ class GcpSpecHandler(SpecHandler):
         )
 
     def list(self) -> list[SpecInfo]:
-        c = self.c
+        api = self.api
         return [
             self._info(mt)
-            for mt in c.call("MachineTypesClient", "list", idempotent=True, project=c.project, zone=c.zone)
+            for mt in api.call("MachineTypesClient", "list", idempotent=True, project=api.project, zone=api.zone)
         ]
 
     def get(self, name: str) -> SpecInfo:
-        c = self.c
+        api = self.api
         return self._info(
-            c.call(
+            api.call(
                 "MachineTypesClient",
                 "get",
                 idempotent=True,
-                project=c.project,
-                zone=c.zone,
+                project=api.project,
+                zone=api.zone,
                 machine_type=name,
             )
         )

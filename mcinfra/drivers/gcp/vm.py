@@ -57,34 +57,34 @@ def _created(ts: str) -> datetime | None:
 
 
 class GcpVMHandler(VMHandler):
-    def __init__(self, c: GcpClient, images: GcpImageHandler) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient, images: GcpImageHandler) -> None:
+        self.api = api
         self.images = images
         #: instance name -> zone, learnt from starts and lookups
         self._zones: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lookups
     def _in_region(self, zone: str) -> bool:
-        return zone.rsplit("-", 1)[0] == self.c.region
+        return zone.rsplit("-", 1)[0] == self.api.region
 
     def _aggregated(self) -> list[Any]:
-        c = self.c
+        api = self.api
         out = []
-        for scope, scoped in c.call("InstancesClient", "aggregated_list", idempotent=True, project=c.project):
+        for scope, scoped in api.call("InstancesClient", "aggregated_list", idempotent=True, project=api.project):
             if self._in_region(last(scope)):
                 out.extend(scoped.instances)
         return out
 
     def find(self, name: str) -> Any:
         """The instance named ``name`` in the connection's region (NotFound if none)."""
-        c = self.c
-        zone = self._zones.get(name, c.zone)
+        api = self.api
+        zone = self._zones.get(name, api.zone)
         try:
-            vm = c.call("InstancesClient", "get", idempotent=True, project=c.project, zone=zone, instance=name)
+            vm = api.call("InstancesClient", "get", idempotent=True, project=api.project, zone=zone, instance=name)
         except NotFound:
             vm = next((v for v in self._aggregated() if v.name == name), None)
             if vm is None:
-                raise NotFound(f"VM {name!r} not found in region {c.region!r}") from None
+                raise NotFound(f"VM {name!r} not found in region {api.region!r}") from None
         self._zones[name] = last(vm.zone)
         return vm
 
@@ -99,7 +99,7 @@ class GcpVMHandler(VMHandler):
         return VMInfo(
             iid=IID(name_id=vm.name, system_id=vm.name),
             status=vm_status(vm),
-            region=self.c.region,
+            region=self.api.region,
             zone=last(vm.zone),
             public_ip=nat,
             private_ip=nic.network_i_p if nic else None,
@@ -124,8 +124,8 @@ class GcpVMHandler(VMHandler):
         if req.root_disk_size is not None and req.root_disk_size < 10:
             raise InvalidRequest("gcp root disks are at least 10 GB", field="root_disk_size")
         disk_type = req.root_disk_type if req.root_disk_type not in (None, "", "default") else DEFAULT_DISK_TYPE
-        c, compute = self.c, self.c.compute
-        zone = req.zone or c.zone
+        api, compute = self.api, self.api.compute
+        zone = req.zone or api.zone
         source = self.images.source_image(req.image)
         public_key = " ".join(req.public_key.split()[:2])
         params = compute.AttachedDiskInitializeParams(
@@ -145,23 +145,24 @@ class GcpVMHandler(VMHandler):
             disks=[compute.AttachedDisk(boot=True, auto_delete=True, initialize_params=params)],
             network_interfaces=[
                 compute.NetworkInterface(
-                    network=c.network_link(req.vpc),
-                    subnetwork=c.subnet_link(req.subnet),
+                    network=api.network_link(req.vpc),
+                    subnetwork=api.subnet_link(req.subnet),
                     access_configs=[compute.AccessConfig(name="External NAT", type_="ONE_TO_ONE_NAT")],
                 )
             ],
             tags=compute.Tags(items=list(req.security_groups)),
             metadata=compute.Metadata(items=[compute.Items(key=k, value=v) for k, v in meta.items()]),
         )
-        op = c.call("InstancesClient", "insert_unary", project=c.project, zone=zone, instance_resource=instance)
+        op = api.call("InstancesClient", "insert_unary", project=api.project, zone=zone, instance_resource=instance)
         self._zones[req.name] = zone
         with Rollback(f"VM {req.name!r}") as undo:
             undo.push("zone cache", lambda: self._zones.pop(req.name, None))
             undo.push(
                 "instance",
-                lambda: c.mutate("InstancesClient", "delete_unary", project=c.project, zone=zone, instance=req.name),
+                lambda: api.mutate("InstancesClient", "delete_unary", project=api.project, zone=zone,
+                                   instance=req.name),
             )
-            c.wait(op, "Instances.insert")
+            api.wait(op, "Instances.insert")
             return self._info(self.find(req.name))
 
     def get(self, iid: IID) -> VMInfo:
@@ -180,8 +181,8 @@ class GcpVMHandler(VMHandler):
             return VMStatus.NOT_EXIST
 
     def _action(self, name: str, method: str) -> None:
-        c = self.c
-        c.mutate("InstancesClient", f"{method}_unary", project=c.project, zone=self.zone_of(name), instance=name)
+        api = self.api
+        api.mutate("InstancesClient", f"{method}_unary", project=api.project, zone=self.zone_of(name), instance=name)
 
     def suspend(self, iid: IID) -> VMStatus:
         self._action(iid.system_id, "suspend")

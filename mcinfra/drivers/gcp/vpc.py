@@ -26,12 +26,13 @@ def _tag(description: str, key: str) -> str | None:
 
 
 class GcpVPCHandler(VPCHandler):
-    def __init__(self, c: GcpClient) -> None:
-        self.c = c
+    def __init__(self, api: GcpClient) -> None:
+        self.api = api
 
     # ------------------------------------------------------------------ helpers
     def _subnets_of(self, network_name: str) -> list[Any]:
-        items = self.c.call("SubnetworksClient", "list", idempotent=True, project=self.c.project, region=self.c.region)
+        api = self.api
+        items = api.call("SubnetworksClient", "list", idempotent=True, project=api.project, region=api.region)
         return [sn for sn in items if last(sn.network) == network_name]
 
     def _subnet_info(self, sn: Any) -> SubnetInfo:
@@ -56,27 +57,27 @@ class GcpVPCHandler(VPCHandler):
         )
 
     def _get_network(self, name: str) -> Any:
-        return self.c.call("NetworksClient", "get", idempotent=True, project=self.c.project, network=name)
+        return self.api.call("NetworksClient", "get", idempotent=True, project=self.api.project, network=name)
 
     def _insert_subnet(self, network: str, sn: SubnetReq) -> None:
-        c = self.c
-        resource = c.compute.Subnetwork(
+        api = self.api
+        resource = api.compute.Subnetwork(
             name=sn.name,
-            network=c.network_link(network),
+            network=api.network_link(network),
             ip_cidr_range=sn.cidr,
             description=f"{ZONE_TAG}{sn.zone}" if sn.zone else "",
         )
-        c.mutate(
+        api.mutate(
             "SubnetworksClient",
             "insert_unary",
-            project=c.project,
-            region=c.region,
+            project=api.project,
+            region=api.region,
             subnetwork_resource=resource,
         )
 
     def _delete_subnet(self, name: str) -> None:
-        self.c.mutate(
-            "SubnetworksClient", "delete_unary", project=self.c.project, region=self.c.region, subnetwork=name
+        self.api.mutate(
+            "SubnetworksClient", "delete_unary", project=self.api.project, region=self.api.region, subnetwork=name
         )
 
     # ------------------------------------------------------------------ VPCHandler
@@ -88,12 +89,12 @@ class GcpVPCHandler(VPCHandler):
             check_subnets_fit(req.cidr, req.subnets)
         except ValueError as exc:
             raise InvalidRequest(str(exc), field="subnets") from None
-        c = self.c
-        net = c.compute.Network(name=req.name, auto_create_subnetworks=False, description=f"{CIDR_TAG}{req.cidr}")
+        api = self.api
+        net = api.compute.Network(name=req.name, auto_create_subnetworks=False, description=f"{CIDR_TAG}{req.cidr}")
         with Rollback(f"VPC {req.name!r}") as undo:
-            c.mutate("NetworksClient", "insert_unary", project=c.project, network_resource=net)
+            api.mutate("NetworksClient", "insert_unary", project=api.project, network_resource=net)
             undo.push(
-                "network", lambda: c.mutate("NetworksClient", "delete_unary", project=c.project, network=req.name)
+                "network", lambda: api.mutate("NetworksClient", "delete_unary", project=api.project, network=req.name)
             )
             for sn in req.subnets:
                 self._insert_subnet(req.name, sn)
@@ -104,9 +105,9 @@ class GcpVPCHandler(VPCHandler):
         return self._info(self._get_network(iid.system_id))
 
     def list(self) -> list[VPCInfo]:
-        c = self.c
-        nets = list(c.call("NetworksClient", "list", idempotent=True, project=c.project))
-        subnets = list(c.call("SubnetworksClient", "list", idempotent=True, project=c.project, region=c.region))
+        api = self.api
+        nets = list(api.call("NetworksClient", "list", idempotent=True, project=api.project))
+        subnets = list(api.call("SubnetworksClient", "list", idempotent=True, project=api.project, region=api.region))
         out = []
         for net in nets:
             if net.auto_create_subnetworks:
@@ -115,19 +116,19 @@ class GcpVPCHandler(VPCHandler):
         return out
 
     def delete(self, iid: IID) -> None:
-        c = self.c
+        api = self.api
         net = self._get_network(iid.system_id)
         # Refuse before deleting any subnet, so an in-use VPC is left whole.
-        for fw in c.call("FirewallsClient", "list", idempotent=True, project=c.project):
+        for fw in api.call("FirewallsClient", "list", idempotent=True, project=api.project):
             if last(fw.network) == net.name:
                 raise InUse(f"VPC {net.name!r} is still used by firewall rule {fw.name!r} (a security group)")
-        for _, scoped in c.call("InstancesClient", "aggregated_list", idempotent=True, project=c.project):
+        for _, scoped in api.call("InstancesClient", "aggregated_list", idempotent=True, project=api.project):
             for vm in scoped.instances:
                 if any(last(nic.network) == net.name for nic in vm.network_interfaces):
                     raise InUse(f"VPC {net.name!r} is still used by VM {vm.name!r}")
         for sn in self._subnets_of(net.name):
             self._delete_subnet(sn.name)
-        c.mutate("NetworksClient", "delete_unary", project=c.project, network=net.name)
+        api.mutate("NetworksClient", "delete_unary", project=api.project, network=net.name)
 
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
         check_name(subnet.name, "subnet")
@@ -142,12 +143,12 @@ class GcpVPCHandler(VPCHandler):
         return self.get(vpc)
 
     def remove_subnet(self, vpc: IID, subnet: IID) -> None:
-        sn = self.c.call(
+        sn = self.api.call(
             "SubnetworksClient",
             "get",
             idempotent=True,
-            project=self.c.project,
-            region=self.c.region,
+            project=self.api.project,
+            region=self.api.region,
             subnetwork=subnet.system_id,
         )
         if last(sn.network) != vpc.system_id:

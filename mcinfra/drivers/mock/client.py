@@ -58,7 +58,7 @@ class MockClient:
                                  field="region")
         self.zone = info.zone or f"{self.region}-a"
         self.behaviour = Behaviour(options)
-        self.cloud = cloud_for(self.region, options.state_path)
+        self.cloud = cloud_for(self.region, options.state_path, options.cloud_id)
 
 
 class MockHandler:

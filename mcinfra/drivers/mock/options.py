@@ -16,6 +16,8 @@ class MockOptions(DriverOptions):
     fail_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of changing calls that fail (InjectedFault)")
     seed: int | str | None = Field(None, description="seed of the latency, fault and id draws")
     state_path: str | None = Field(None, description="a JSON file that keeps the cloud (shared by processes)")
+    cloud_id: str = Field("", max_length=64, description="which in-memory mock cloud: connections with the same id "
+                          "share resources; another id is a cloud of its own (tests)")
 
     @field_validator("latency", mode="before")
     @classmethod

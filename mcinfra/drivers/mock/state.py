@@ -87,25 +87,25 @@ class FileCloud:
             self._cache[self.region] = empty()
 
 
-_memory: dict[str, MemoryCloud] = {}
+#: (cloud id, region) -> its in-memory cloud; cloud id "" is the process-wide default cloud
+_memory: dict[tuple[str, str], MemoryCloud] = {}
 _files: dict[tuple[str, str], FileCloud] = {}
 _registry_lock = threading.Lock()
 
 
-def cloud_for(region: str, state_path: str | None) -> MemoryCloud | FileCloud:
+def cloud_for(region: str, state_path: str | None, cloud_id: str = "") -> MemoryCloud | FileCloud:
     with _registry_lock:
         if state_path:
             key = (str(Path(state_path).resolve()), region)
             if key not in _files:
                 _files[key] = FileCloud(Path(key[0]), region)
             return _files[key]
-        if region not in _memory:
-            _memory[region] = MemoryCloud()
-        return _memory[region]
+        return _memory.setdefault((cloud_id, region), MemoryCloud())
 
 
-def reset(region: str | None = None, *, state_path: str | None = None) -> None:
-    """Forget mock resources: of one region, or (region None) of every in-memory region."""
+def reset(region: str | None = None, *, state_path: str | None = None, cloud_id: str = "") -> None:
+    """Forget mock resources: of one region, or (region None) of every in-memory region of the
+    cloud ``cloud_id`` (default: the process-wide cloud)."""
     if state_path:
         if region is None:
             Path(state_path).unlink(missing_ok=True)
@@ -113,6 +113,15 @@ def reset(region: str | None = None, *, state_path: str | None = None) -> None:
             cloud_for(region, state_path).reset()
         return
     with _registry_lock:
-        clouds = [_memory[region]] if region in _memory else ([] if region else list(_memory.values()))
+        clouds = [c for (cid, r), c in _memory.items() if cid == cloud_id and region in (None, r)]
     for c in clouds:
         c.reset()
+
+
+def forget(cloud_id: str) -> None:
+    """Drop every region of a private in-memory cloud (its memory is freed)."""
+    if not cloud_id:
+        raise ValueError("the default cloud is reset, not forgotten")
+    with _registry_lock:
+        for key in [k for k in _memory if k[0] == cloud_id]:
+            del _memory[key]
