@@ -89,8 +89,8 @@ class TencentClient:
             from tencentcloud.common.profile.client_profile import ClientProfile
             from tencentcloud.common.profile.http_profile import HttpProfile
 
-            o = self.options
-            http = HttpProfile(protocol=o.protocol, endpoint=o.endpoint, reqTimeout=o.request_timeout)
+            opts = self.options
+            http = HttpProfile(protocol=opts.protocol, endpoint=opts.endpoint, reqTimeout=opts.request_timeout)
             # retryer=None: the SDK's NoopRetryer; the region breaker (which would switch to a backup
             # endpoint on the internet) stays disabled, as is the SDK's default
             profile = ClientProfile(httpProfile=http, language="en-US", disable_region_breaker=True, retryer=None)
@@ -159,9 +159,9 @@ class TencentClient:
         return list(paginate(fetch))
 
     def poll(self, read: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-        o = self.options
-        return poll_until(read, done, timeout=o.operation_timeout, interval=o.poll_interval,
-                          max_interval=o.poll_max_interval, provider=PROVIDER, what=what)
+        opts = self.options
+        return poll_until(read, done, timeout=opts.operation_timeout, interval=opts.poll_interval,
+                          max_interval=opts.poll_max_interval, provider=PROVIDER, what=what)
 
     def clb_write(self, action: str, params: dict[str, Any]) -> Any:
         """A CLB write, waited for: every one starts a task polled with DescribeTaskStatus(TaskId=RequestId)

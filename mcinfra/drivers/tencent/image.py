@@ -30,15 +30,15 @@ def image_info(img: Any) -> ImageInfo:
 
 
 class TencentImageHandler(ImageHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     def list(self) -> list[ImageInfo]:
         public = {"Filters": [{"Name": "image-type", "Values": ["PUBLIC_IMAGE"]}]}
-        return [image_info(i) for i in self.c.list_all("cvm", "DescribeImages", "ImageSet", public)]
+        return [image_info(i) for i in self.api.list_all("cvm", "DescribeImages", "ImageSet", public)]
 
     def get(self, name: str) -> ImageInfo:
         if not isinstance(name, str) or not name.strip():
             raise InvalidRequest("image must be a non-empty image id (img-...)", field="image")
-        page = self.c.call("cvm", "DescribeImages", {"ImageIds": [name.strip()]}, idempotent=True)
+        page = self.api.call("cvm", "DescribeImages", {"ImageIds": [name.strip()]}, idempotent=True)
         return image_info(describe_one(page.ImageSet or [], f"[tencent] image {name}"))

@@ -39,22 +39,22 @@ def keypair_info(k: Any, private_key: str | None = None) -> KeyPairInfo:
 
 
 class TencentKeyPairHandler(KeyPairHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     def _key(self, key_id: str) -> Any:
-        page = self.c.call("cvm", "DescribeKeyPairs", {"KeyIds": [key_id]}, idempotent=True)
+        page = self.api.call("cvm", "DescribeKeyPairs", {"KeyIds": [key_id]}, idempotent=True)
         return describe_one(page.KeyPairSet or [], f"key pair {key_id}")
 
     def create(self, req: KeyPairReq) -> KeyPairInfo:
-        project = self.c.options.project_id
+        project = self.api.options.project_id
         if req.public_key is not None:
             if not is_openssh_public_key(req.public_key):
                 raise InvalidRequest("public_key is not an OpenSSH public key", field="public_key")
             params = {"KeyName": req.name, "ProjectId": project, "PublicKey": req.public_key.strip()}
-            key_id = self.c.call("cvm", "ImportKeyPair", params, idempotent=False).KeyId
+            key_id = self.api.call("cvm", "ImportKeyPair", params, idempotent=False).KeyId
             return keypair_info(self._key(key_id))
-        made = self.c.call("cvm", "CreateKeyPair", {"KeyName": req.name, "ProjectId": project},
+        made = self.api.call("cvm", "CreateKeyPair", {"KeyName": req.name, "ProjectId": project},
                            idempotent=False).KeyPair
         return keypair_info(made, private_key=made.PrivateKey)
 
@@ -62,11 +62,11 @@ class TencentKeyPairHandler(KeyPairHandler):
         return keypair_info(self._key(iid.system_id))
 
     def list(self) -> list[KeyPairInfo]:
-        return [keypair_info(k) for k in self.c.list_all("cvm", "DescribeKeyPairs", "KeyPairSet")]
+        return [keypair_info(k) for k in self.api.list_all("cvm", "DescribeKeyPairs", "KeyPairSet")]
 
     def delete(self, iid: IID) -> None:
         self._key(iid.system_id)
-        self.c.call("cvm", "DeleteKeyPairs", {"KeyIds": [iid.system_id]}, idempotent=True)
+        self.api.call("cvm", "DeleteKeyPairs", {"KeyIds": [iid.system_id]}, idempotent=True)
         try:
             left = self._key(iid.system_id)
         except NotFound:

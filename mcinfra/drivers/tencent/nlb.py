@@ -78,23 +78,23 @@ def target_detail(t: Any) -> str:
 
 
 class TencentNLBHandler(NLBHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     # ------------------------------------------------------------------ reads
     def _lb(self, lb_id: str) -> Any:
-        page = self.c.call("clb", "DescribeLoadBalancers", {"LoadBalancerIds": [lb_id]}, idempotent=True)
+        page = self.api.call("clb", "DescribeLoadBalancers", {"LoadBalancerIds": [lb_id]}, idempotent=True)
         return describe_one(page.LoadBalancerSet or [], f"[tencent] load balancer {lb_id}")
 
     def _listener(self, lb_id: str) -> Any:
-        listeners = self.c.call("clb", "DescribeListeners", {"LoadBalancerId": lb_id}, idempotent=True).Listeners
+        listeners = self.api.call("clb", "DescribeListeners", {"LoadBalancerId": lb_id}, idempotent=True).Listeners
         layer4 = [lst for lst in listeners or [] if lst.Protocol in ("TCP", "UDP")]
         if not layer4:
             raise CloudError(PROVIDER, "NoListener", f"load balancer {lb_id} has no TCP/UDP listener")
         return layer4[0]
 
     def _targets(self, lb_id: str, listener_id: str) -> list[Any]:
-        out = self.c.call("clb", "DescribeTargets", {"LoadBalancerId": lb_id, "ListenerIds": [listener_id]},
+        out = self.api.call("clb", "DescribeTargets", {"LoadBalancerId": lb_id, "ListenerIds": [listener_id]},
                           idempotent=True).Listeners or []
         return [t for lst in out if lst.ListenerId == listener_id for t in lst.Targets or []]
 
@@ -126,39 +126,39 @@ class TencentNLBHandler(NLBHandler):
         return self._info(self._lb(iid.system_id))
 
     def list(self) -> list[NLBInfo]:
-        return [self._info(lb) for lb in self.c.list_all("clb", "DescribeLoadBalancers", "LoadBalancerSet")]
+        return [self._info(lb) for lb in self.api.list_all("clb", "DescribeLoadBalancers", "LoadBalancerSet")]
 
     def list_iids(self) -> list[IID]:
         return [IID(name_id=lb.LoadBalancerName, system_id=lb.LoadBalancerId)
-                for lb in self.c.list_all("clb", "DescribeLoadBalancers", "LoadBalancerSet")]
+                for lb in self.api.list_all("clb", "DescribeLoadBalancers", "LoadBalancerSet")]
 
     # ------------------------------------------------------------------ create / delete
     def create(self, req: NLBReq) -> NLBInfo:
-        c = self.c
+        api = self.api
         if req.vm_group.protocol != req.listener.protocol:
             raise Unsupported("[tencent] a CLB listener forwards with its own protocol: the VM group's protocol "
                               "must be the listener's")
         check = health_check(req.health_checker, req.listener.protocol)
         params: dict[str, Any] = {"LoadBalancerType": TYPE[req.type], "Forward": 1, "LoadBalancerName": req.name,
-                                  "VpcId": req.vpc, "ProjectId": c.options.project_id}
+                                  "VpcId": req.vpc, "ProjectId": api.options.project_id}
         if req.type == "INTERNAL":
-            subnets = c.call("vpc", "DescribeSubnets", {"Filters": [{"Name": "vpc-id", "Values": [req.vpc]}],
+            subnets = api.call("vpc", "DescribeSubnets", {"Filters": [{"Name": "vpc-id", "Values": [req.vpc]}],
                                                         "Limit": "1"}, idempotent=True).SubnetSet or []
             if not subnets:
                 raise InvalidRequest("an INTERNAL NLB needs a subnet in its VPC", field="vpc")
             params["SubnetId"] = subnets[0].SubnetId
         with Rollback(f"nlb {req.name}") as undo:
-            made = c.call("clb", "CreateLoadBalancer", params, idempotent=False)
+            made = api.call("clb", "CreateLoadBalancer", params, idempotent=False)
             lb_id = made.LoadBalancerIds[0]
             undo.push(f"load balancer {lb_id}", lambda: self._delete(lb_id))
-            c.wait_task(made.RequestId, "clb.CreateLoadBalancer")
+            api.wait_task(made.RequestId, "clb.CreateLoadBalancer")
             listener_id = self._create_listener(lb_id, req.listener, req.vm_group.port, check)
             if req.vm_group.vms:
                 self._register(lb_id, listener_id, req.vm_group.vms, req.vm_group.port)
         return self.get(IID(name_id=req.name, system_id=lb_id))
 
     def _create_listener(self, lb_id: str, listener: Listener, group_port: int, check: dict[str, Any]) -> str:
-        out = self.c.clb_write("CreateListener", {"LoadBalancerId": lb_id, "Ports": [listener.port],
+        out = self.api.clb_write("CreateListener", {"LoadBalancerId": lb_id, "Ports": [listener.port],
                                                   "Protocol": listener.protocol,
                                                   "ListenerNames": [group_name(group_port)], "HealthCheck": check})
         return str(out.ListenerIds[0])
@@ -168,16 +168,16 @@ class TencentNLBHandler(NLBHandler):
         self._delete(iid.system_id)
 
     def _delete(self, lb_id: str) -> None:
-        self.c.clb_write("DeleteLoadBalancer", {"LoadBalancerIds": [lb_id]})
+        self.api.clb_write("DeleteLoadBalancer", {"LoadBalancerIds": [lb_id]})
 
     # ------------------------------------------------------------------ members and health
     def _register(self, lb_id: str, listener_id: str, vms: list[str], port: int) -> None:
         targets = [{"InstanceId": vm, "Port": port, "Weight": TARGET_WEIGHT} for vm in vms]
-        self.c.clb_write("RegisterTargets", {"LoadBalancerId": lb_id, "ListenerId": listener_id, "Targets": targets})
+        self.api.clb_write("RegisterTargets", {"LoadBalancerId": lb_id, "ListenerId": listener_id, "Targets": targets})
 
     def _deregister(self, lb_id: str, listener_id: str, targets: list[tuple[str, int]]) -> None:
         body = [{"InstanceId": vm, "Port": port} for vm, port in targets]
-        self.c.clb_write("DeregisterTargets", {"LoadBalancerId": lb_id, "ListenerId": listener_id, "Targets": body})
+        self.api.clb_write("DeregisterTargets", {"LoadBalancerId": lb_id, "ListenerId": listener_id, "Targets": body})
 
     def add_vms(self, iid: IID, vms: list[str]) -> VMGroup:
         info = self.get(iid)
@@ -199,7 +199,7 @@ class TencentNLBHandler(NLBHandler):
 
     def health(self, iid: IID) -> HealthInfo:
         info = self.get(iid)
-        page = self.c.call("clb", "DescribeTargetHealth", {"LoadBalancerIds": [iid.system_id]}, idempotent=True)
+        page = self.api.call("clb", "DescribeTargetHealth", {"LoadBalancerIds": [iid.system_id]}, idempotent=True)
         alive: set[str] = set()
         for lb in page.LoadBalancers or []:
             for lst in lb.Listeners or []:
@@ -213,7 +213,7 @@ class TencentNLBHandler(NLBHandler):
 
     # ------------------------------------------------------------------ changes
     def change_listener(self, iid: IID, listener: Listener) -> Listener:
-        c = self.c
+        api = self.api
         old = self._listener(iid.system_id)
         if (old.Protocol, old.Port) == (listener.protocol, listener.port):
             return self.get(iid).listener
@@ -222,15 +222,15 @@ class TencentNLBHandler(NLBHandler):
         check = health_check(health_checker(old.HealthCheck, group_port), listener.protocol)
         with Rollback(f"listener of {iid.system_id}") as undo:
             new_id = self._create_listener(iid.system_id, listener, group_port, check)
-            undo.push(f"listener {new_id}", lambda: c.clb_write("DeleteListener", {
+            undo.push(f"listener {new_id}", lambda: api.clb_write("DeleteListener", {
                 "LoadBalancerId": iid.system_id, "ListenerId": new_id}))
             if targets:
                 self._register(iid.system_id, new_id, [t.InstanceId for t in targets], group_port)
-            c.clb_write("DeleteListener", {"LoadBalancerId": iid.system_id, "ListenerId": old.ListenerId})
+            api.clb_write("DeleteListener", {"LoadBalancerId": iid.system_id, "ListenerId": old.ListenerId})
         return self.get(iid).listener
 
     def change_vm_group(self, iid: IID, vm_group: VMGroup) -> VMGroup:
-        c = self.c
+        api = self.api
         listener = self._listener(iid.system_id)
         if vm_group.protocol != listener.Protocol:
             raise Unsupported("[tencent] a CLB listener forwards with its own protocol: the VM group's protocol "
@@ -244,7 +244,7 @@ class TencentNLBHandler(NLBHandler):
                 self._register(iid.system_id, listener.ListenerId, moved, vm_group.port)
                 undo.push("new targets", lambda: self._deregister(iid.system_id, listener.ListenerId,
                                                                    [(v, vm_group.port) for v in moved]))
-            c.clb_write("ModifyListener", {"LoadBalancerId": iid.system_id, "ListenerId": listener.ListenerId,
+            api.clb_write("ModifyListener", {"LoadBalancerId": iid.system_id, "ListenerId": listener.ListenerId,
                                            "ListenerName": group_name(vm_group.port)})
             old = [(t.InstanceId, t.Port) for t in targets if t.Port != vm_group.port]
             if old:
@@ -254,6 +254,6 @@ class TencentNLBHandler(NLBHandler):
     def change_health_checker(self, iid: IID, health_checker_req: HealthChecker) -> HealthChecker:
         listener = self._listener(iid.system_id)
         check = health_check(health_checker_req, listener.Protocol)
-        self.c.clb_write("ModifyListener", {"LoadBalancerId": iid.system_id, "ListenerId": listener.ListenerId,
+        self.api.clb_write("ModifyListener", {"LoadBalancerId": iid.system_id, "ListenerId": listener.ListenerId,
                                             "HealthCheck": check})
         return self.get(iid).health_checker

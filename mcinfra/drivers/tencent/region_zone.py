@@ -23,19 +23,19 @@ def region_info(r: Any, zones: list[Any]) -> RegionZoneInfo:
 
 
 class TencentRegionZoneHandler(RegionZoneHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     def _zones(self, region: str) -> list[Any]:
-        return list(self.c.call("cvm", "DescribeZones", {}, idempotent=True, region=region).ZoneSet or [])
+        return list(self.api.call("cvm", "DescribeZones", {}, idempotent=True, region=region).ZoneSet or [])
 
     def list(self) -> list[RegionZoneInfo]:
-        regions = self.c.call("cvm", "DescribeRegions", {}, idempotent=True).RegionSet or []
+        regions = self.api.call("cvm", "DescribeRegions", {}, idempotent=True).RegionSet or []
         # an unavailable region answers DescribeZones with UnsupportedRegion: list it without zones
         return [region_info(r, self._zones(r.Region) if r.RegionState == "AVAILABLE" else []) for r in regions]
 
     def get(self, name: str) -> RegionZoneInfo:
-        regions = self.c.call("cvm", "DescribeRegions", {}, idempotent=True).RegionSet or []
+        regions = self.api.call("cvm", "DescribeRegions", {}, idempotent=True).RegionSet or []
         for r in regions:
             if r.Region == name:
                 return region_info(r, self._zones(name) if r.RegionState == "AVAILABLE" else [])

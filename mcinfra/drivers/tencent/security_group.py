@@ -82,8 +82,8 @@ def sg_vpc(sg: Any) -> str:
 
 
 class TencentSecurityGroupHandler(SecurityGroupHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     def _info(self, sg: Any, policy_set: Any) -> SecurityGroupInfo:
         rules, skipped = rules_of(policy_set)
@@ -94,11 +94,11 @@ class TencentSecurityGroupHandler(SecurityGroupHandler):
                                  vpc=sg_vpc(sg), rules=rules, extra=extra)
 
     def _group(self, sg_id: str) -> Any:
-        page = self.c.call("vpc", "DescribeSecurityGroups", {"SecurityGroupIds": [sg_id]}, idempotent=True)
+        page = self.api.call("vpc", "DescribeSecurityGroups", {"SecurityGroupIds": [sg_id]}, idempotent=True)
         return describe_one(page.SecurityGroupSet or [], f"security group {sg_id}")
 
     def _policies(self, sg_id: str) -> Any:
-        return self.c.call("vpc", "DescribeSecurityGroupPolicies", {"SecurityGroupId": sg_id},
+        return self.api.call("vpc", "DescribeSecurityGroupPolicies", {"SecurityGroupId": sg_id},
                            idempotent=True).SecurityGroupPolicySet
 
     def _write(self, sg_id: str, rules: list[SecurityRule], version: str | None) -> None:
@@ -109,15 +109,15 @@ class TencentSecurityGroupHandler(SecurityGroupHandler):
         if version is not None:
             policy_set["Version"] = version
         # not idempotent: a retried write after an unseen success would fail on the new Version
-        self.c.call("vpc", "ModifySecurityGroupPolicies",
+        self.api.call("vpc", "ModifySecurityGroupPolicies",
                     {"SecurityGroupId": sg_id, "SecurityGroupPolicySet": policy_set}, idempotent=False)
 
     def create(self, req: SecurityGroupReq) -> SecurityGroupInfo:
-        c = self.c
+        api = self.api
         with Rollback(f"security group {req.name}") as undo:
             params = {"GroupName": req.name, "GroupDescription": f"mcinfra security group {req.name}",
-                      "ProjectId": str(c.options.project_id), "Tags": [{"Key": VPC_TAG, "Value": req.vpc}]}
-            sg = c.call("vpc", "CreateSecurityGroup", params, idempotent=False).SecurityGroup
+                      "ProjectId": str(api.options.project_id), "Tags": [{"Key": VPC_TAG, "Value": req.vpc}]}
+            sg = api.call("vpc", "CreateSecurityGroup", params, idempotent=False).SecurityGroup
             undo.push(f"security group {sg.SecurityGroupId}", lambda: self._delete(sg.SecurityGroupId))
             if req.rules:
                 self._write(sg.SecurityGroupId, list(dict.fromkeys(req.rules)), None)
@@ -128,11 +128,11 @@ class TencentSecurityGroupHandler(SecurityGroupHandler):
         return self._info(sg, self._policies(sg.SecurityGroupId))
 
     def list(self) -> list[SecurityGroupInfo]:
-        groups = self.c.list_all("vpc", "DescribeSecurityGroups", "SecurityGroupSet", as_strings=True)
+        groups = self.api.list_all("vpc", "DescribeSecurityGroups", "SecurityGroupSet", as_strings=True)
         return [self._info(sg, self._policies(sg.SecurityGroupId)) for sg in groups if not sg.IsDefault]
 
     def list_iids(self) -> list[IID]:
-        groups = self.c.list_all("vpc", "DescribeSecurityGroups", "SecurityGroupSet", as_strings=True)
+        groups = self.api.list_all("vpc", "DescribeSecurityGroups", "SecurityGroupSet", as_strings=True)
         return [IID(name_id=sg.SecurityGroupName, system_id=sg.SecurityGroupId) for sg in groups if not sg.IsDefault]
 
     def delete(self, iid: IID) -> None:
@@ -140,7 +140,7 @@ class TencentSecurityGroupHandler(SecurityGroupHandler):
         self._delete(iid.system_id)
 
     def _delete(self, sg_id: str) -> None:
-        self.c.call("vpc", "DeleteSecurityGroup", {"SecurityGroupId": sg_id}, idempotent=True)
+        self.api.call("vpc", "DeleteSecurityGroup", {"SecurityGroupId": sg_id}, idempotent=True)
 
     def _current(self, sg_id: str) -> tuple[list[SecurityRule], str]:
         """The group's rules and policy-set version; Unsupported when it holds policies a rewrite would drop."""

@@ -26,16 +26,16 @@ def spec_info(t: Any, region: str, zones: list[str], price: float | None, gpu_ty
 
 
 class TencentSpecHandler(SpecHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     def _specs(self, name: str | None = None) -> list[SpecInfo]:
-        c = self.c
+        api = self.api
         params = {"Filters": [{"Name": "instance-type", "Values": [name]}]} if name else {}
-        configs = c.call("cvm", "DescribeInstanceTypeConfigs", params, idempotent=True).InstanceTypeConfigSet or []
-        charge = {"Name": "instance-charge-type", "Values": [c.options.instance_charge_type]}
+        configs = api.call("cvm", "DescribeInstanceTypeConfigs", params, idempotent=True).InstanceTypeConfigSet or []
+        charge = {"Name": "instance-charge-type", "Values": [api.options.instance_charge_type]}
         quota_params = {"Filters": [charge, *params.get("Filters", [])]}
-        quota = c.call("cvm", "DescribeZoneInstanceConfigInfos", quota_params,
+        quota = api.call("cvm", "DescribeZoneInstanceConfigInfos", quota_params,
                        idempotent=True).InstanceTypeQuotaSet or []
         price = {q.InstanceType: q.Price.UnitPrice for q in quota if q.Price and q.Price.UnitPrice is not None}
         zones: dict[str, list[str]] = {}
@@ -43,7 +43,7 @@ class TencentSpecHandler(SpecHandler):
         for t in configs:
             zones.setdefault(t.InstanceType, []).append(t.Zone)
             first.setdefault(t.InstanceType, t)
-        return [spec_info(t, c.region, sorted(zones[n]), price.get(n), t.GpuType or "") for n, t in first.items()]
+        return [spec_info(t, api.region, sorted(zones[n]), price.get(n), t.GpuType or "") for n, t in first.items()]
 
     def list(self) -> list[SpecInfo]:
         return self._specs()
@@ -52,4 +52,4 @@ class TencentSpecHandler(SpecHandler):
         for spec in self._specs(name):
             if spec.name == name:
                 return spec
-        raise NotFound(f"[tencent] instance type {name!r} not found in region {self.c.region}")
+        raise NotFound(f"[tencent] instance type {name!r} not found in region {self.api.region}")

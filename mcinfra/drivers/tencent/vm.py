@@ -106,29 +106,29 @@ def cloud_init(public_key: str) -> str:
 
 
 class TencentVMHandler(VMHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     def _find(self, instance_id: str) -> Any:
-        page = self.c.call("cvm", "DescribeInstances", {"InstanceIds": [instance_id]}, idempotent=True)
+        page = self.api.call("cvm", "DescribeInstances", {"InstanceIds": [instance_id]}, idempotent=True)
         return describe_one(page.InstanceSet or [], f"[tencent] instance {instance_id}")
 
     def _all(self) -> list[Any]:
-        return self.c.list_all("cvm", "DescribeInstances", "InstanceSet")
+        return self.api.list_all("cvm", "DescribeInstances", "InstanceSet")
 
     # ------------------------------------------------------------------ start
     def start(self, req: VMReq) -> VMInfo:
-        c, o = self.c, self.c.options
-        key = c.call("cvm", "DescribeKeyPairs", {"KeyIds": [req.keypair]}, idempotent=True).KeyPairSet
+        api, opts = self.api, self.api.options
+        key = api.call("cvm", "DescribeKeyPairs", {"KeyIds": [req.keypair]}, idempotent=True).KeyPairSet
         public_key = req.public_key or (describe_one(key or [], f"key pair {req.keypair}").PublicKey or "")
         params: dict[str, Any] = {
-            "InstanceChargeType": o.instance_charge_type,
-            "Placement": {"Zone": req.zone or default_zone(c), "ProjectId": o.project_id},
+            "InstanceChargeType": opts.instance_charge_type,
+            "Placement": {"Zone": req.zone or default_zone(api), "ProjectId": opts.project_id},
             "InstanceType": req.spec,
             "ImageId": req.image,
             "VirtualPrivateCloud": {"VpcId": req.vpc, "SubnetId": req.subnet},
-            "InternetAccessible": {"InternetChargeType": o.internet_charge_type,
-                                   "InternetMaxBandwidthOut": o.public_bandwidth_out, "PublicIpAssigned": True},
+            "InternetAccessible": {"InternetChargeType": opts.internet_charge_type,
+                                   "InternetMaxBandwidthOut": opts.public_bandwidth_out, "PublicIpAssigned": True},
             "InstanceCount": 1,
             "InstanceName": req.name,
             "LoginSettings": {"KeyIds": [req.keypair]},
@@ -136,31 +136,31 @@ class TencentVMHandler(VMHandler):
             "ClientToken": uuid.uuid4().hex,
         }
         if req.root_disk_type or req.root_disk_size:
-            params["SystemDisk"] = {"DiskType": req.root_disk_type or o.default_disk_type}
+            params["SystemDisk"] = {"DiskType": req.root_disk_type or opts.default_disk_type}
             if req.root_disk_size:
                 params["SystemDisk"]["DiskSize"] = req.root_disk_size
         if public_key:
             params["UserData"] = cloud_init(public_key)
         with Rollback(f"vm {req.name}") as undo:
             # idempotent thanks to ClientToken: a retry answers the first call's instance ids
-            ids = c.call("cvm", "RunInstances", params, idempotent=True).InstanceIdSet or []
+            ids = api.call("cvm", "RunInstances", params, idempotent=True).InstanceIdSet or []
             if not ids:
                 raise CloudError(PROVIDER, "NoInstance", f"RunInstances for {req.name} returned no instance id")
             instance_id = ids[0]
             undo.push(f"instance {instance_id}", lambda: self._terminate(instance_id))
-            inst = c.poll(lambda: self._find(instance_id), lambda i: i.InstanceState != "PENDING",
+            inst = api.poll(lambda: self._find(instance_id), lambda i: i.InstanceState != "PENDING",
                           f"start of instance {instance_id}")
             if inst.InstanceState == "LAUNCH_FAILED":
                 reason = inst.LatestOperationErrorMsg or "no reason given"
                 raise CloudError(PROVIDER, "LaunchFailed", f"instance {instance_id} failed to launch: {reason}")
-        return vm_info(inst, c.region)
+        return vm_info(inst, api.region)
 
     # ------------------------------------------------------------------ reads
     def get(self, iid: IID) -> VMInfo:
-        return vm_info(self._find(iid.system_id), self.c.region)
+        return vm_info(self._find(iid.system_id), self.api.region)
 
     def list(self) -> list[VMInfo]:
-        return [vm_info(i, self.c.region) for i in self._all()]
+        return [vm_info(i, self.api.region) for i in self._all()]
 
     def list_iids(self) -> list[IID]:
         return [IID(name_id=i.InstanceName, system_id=i.InstanceId) for i in self._all()]
@@ -178,19 +178,19 @@ class TencentVMHandler(VMHandler):
     def suspend(self, iid: IID) -> VMStatus:
         params = {"InstanceIds": [iid.system_id], "StopType": "SOFT_FIRST", "StoppedMode": "STOP_CHARGING"}
         try:
-            self.c.call("cvm", "StopInstances", params, idempotent=False)
+            self.api.call("cvm", "StopInstances", params, idempotent=False)
         except CloudError as exc:
             if not exc.code.startswith("UnsupportedOperation.StoppedModeStopCharging"):
                 raise
-            self.c.call("cvm", "StopInstances", {**params, "StoppedMode": "KEEP_CHARGING"}, idempotent=False)
+            self.api.call("cvm", "StopInstances", {**params, "StoppedMode": "KEEP_CHARGING"}, idempotent=False)
         return self.status(iid)
 
     def resume(self, iid: IID) -> VMStatus:
-        self.c.call("cvm", "StartInstances", {"InstanceIds": [iid.system_id]}, idempotent=False)
+        self.api.call("cvm", "StartInstances", {"InstanceIds": [iid.system_id]}, idempotent=False)
         return self.status(iid)
 
     def reboot(self, iid: IID) -> VMStatus:
-        self.c.call("cvm", "RebootInstances", {"InstanceIds": [iid.system_id], "StopType": "SOFT_FIRST"},
+        self.api.call("cvm", "RebootInstances", {"InstanceIds": [iid.system_id], "StopType": "SOFT_FIRST"},
                     idempotent=False)
         return self.status(iid)
 
@@ -199,4 +199,4 @@ class TencentVMHandler(VMHandler):
         return self.status(iid)
 
     def _terminate(self, instance_id: str) -> None:
-        self.c.call("cvm", "TerminateInstances", {"InstanceIds": [instance_id]}, idempotent=True)
+        self.api.call("cvm", "TerminateInstances", {"InstanceIds": [instance_id]}, idempotent=True)

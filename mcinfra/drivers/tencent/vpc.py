@@ -34,35 +34,36 @@ def vpc_info(v: Any, subnets: list[Any]) -> VPCInfo:
     )
 
 
-def default_zone(c: TencentClient) -> str:
+def default_zone(api: TencentClient) -> str:
     """The connection's zone, else the region's first AVAILABLE zone."""
-    if c.zone:
-        return c.zone
-    zones = c.call("cvm", "DescribeZones", {}, idempotent=True).ZoneSet or []
+    if api.zone:
+        return api.zone
+    zones = api.call("cvm", "DescribeZones", {}, idempotent=True).ZoneSet or []
     available = sorted(z.Zone for z in zones if z.ZoneState == "AVAILABLE")
     if not available:
-        raise CloudError(PROVIDER, "NoZone", f"region {c.region} has no available zone")
-    c.zone = available[0]
-    return c.zone
+        raise CloudError(PROVIDER, "NoZone", f"region {api.region} has no available zone")
+    api.zone = available[0]
+    return api.zone
 
 
 class TencentVPCHandler(VPCHandler):
-    def __init__(self, client: TencentClient) -> None:
-        self.c = client
+    def __init__(self, api: TencentClient) -> None:
+        self.api = api
 
     def _subnets(self, vpc_id: str | None = None) -> list[Any]:
         filters = [{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []
-        return self.c.list_all("vpc", "DescribeSubnets", "SubnetSet", {"Filters": filters} if filters else {},
+        return self.api.list_all("vpc", "DescribeSubnets", "SubnetSet", {"Filters": filters} if filters else {},
                                as_strings=True)
 
     def _create_subnet(self, vpc_id: str, sn: SubnetReq) -> Any:
-        params = {"VpcId": vpc_id, "SubnetName": sn.name, "CidrBlock": sn.cidr, "Zone": sn.zone or default_zone(self.c)}
-        return self.c.call("vpc", "CreateSubnet", params, idempotent=False).Subnet
+        zone = sn.zone or default_zone(self.api)
+        params = {"VpcId": vpc_id, "SubnetName": sn.name, "CidrBlock": sn.cidr, "Zone": zone}
+        return self.api.call("vpc", "CreateSubnet", params, idempotent=False).Subnet
 
     def create(self, req: VPCReq) -> VPCInfo:
-        c = self.c
+        api = self.api
         with Rollback(f"vpc {req.name}") as undo:
-            vpc = c.call("vpc", "CreateVpc", {"VpcName": req.name, "CidrBlock": req.cidr}, idempotent=False).Vpc
+            vpc = api.call("vpc", "CreateVpc", {"VpcName": req.name, "CidrBlock": req.cidr}, idempotent=False).Vpc
             undo.push(f"vpc {vpc.VpcId}", lambda: self._delete_vpc(vpc.VpcId))
             made = []
             for sn in req.subnets:
@@ -72,27 +73,27 @@ class TencentVPCHandler(VPCHandler):
         return vpc_info(vpc, made)
 
     def get(self, iid: IID) -> VPCInfo:
-        page = self.c.call("vpc", "DescribeVpcs", {"VpcIds": [iid.system_id]}, idempotent=True)
+        page = self.api.call("vpc", "DescribeVpcs", {"VpcIds": [iid.system_id]}, idempotent=True)
         vpc = describe_one(page.VpcSet or [], f"VPC {iid.system_id}")
         return vpc_info(vpc, self._subnets(vpc.VpcId))
 
     def list(self) -> list[VPCInfo]:
-        vpcs = self.c.list_all("vpc", "DescribeVpcs", "VpcSet", as_strings=True)
+        vpcs = self.api.list_all("vpc", "DescribeVpcs", "VpcSet", as_strings=True)
         subnets = self._subnets() if vpcs else []
         return [vpc_info(v, [s for s in subnets if s.VpcId == v.VpcId]) for v in vpcs]
 
     def list_iids(self) -> list[IID]:
         return [IID(name_id=v.VpcName, system_id=v.VpcId)
-                for v in self.c.list_all("vpc", "DescribeVpcs", "VpcSet", as_strings=True)]
+                for v in self.api.list_all("vpc", "DescribeVpcs", "VpcSet", as_strings=True)]
 
     def delete(self, iid: IID) -> None:
-        c = self.c
+        api = self.api
         info = self.get(iid)  # NotFound before anything else
         by_vpc = [{"Name": "vpc-id", "Values": [iid.system_id]}]
-        users = c.call("cvm", "DescribeInstances", {"Filters": by_vpc, "Limit": 1}, idempotent=True)
+        users = api.call("cvm", "DescribeInstances", {"Filters": by_vpc, "Limit": 1}, idempotent=True)
         if users.TotalCount:
             raise InUse(f"[tencent] VPC {iid.system_id} still has {users.TotalCount} instance(s)")
-        lbs = c.call("clb", "DescribeLoadBalancers", {"VpcId": iid.system_id, "Limit": 1}, idempotent=True)
+        lbs = api.call("clb", "DescribeLoadBalancers", {"VpcId": iid.system_id, "Limit": 1}, idempotent=True)
         if lbs.TotalCount:
             raise InUse(f"[tencent] VPC {iid.system_id} still has {lbs.TotalCount} load balancer(s)")
         for subnet in info.subnets:
@@ -100,10 +101,10 @@ class TencentVPCHandler(VPCHandler):
         self._delete_vpc(iid.system_id)
 
     def _delete_vpc(self, vpc_id: str) -> None:
-        self.c.call("vpc", "DeleteVpc", {"VpcId": vpc_id}, idempotent=True)
+        self.api.call("vpc", "DeleteVpc", {"VpcId": vpc_id}, idempotent=True)
 
     def _delete_subnet(self, subnet_id: str) -> None:
-        self.c.call("vpc", "DeleteSubnet", {"SubnetId": subnet_id}, idempotent=True)
+        self.api.call("vpc", "DeleteSubnet", {"SubnetId": subnet_id}, idempotent=True)
 
     def add_subnet(self, vpc: IID, subnet: SubnetReq) -> VPCInfo:
         self._create_subnet(vpc.system_id, subnet)

@@ -274,3 +274,22 @@ def test_async_waits_are_bounded(fake: TencentFake) -> None:
     assert any("left load balancer" in n for n in getattr(err.value, "__notes__", []))
     assert fake.calls("DeleteLoadBalancer")
     fake.state.polls = 0
+
+
+def test_without_a_zone_the_first_available_one_is_used(fake: TencentFake) -> None:
+    fake.reset()
+    from mcinfra.core.handlers import SessionInfo
+    from mcinfra.drivers.tencent.driver import TencentDriver
+    from tests.fakes.tencent import SECRET_ID, SECRET_KEY
+
+    s = TencentDriver().connect(SessionInfo(
+        name="z", provider="tencent", region="ap-shanghai",
+        credentials={"secret_id": SECRET_ID, "secret_key": SECRET_KEY},
+        options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001}))
+    vpc = s.vpcs().create(VPCReq(name="v", cidr="10.0.0.0/16", subnets=[SubnetReq(name="s", cidr="10.0.1.0/24")]))
+    assert vpc.subnets[0].zone == "ap-shanghai-3"
+    sg = s.security_groups().create(SecurityGroupReq(name="g", vpc=vpc.iid.system_id))
+    key = s.keypairs().create(KeyPairReq(name="k_z"))
+    req = vm_req(vpc.iid.system_id, vpc.subnets[0].iid.system_id, sg.iid.system_id, key.iid.system_id)
+    vm = s.vms().start(req.model_copy(update={"zone": None}))
+    assert vm.zone == "ap-shanghai-3" and vm.region == "ap-shanghai"
