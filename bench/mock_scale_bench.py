@@ -30,7 +30,7 @@ def main() -> None:
         cloud.security_groups.create("sg", vpc="vpc")
         key = cloud.keypairs.create("key")
         vpc, sg = cloud.vpcs.get("vpc"), cloud.security_groups.get("sg")
-        keys, vms = cloud.handler("keypair"), cloud.handler("vm")
+        keys, vms = cloud.handlers.keypair, cloud.handlers.vm
         public = generate_ssh_keypair()[1]
         batch = 500
         for label, make in (

@@ -24,14 +24,14 @@ def run(coarse: bool, n: int, latency: float, url: str) -> float:
         infra.connections.add(name, provider="mock", options={"latency": 0.0})
         setup = infra.connect(name)
         setup.vpcs.create("vpc", cidr="10.0.0.0/16")
-        setup.handler("security_group").b.latency = (latency, latency)  # latency for the measured calls only
+        setup.handlers.security_group.behaviour.latency = (latency, latency)  # latency for the measured calls only
         with ThreadPoolExecutor(max_workers=n) as pool:
             list(pool.map(time.sleep, [0.01] * n))  # start the threads first: we time the locks, not spawning
             start = time.perf_counter()
             list(pool.map(lambda i: setup.security_groups.create(f"sg-{i}", vpc="vpc"), range(n)))
             wall = time.perf_counter() - start
         assert len(setup.security_groups.list_all().mapped) == n
-        setup.handler("security_group").b.latency = (0.0, 0.0)
+        setup.handlers.security_group.behaviour.latency = (0.0, 0.0)
         setup.destroy_all()
     return wall
 

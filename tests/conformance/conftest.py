@@ -1,11 +1,19 @@
-"""Fixtures of the conformance suite: every scenario runs once per target (driver)."""
+"""Fixtures of the conformance suite: every scenario runs once per target (driver).
+
+A scenario a target lists in ``Target.unsupported`` still runs: its body must raise
+``mcinfra.Unsupported`` (the driver saying no before it changes anything), and the scenario
+then counts as passed, reported as Unsupported in the run's summary. If the body raises
+nothing, or another error, the scenario fails.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,6 +21,11 @@ import mcinfra
 from mcinfra import SecurityRule, SubnetReq
 from mcinfra.store.tables import Base
 from tests.conformance.targets import TARGETS, Target
+
+T = TypeVar("T")
+
+#: set on a scenario the target lists as unsupported: (target, reason)
+EXPECT_UNSUPPORTED = pytest.StashKey[tuple[str, str]]()
 
 
 @pytest.fixture(scope="session", params=TARGETS)
@@ -29,7 +42,10 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 
 
 @pytest.fixture
-def infra() -> Iterator[mcinfra.Infra]:
+def infra(target: Target) -> Iterator[mcinfra.Infra]:
+    if target.live is not None:  # a live run keeps one store for the session (its finalizer needs it)
+        yield target.live.infra
+        return
     # MCINFRA_TEST_STORE_URL runs the suite on a shared store (PostgreSQL), emptied per scenario
     url = os.environ.get("MCINFRA_TEST_STORE_URL")
     with mcinfra.Infra(url or "sqlite:///:memory:") as i:
@@ -41,10 +57,18 @@ def infra() -> Iterator[mcinfra.Infra]:
 
 
 @pytest.fixture
-def cloud(infra: mcinfra.Infra, target: Target, request: pytest.FixtureRequest) -> Iterator[mcinfra.Connection]:
+def cloud(infra: mcinfra.Infra, target: Target, request: pytest.FixtureRequest,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[mcinfra.Connection]:
     scenario = request.node.originalname
     if scenario in target.unsupported:
-        pytest.skip(f"{target.provider} cannot meet {scenario}: {target.unsupported[scenario]}")
+        request.node.stash[EXPECT_UNSUPPORTED] = (target.name, target.unsupported[scenario])
+    if target.live is not None:
+        target.live.install_tag(monkeypatch)
+        conn = target.live.connect()
+        yield conn
+        report = conn.destroy_all(pause=5.0)
+        assert report.all_destroyed, f"destroy_all left {report.remaining} (the session finalizer retries)"
+        return
     cred = region = None
     if target.credentials:
         cred = infra.credentials.add("cred", provider=target.provider, keys=target.credentials).name
@@ -86,6 +110,51 @@ def start_vm(cloud: mcinfra.Connection, target: Target, net: Net, name: str = "v
                            security_groups=[net.sg], keypair=net.key, timeout=target.state_timeout)
 
 
+def until(probe: Callable[[], T], *, timeout: float, what: str) -> T:
+    """Poll ``probe`` (backing off 0.01 s .. 2 s) until it returns something truthy; fail after
+    ``timeout`` seconds saying ``what`` was awaited. For clouds where a change takes time."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        got = probe()
+        if got:
+            return got
+        if time.monotonic() >= deadline:
+            pytest.fail(f"waited {timeout:g} s for {what}", pytrace=False)
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 2.0)
+
+
+def only_csp(manager: Any) -> set[str]:
+    """The CSP ids of this kind that the store does not map."""
+    return {i.system_id for i in manager.list_all().only_csp}
+
+
 def calls(infra: mcinfra.Infra) -> int:
     """How many handler calls the call history holds (to prove a request made none)."""
     return len(infra.history(limit=100_000))
+
+
+# ---------------------------------------------------------------------- the Unsupported rule
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    expected = item.stash.get(EXPECT_UNSUPPORTED, None)
+    if expected is None:
+        return (yield)
+    target, reason = expected
+    try:
+        yield
+    except mcinfra.Unsupported as exc:
+        item.user_properties.append(("unsupported", f"{reason} [raised: {exc}]"))
+        return None
+    pytest.fail(f"{target} lists this scenario as unsupported ({reason}), but every call succeeded: "
+                "remove it from Target.unsupported", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    rows = [(r.nodeid, dict(r.user_properties)["unsupported"]) for r in terminalreporter.stats.get("passed", [])
+            if r.when == "call" and "unsupported" in dict(r.user_properties)]
+    if rows:
+        terminalreporter.section("conformance: scenarios a target cannot meet (raised Unsupported)")
+        for nodeid, reason in rows:
+            terminalreporter.line(f"{nodeid}: {reason}")

@@ -36,3 +36,15 @@ def test_destroy_all(cloud: mcinfra.Connection, target, net) -> None:
     for kind in ("vpc", "security_group", "keypair", "vm", "nlb"):
         assert cloud.manager(kind).list_all().mapped == []
     assert cloud.vms.list() == []
+
+
+def test_images_list(cloud: mcinfra.Connection, target) -> None:
+    images = cloud.images.list()
+    assert images and all(i.iid.system_id and i.name for i in images)
+    assert len({i.iid.system_id for i in images}) == len(images)
+    assert {i.status for i in images} <= {"Available", "Unavailable", "NA"}
+    wanted = cloud.images.get(target.image)
+    if target.live is None:  # a real account's list is capped (AWS: 1,000 of Amazon's AMIs) and may stop short
+        assert wanted.iid.system_id in {i.iid.system_id for i in images}
+    first = cloud.images.get(images[0].iid.system_id)  # what list shows, get finds
+    assert first.iid.system_id == images[0].iid.system_id

@@ -88,3 +88,35 @@ def test_vm_in_use_blocks_subnet_and_key_is_tracked(cloud: mcinfra.Connection, t
         cloud.vpcs.remove_subnet(net.vpc, net.subnet)
     with pytest.raises(mcinfra.InUse):
         cloud.keypairs.delete(net.key)
+
+
+def test_vm_root_disk(cloud: mcinfra.Connection, target, net) -> None:
+    disk_type = target.root_disk_type or None  # "": the driver's default type
+    vm = cloud.vms.start("vm-disk", image=target.image, spec=target.spec, vpc=net.vpc, subnet=net.subnet,
+                         security_groups=[net.sg], keypair=net.key, root_disk_type=disk_type,
+                         root_disk_size=target.root_disk_size, timeout=target.state_timeout)
+    assert vm.status == VMStatus.RUNNING
+    got = cloud.vms.get("vm-disk")
+    for info in (vm, got):
+        assert info.root_disk_size == target.root_disk_size
+        assert info.root_disk_type == disk_type if disk_type else info.root_disk_type
+
+
+def test_vm_terminate_force(cloud: mcinfra.Connection, infra: mcinfra.Infra, target, net) -> None:
+    # force on a VM the CSP still has: terminated and forgotten as without force
+    start_vm(cloud, target, net, "vm-01")
+    assert cloud.vms.terminate("vm-01", force=True, timeout=target.state_timeout) in \
+        {VMStatus.TERMINATED, VMStatus.NOT_EXIST}
+    with pytest.raises(mcinfra.NotFound):
+        cloud.vms.get("vm-01")
+    # force on a name whose VM the CSP no longer has: the name is forgotten
+    vm = start_vm(cloud, target, net, "vm-02")
+    cloud.vms.unregister("vm-02")
+    cloud.vms.delete_csp(vm.iid.system_id)
+    infra.store.add_ready(cloud.name, "vm", [{"name_id": "vm-ghost", "system_id": vm.iid.system_id,
+                                              "csp_name": vm.iid.name_id}])
+    assert cloud.vms.terminate("vm-ghost", force=True, timeout=target.state_timeout) in \
+        {VMStatus.TERMINATED, VMStatus.NOT_EXIST}
+    assert cloud.vms.list_all().only_store == []
+    with pytest.raises(mcinfra.NotFound):
+        cloud.vms.terminate("vm-ghost", force=True)

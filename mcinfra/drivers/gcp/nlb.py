@@ -185,6 +185,14 @@ class GcpNLBHandler(NLBHandler):
             },
         )
 
+    def _first_subnet(self, vpc: str) -> str:
+        api = self.api
+        names = sorted(sn.name for sn in api.call("SubnetworksClient", "list", idempotent=True, project=api.project,
+                                                  region=api.region) if last(sn.network) == vpc)
+        if not names:
+            raise InvalidRequest(f"an INTERNAL NLB needs a subnet of VPC {vpc} in {api.region}", field="vpc")
+        return names[0]
+
     # ------------------------------------------------------------------ NLBHandler
     def create(self, req: NLBReq) -> NLBInfo:
         check_name(req.name, "NLB")
@@ -197,11 +205,10 @@ class GcpNLBHandler(NLBHandler):
         scheme = "INTERNAL" if req.type == "INTERNAL" else "EXTERNAL"
         api.call("NetworksClient", "get", idempotent=True, project=api.project, network=req.vpc)
         by_zone = self._zones_of(req.vm_group.vms) or {api.zone: []}
-        subnet = (
-            self.vms.get(IID(name_id=req.vm_group.vms[0], system_id=req.vm_group.vms[0])).subnet
-            if scheme == "INTERNAL" and req.vm_group.vms
-            else None
-        )
+        subnet = None
+        if scheme == "INTERNAL":  # custom-mode networks need the rule's subnetwork (ForwardingRule.subnetwork)
+            subnet = (self.vms.get(IID(name_id=req.vm_group.vms[0], system_id=req.vm_group.vms[0])).subnet
+                      if req.vm_group.vms else self._first_subnet(req.vpc))
         with Rollback(f"NLB {name!r}") as undo:
             self._regional(
                 "RegionHealthChecksClient", "insert_unary", health_check_resource=self._health_check(name, hc)

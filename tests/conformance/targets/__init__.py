@@ -28,8 +28,21 @@ class Target:
     state_timeout: float = 30.0
     #: called between scenarios to drop all cloud state (None: rely on destroy_all)
     reset: Any = None
-    #: scenario ids this target cannot meet, with the reason (documented in the driver's docs)
+    #: scenario ids (test function names) this target cannot meet, each with a reason that cites
+    #: the cloud's API (and a line in docs/<provider>.md). Such a scenario still runs and must
+    #: raise ``mcinfra.Unsupported`` (see tests/conformance/conftest.py).
     unsupported: dict[str, str] = field(default_factory=dict)
+    #: the root disk type test_vm_root_disk asks for ("": the driver's default, whatever it reports)
+    root_disk_type: str = ""
+    #: the root disk size (GB) test_vm_root_disk asks for: above every target image's own size
+    root_disk_size: int = 20
+    #: a live run (tests/conformance/targets/live.py) when this target is a real account
+    live: Any = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.provider} (live)" if self.live is not None else self.provider
 
 
-TARGETS = ("mock", "aws", "gcp", "twin", "tencent")
+#: one module per target; live_* run against a real account only when MCINFRA_LIVE names them
+TARGETS = ("mock", "aws", "gcp", "twin", "tencent", "live_aws", "live_gcp")

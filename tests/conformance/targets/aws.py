@@ -31,6 +31,9 @@ STRICT_ENV = {
     "MOTO_ENABLE_KEYPAIR_VALIDATION": "true",
 }
 
+#: what AWS itself cannot do, shared with the live target (docs/aws.md); moto's own gaps are not here
+UNSUPPORTED: dict[str, str] = {}
+
 _lock = threading.Lock()
 _server: Any = None
 _url = ""
@@ -84,7 +87,8 @@ def make_target(url: str) -> Target:
         other_zone=f"{REGION}b",
         state_timeout=30.0,
         reset=lambda: reset(url),
-        unsupported={},
+        unsupported=dict(UNSUPPORTED),
+        root_disk_type="gp3",
     )
 
 

@@ -41,6 +41,7 @@ def target() -> Iterator[Target]:
             spec="twin.small",
             options={"state_dir": str(state_dir)},
             state_timeout=30.0,
+            root_disk_type="local",
         )
     finally:
         cleanup_region(region, state_dir)

@@ -458,6 +458,23 @@ def add_forwarding_rule_defaults(s: ComputeState, t: RouteTable) -> None:
             raise bad(
                 "Invalid value for field 'resource.portRange': ''. One of ports, portRange or allPorts must be set."
             )
+        if body.get("loadBalancingScheme") == "INTERNAL":
+            # ForwardingRule.subnetwork: "a subnetwork must be specified if the network is in custom
+            # subnet mode" (Compute v1 reference); the address comes from that subnetwork.
+            p = req.params["project"]
+            net = s.deref(body.get("network") or "", p, "networks") if body.get("network") else None
+            if net is None:
+                raise bad("Invalid value for field 'resource.network': ''. Network is required for INTERNAL.")
+            if not body.get("subnetwork"):
+                if not net.get("autoCreateSubnetworks"):
+                    raise bad("Invalid value for field 'resource.subnetwork': ''. "
+                              "Subnetwork must be specified for a network in custom subnet mode.")
+            else:
+                sn = s.deref(body["subnetwork"], p, "subnetworks")
+                if sn["network"] != net["selfLink"]:
+                    raise bad(f"Invalid value for field 'resource.subnetwork': '{body['subnetwork']}'. "
+                              "The subnetwork is not in the forwarding rule's network.")
+                body.setdefault("IPAddress", s.alloc_ip(sn))
         body.setdefault("IPAddress", s.alloc_nat())
         body.setdefault("IPProtocol", proto)
         body.setdefault("networkTier", "PREMIUM")
