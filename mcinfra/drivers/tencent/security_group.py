@@ -19,8 +19,8 @@ from mcinfra.core.handlers import SecurityGroupHandler
 from mcinfra.core.models import IID, SecurityGroupInfo, SecurityGroupReq, SecurityRule
 from mcinfra.drivers.kit import Rollback, describe_one
 from mcinfra.drivers.tencent.client import TencentClient
+from mcinfra.drivers.tencent.vpc import VPC_TAG
 
-VPC_TAG = "mcinfra-vpc"
 DIRECTION = {"inbound": "Ingress", "outbound": "Egress"}
 
 

@@ -195,7 +195,13 @@ class TencentVMHandler(VMHandler):
         return self.status(iid)
 
     def terminate(self, iid: IID) -> VMStatus:
-        self._terminate(iid.system_id)
+        try:
+            self._terminate(iid.system_id)
+        except CloudError as exc:
+            # already on its way out (a delete_csp, another client): that is what was asked for
+            if exc.code not in ("UnsupportedOperation.InstanceStateTerminating",
+                                "UnsupportedOperation.InstanceStateShutdown"):
+                raise
         return self.status(iid)
 
     def _terminate(self, instance_id: str) -> None:

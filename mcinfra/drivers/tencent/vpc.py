@@ -1,8 +1,8 @@
 """VPCs = Tencent VPCs; subnets are zone-bound VPC subnets (VPC API 2017-03-12).
 
 A subnet goes in the request's zone, else the connection's, else the region's first available
-zone. Delete checks first that no instance or load balancer is in the VPC (InUse, nothing
-touched), then deletes the subnets and the VPC.
+zone. Delete checks first that no instance, load balancer or security group made for it (tag
+``mcinfra-vpc``) is in the VPC (InUse, nothing touched), then deletes the subnets and the VPC.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.models import IID, SubnetInfo, SubnetReq, VPCInfo, VPCReq
 from mcinfra.drivers.kit import Rollback, describe_one
 from mcinfra.drivers.tencent.client import PROVIDER, TencentClient
+
+#: the tag that names a security group's VPC (security_group.py writes it)
+VPC_TAG = "mcinfra-vpc"
 
 
 def subnet_info(s: Any) -> SubnetInfo:
@@ -96,6 +99,12 @@ class TencentVPCHandler(VPCHandler):
         lbs = api.call("clb", "DescribeLoadBalancers", {"VpcId": iid.system_id, "Limit": 1}, idempotent=True)
         if lbs.TotalCount:
             raise InUse(f"[tencent] VPC {iid.system_id} still has {lbs.TotalCount} load balancer(s)")
+        # Tencent SGs are region-wide, so the API would delete the VPC under them; the groups made
+        # for this VPC (tagged with it) keep it in use, as a VPC's own groups do on other clouds
+        tagged = [{"Name": f"tag:{VPC_TAG}", "Values": [iid.system_id]}]
+        groups = api.call("vpc", "DescribeSecurityGroups", {"Filters": tagged, "Limit": "1"}, idempotent=True)
+        if groups.TotalCount:
+            raise InUse(f"[tencent] VPC {iid.system_id} still has {groups.TotalCount} security group(s)")
         for subnet in info.subnets:
             self._delete_subnet(subnet.iid.system_id)
         self._delete_vpc(iid.system_id)

@@ -32,6 +32,7 @@ def target() -> Iterator[Target]:
             options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001,
                      "poll_max_interval": 0.01, "retry_base": 0.001},
             reset=fake.reset,
+            root_disk_type="CLOUD_SSD",
         )
         assert not fake.schema_errors, f"the fake served bodies the published schemas reject: {fake.schema_errors}"
         assert not fake.schema_warnings, f"the Tencent fake left out required members: {fake.schema_warnings[:5]}"

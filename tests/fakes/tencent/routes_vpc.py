@@ -187,8 +187,13 @@ def add_vpc_actions(actions: Actions, state: TencentState) -> None:
     @act("DescribeSecurityGroups")
     def describe_sgs(call: Call) -> dict[str, Any]:
         items = _by_ids(call, call.region.security_groups, "SecurityGroupIds", "security group")
-        items = filtered(call, items, {"security-group-id": lambda s: s["SecurityGroupId"],
-                                       "security-group-name": lambda s: s["SecurityGroupName"]})
+        fields = {"security-group-id": lambda s: s["SecurityGroupId"],
+                  "security-group-name": lambda s: s["SecurityGroupName"]}
+        for f in call.get("Filters") or []:  # tag:<key> filters on the value of that tag
+            key = str(f.get("Name", ""))
+            if key.startswith("tag:"):
+                fields[key] = lambda s, k=key[4:]: [t["Value"] for t in s["TagSet"] if t["Key"] == k]
+        items = filtered(call, items, fields)
         total, items = page(call, items, state.page_size)
         return {"SecurityGroupSet": items, "TotalCount": total}
 
