@@ -293,3 +293,24 @@ def test_without_a_zone_the_first_available_one_is_used(fake: TencentFake) -> No
     req = vm_req(vpc.iid.system_id, vpc.subnets[0].iid.system_id, sg.iid.system_id, key.iid.system_id)
     vm = s.vms().start(req.model_copy(update={"zone": None}))
     assert vm.zone == "ap-shanghai-3" and vm.region == "ap-shanghai"
+
+
+def test_vpc_with_its_security_groups_is_in_use(session: TencentSession, fake: TencentFake) -> None:
+    vpc = session.vpcs().create(VPCReq(name="v", cidr="10.0.0.0/16")).iid
+    other = session.vpcs().create(VPCReq(name="w", cidr="10.1.0.0/16")).iid
+    sg = session.security_groups().create(SecurityGroupReq(name="g", vpc=vpc.system_id)).iid
+    session.vpcs().delete(other)  # a group of another VPC does not hold this one
+    with pytest.raises(InUse, match="security group"):
+        session.vpcs().delete(vpc)
+    assert fake.calls("DescribeSecurityGroups")[-1].body["Filters"] == [
+        {"Name": "tag:mcinfra-vpc", "Values": [vpc.system_id]}]
+    session.security_groups().delete(sg)
+    session.vpcs().delete(vpc)
+
+
+def test_terminating_twice_is_not_an_error(session: TencentSession, fake: TencentFake) -> None:
+    vm = session.vms().start(vm_req(*net(session)))
+    fake.state.polls = 3
+    assert session.vms().terminate(vm.iid) == VMStatus.TERMINATING
+    assert session.vms().terminate(vm.iid) == VMStatus.TERMINATING
+    assert [r.path for r in fake.calls("TerminateInstances")] == ["/cvm/TerminateInstances"] * 2
