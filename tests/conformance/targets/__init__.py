@@ -45,4 +45,4 @@ class Target:
 
 
 #: one module per target; live_* run against a real account only when MCINFRA_LIVE names them
-TARGETS = ("mock", "aws", "gcp", "twin", "tencent", "live_aws", "live_gcp")
+TARGETS = ("mock", "aws", "gcp", "twin", "tencent", "live_aws", "live_gcp", "live_tencent")
