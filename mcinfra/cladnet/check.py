@@ -7,7 +7,8 @@ as a rich table or a heat-map PNG (matplotlib, imported only when drawing).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcinfra.cladnet import remote
@@ -32,6 +33,30 @@ class PingStats:
         return 100.0 if not self.sent else 100.0 * (self.sent - self.received) / self.sent
 
 
+#: What the warm-up of ``check`` waits for, per pair, before anything is measured.
+WARM_CONDITION = "WireGuard handshake and 2 echo answers (the lower peer of each pair pings the other)"
+
+
+@dataclass
+class WarmUp:
+    """What ``check`` waited for before measuring, and how long.
+
+    ``pairs[(initiator, other)]``: seconds until the pair's tunnel answered (handshake
+    included), or None when it did not within ``limit_s``; ``notes`` says, for those, what
+    the initiator's WireGuard reported (no handshake, or a handshake but no echo back).
+    """
+
+    waited_for: str
+    limit_s: float
+    seconds: float = 0.0
+    pairs: dict[tuple[str, str], float | None] = field(default_factory=dict)
+    notes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def cold(self) -> list[tuple[str, str]]:
+        """The pairs that did not answer within the limit."""
+        return [pair for pair, took in self.pairs.items() if took is None]
+
+
 @dataclass
 class RTTMatrix:
     """``cells[(source, destination)]``: what ``source`` measured to ``destination``'s overlay IP."""
@@ -41,6 +66,8 @@ class RTTMatrix:
     cells: dict[tuple[str, str], PingStats] = field(default_factory=dict)
     #: peers that could not run the check, with the reason
     failed: dict[str, str] = field(default_factory=dict)
+    #: the wait before measuring (None with ``warmup=0``)
+    warmup: WarmUp | None = None
 
     @property
     def full_mesh(self) -> bool:
@@ -136,29 +163,71 @@ def parse_ping(output: str) -> dict[str, PingStats]:
     return stats
 
 
+def parse_warm(output: str) -> dict[str, float | None]:
+    """Blocks of ``@@ <ip>`` + ``up <seconds>`` or ``no answer`` -> seconds per IP (None: cold)."""
+    took: dict[str, float | None] = {}
+    for block in output.split("@@ ")[1:]:
+        ip, _, body = block.partition("\n")
+        words = body.split()
+        took[ip.strip()] = float(words[1]) if words[:1] == ["up"] and len(words) > 1 else None
+    return took
+
+
+def parse_handshakes(output: str) -> dict[str, int]:
+    """``wg show <if> latest-handshakes`` -> unix seconds per peer public key (0: none yet)."""
+    out: dict[str, int] = {}
+    for line in output.strip().splitlines():
+        cols = line.split()
+        if len(cols) == 2 and cols[1].isdigit():
+            out[cols[0]] = int(cols[1])
+    return out
+
+
 def check(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, count: int = 3, concurrency: int = 16,
-          warmup: int = 6, progress: Progress | None = None, connect_timeout: float = 15.0) -> RTTMatrix:
+          warmup: float = 12.0, progress: Progress | None = None, connect_timeout: float = 15.0) -> RTTMatrix:
     """Ping every ``up`` peer from every other one over the overlay (``count`` echoes each).
 
-    First (unmeasured, ``warmup`` s at most) each pair's handshake is started from one side.
+    First (unmeasured) each pair's tunnel is brought up from one side and waited for: the
+    WireGuard handshake and two echo answers, ``warmup`` s at most (12 s: a lost handshake
+    initiation is resent after 5 s, so two resends fit). A pair is measured, and counted
+    unreachable, only after that wait; ``matrix.warmup`` reports it.
     """
     if not 1 <= count <= 100:
         raise InvalidRequest(f"count must be within 1..100, got {count}", field="count")
+    if not 0 <= warmup <= 120:
+        raise InvalidRequest(f"warmup must be within 0..120 s, got {warmup}", field="warmup")
     run = _Run(infra, net, ssh_keys, concurrency=concurrency, mode="auto", progress=progress,
                connect_timeout=connect_timeout)
     peers = [p for p in run.load([], shared_host=False) if p.state == "up" and not p.gone]
     matrix = RTTMatrix(net=net, peers=[p.key for p in peers])
     by_ip = {p.overlay_ip: p.key for p in peers}
 
+    by_pub = {p.public_key: p.key for p in peers if p.public_key}
     order = {p.key: i for i, p in enumerate(peers)}
+    wait = WarmUp(WARM_CONDITION, warmup) if warmup else None
 
     async def warm(p: _Peer) -> None:
         # Only the lower peer of each pair starts the handshake: two peers initiating at once
         # through stateful NAT can lose the conntrack race and wait 5 s for WireGuard's retry.
+        # The higher peer watches: a lower one whose echoes do not arrive (it may hold a stale
+        # session with us, e.g. we rebooted) is pinged back after 2 s, renewing the handshake.
         targets = [q.overlay_ip for q in peers if order[q.key] > order[p.key]]
-        if targets:
-            sess = await run.session(p)
-            await sess.run(remote.warm_script(targets, warmup), timeout=30.0 + warmup)
+        watch = [q.overlay_ip for q in peers if order[q.key] < order[p.key]]
+        if wait is None or not (targets or watch):
+            return
+        sess = await run.session(p)
+        out = await sess.run(remote.warm_script(targets, warmup, watch), timeout=30.0 + warmup)
+        took = parse_warm(out)
+        for ip in targets:
+            wait.pairs[(p.key, by_ip[ip])] = took.get(ip)
+        cold = {by_ip[ip] for ip in targets if took.get(ip) is None}
+        if cold:  # say why: no handshake at all, or a handshake but no echo back
+            shakes = parse_handshakes(await sess.run(remote.handshakes_script(p.interface)))
+            for pub, ts in shakes.items():
+                if by_pub.get(pub) in cold:
+                    wait.notes[(p.key, by_pub[pub])] = (
+                        f"WireGuard handshake done, no echo answered within {warmup:g} s" if ts
+                        else f"no WireGuard handshake within {warmup:g} s")
 
     async def measure(p: _Peer) -> None:
         targets = [q.overlay_ip for q in peers if q is not p]
@@ -168,19 +237,24 @@ def check(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, count: int = 3, con
         out = await sess.run(remote.ping_script(targets, count), timeout=30.0 + 2 * count)
         for ip, st in parse_ping(out).items():
             if ip in by_ip:
-                matrix.cells[(p.key, by_ip[ip])] = st
+                pair = (p.key, by_ip[ip])
+                note = (wait.notes.get(pair) or wait.notes.get(pair[::-1])) if wait else None
+                matrix.cells[pair] = replace(st, error=note) if note and not st.received else st
 
     async def all_() -> None:
         try:
             live = run.reachable(peers)
-            if warmup:
+            if wait is not None:
+                started = time.monotonic()
                 await run.each(live, warm, "warm")
+                wait.seconds = time.monotonic() - started
             await run.each([p for p in live if not p.fail], measure, "checked")
         finally:
             await run.close()
 
     run_sync(all_())
     matrix.failed = {p.key: p.fail for p in peers if p.fail}
+    matrix.warmup = wait
     return matrix
 
 

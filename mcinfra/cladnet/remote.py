@@ -282,11 +282,25 @@ def ping_script(ips: list[str], count: int, interval: float = 0.2, wait: int = 2
     return _python_or(args, fallback)
 
 
-def warm_script(ips: list[str], wait: int = 6) -> str:
-    """Unmeasured echoes until each IP answers (up to ``wait`` s): brings the tunnels up."""
-    args = " ".join(["warm", "1", "0", str(int(wait)), *map(_q, ips)])
-    fallback = [f"  ping -n -q -c 1 -W {int(wait)} {_q(ip)} >/dev/null 2>&1 &" for ip in ips]
+def warm_script(ips: list[str], wait: float = 12, watch: list[str] | None = None) -> str:
+    """Unmeasured echoes until each IP answers (up to ``wait`` s): brings the tunnels up.
+
+    Per IP a block ``@@ <ip>`` + ``up <seconds>`` (how long it took) or ``no answer``.
+    ``watch``: the peers that ping this one; pinged back if silent for 2 s (python3 only).
+    """
+    args = " ".join(["warm", "1", "0", f"{wait:g}", *map(_q, ips), *(_q(f"w:{ip}") for ip in watch or [])])
+    # without python3: one ping per IP (sending each second until it answers), whole seconds
+    fallback = [
+        f"  ( s=$(date +%s); if ping -n -q -c 1 -w {max(1, round(wait))} {_q(ip)} >/dev/null 2>&1; "
+        f"then r=\"up $(($(date +%s) - s))\"; else r='no answer'; fi; printf '@@ %s\\n%s\\n' {_q(ip)} \"$r\" ) &"
+        for ip in ips
+    ]
     return _python_or(args, fallback)
+
+
+def handshakes_script(iface: str) -> str:
+    """Per peer public key, the unix time of its latest WireGuard handshake (0 = none)."""
+    return f"wg show {_q(iface)} latest-handshakes\n"
 
 
 def _python_or(args: str, fallback: list[str]) -> str:

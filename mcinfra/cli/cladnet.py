@@ -183,6 +183,7 @@ def check(
     ssh_key: SSHKeyOpt = [],  # noqa: B006
     count: int = 3,
     concurrency: ConcOpt = 16,
+    warmup: Annotated[float, typer.Option(help="seconds at most to wait for each pair's handshake")] = 12.0,
     png: Annotated[Path | None, typer.Option(help="write the RTT heat map here")] = None,
 ) -> None:
     """Ping every peer from every other over the overlay: the RTT matrix."""
@@ -190,8 +191,14 @@ def check(
 
     keys = _keys(ssh_key)
     with _errors():
-        matrix = cladnet.check(_infra(), name, ssh_keys=keys, count=count, concurrency=concurrency)
+        matrix = cladnet.check(_infra(), name, ssh_keys=keys, count=count, concurrency=concurrency,
+                               warmup=warmup)
     console.print(matrix.table())
+    if matrix.warmup:
+        w = matrix.warmup
+        console.print(f"waited {w.seconds:.1f} s (at most {w.limit_s:g} s per pair) for: {w.waited_for}")
+        for (src, dst), why in w.notes.items():
+            console.print(f"[yellow]{src} -> {dst}[/yellow]: {why}")
     for key, why in matrix.failed.items():
         console.print(f"[red]failed[/red] {key}: {why}")
     if png:

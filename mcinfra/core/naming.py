@@ -28,8 +28,9 @@ def csp_name(user_name: str, kind: str, rules: NameRules) -> str:
         base = base.lower()
     base = base[:room].rstrip("-") or "r"
     for prefix in rules.reserved_prefixes:
-        while base.lower().startswith(prefix.lower()):
-            base = base[: len(prefix) - 1] + base[len(prefix):] or "r"
+        # checked on the name as sent (base + "-" + suffix): "SG" must not become "sg-<suffix>"
+        while f"{base}-".lower().startswith(prefix.lower()):
+            base = base[: len(prefix) - 1] + base[len(prefix):] if len(base) >= len(prefix) else f"r{base}"
     if not base[0].isalpha():
         base = ("r" + base)[:room]
     name = f"{base}-{suffix()}"

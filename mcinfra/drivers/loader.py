@@ -16,11 +16,13 @@ BUILTIN = {
     "mock": "mcinfra.drivers.mock.driver:MockDriver",
     "aws": "mcinfra.drivers.aws.driver:AwsDriver",
     "gcp": "mcinfra.drivers.gcp.driver:GcpDriver",
+    "azure": "mcinfra.drivers.azure.driver:AzureDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
+    "openstack": "mcinfra.drivers.openstack.driver:OpenStackDriver",
     "tencent": "mcinfra.drivers.tencent.driver:TencentDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("alibaba", "azure", "openstack")
+PLANNED = ("alibaba",)
 
 
 @dataclass(frozen=True)

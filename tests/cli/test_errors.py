@@ -75,9 +75,12 @@ def test_errors_per_type(cli: Run, mock_conn: str) -> None:
 def test_cloud_error_and_driver_not_installed(cli: Run) -> None:
     cli("connection", "add", "faulty", "-p", "mock", "-o", "fail_rate=1.0")
     _check(cli("vpc", "create", "v1", "-c", "faulty", "--cidr", "10.0.0.0/16", ok=False), 9, "InjectedFault")
-    cli("credential", "add", "az", "-p", "azure", "-k", "a=b")
-    cli("connection", "add", "az1", "--credential", "az")
-    _check(cli("vpc", "list", "-c", "az1", ok=False), 8, "no driver for it yet")
+    from mcinfra.drivers.loader import PLANNED
+
+    if PLANNED:  # a provider the project knows of but has no driver for yet
+        cli("credential", "add", "planned", "-p", PLANNED[0], "-k", "a=b")
+        cli("connection", "add", "planned1", "--credential", "planned")
+        _check(cli("vpc", "list", "-c", "planned1", ok=False), 8, "no driver for it yet")
 
 
 def test_store_that_cannot_open(cli: Run, tmp_path: Path) -> None:

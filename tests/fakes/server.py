@@ -163,8 +163,8 @@ class LoopbackFake:
 
         class _H(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            # headers and body go out in two writes: without TCP_NODELAY the body waits ~40 ms for
-            # the client's delayed ACK on every request
+            # headers and body go out in two sends: with Nagle on, a keep-alive client waits for
+            # the delayed ACK (~40 ms) on every answer
             disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, NotFound
@@ -20,6 +22,7 @@ from mcinfra.drivers.twin import internet, netns
 from mcinfra.drivers.twin.state import PUBLIC_RANGE, Region, now
 
 UPLINK = "uplink"
+_CT_FORGET = (Path(__file__).parent / "_ct_forget.py").read_text()
 
 
 def get_vpc(st: dict[str, Any], vpc_id: str) -> dict[str, Any]:
@@ -82,6 +85,17 @@ def sync_router(st: dict[str, Any], vpc_id: str) -> None:
         "}",
     ]
     netns.nft(ns, "\n".join(script) + "\n")
+    if current - wanted:
+        # The maps apply to new flows only: a flow the router already tracks keeps its NAT
+        # binding, so a resumed VM's flows would go on leaving from its released address.
+        # Forgotten after the maps changed, so no packet re-creates the old binding.
+        forget_flows(ns, sorted(current - wanted))
+
+
+def forget_flows(ns: str, addrs: list[str]) -> None:
+    """Drop the router's conntrack entries (and so their NAT bindings) that use ``addrs``."""
+    netns.run(["ip", "netns", "exec", ns, sys.executable, "-I", "-S", "-", *addrs],
+              input=_CT_FORGET, code="ConntrackFailed")
 
 
 def _uplink_state(ns: str, router_ip: str) -> tuple[set[str], str]:

@@ -45,4 +45,5 @@ class Target:
 
 
 #: one module per target; live_* run against a real account only when MCINFRA_LIVE names them
-TARGETS = ("mock", "aws", "gcp", "twin", "tencent", "live_aws", "live_gcp", "live_tencent")
+TARGETS = ("mock", "aws", "gcp", "twin", "azure", "openstack", "tencent", "live_aws", "live_gcp", "live_azure",
+           "live_tencent")

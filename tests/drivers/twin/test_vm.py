@@ -112,6 +112,36 @@ def test_suspend_resume_changes_public_ip_and_reboot(twin: Twin, setup: dict) ->
     setup["vm1"] = vms.get(vm1.iid)
 
 
+def test_resumed_vm_flows_leave_from_its_new_public_ip(twin: Twin, setup: dict) -> None:
+    """The router forgets the NAT bindings of a released address: a flow the VM had before
+    suspend (same ports, as a WireGuard peer's) leaves from the new address after resume."""
+    import socket
+
+    from mcinfra.drivers.twin.state import HOST_PUBLIC_IP
+
+    vms, vm2 = twin.conn.vms(), setup["vm2"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as host:
+        host.bind((HOST_PUBLIC_IP, 0))
+        host.settimeout(10)
+        send = (
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 41820)); "
+            f"s.sendto(b'x', ('{HOST_PUBLIC_IP}', {host.getsockname()[1]}))"
+        )
+
+        def source() -> str:
+            vms.exec(vm2.iid, ["python3", "-c", send])
+            return host.recvfrom(16)[1][0]
+
+        assert source() == vm2.public_ip
+        vms.suspend(vm2.iid)
+        vms.resume(vm2.iid)
+        resumed = vms.get(vm2.iid)
+        assert resumed.public_ip != vm2.public_ip
+        assert source() == resumed.public_ip
+    setup["vm2"] = resumed
+
+
 def test_half_built_vm_is_torn_down(twin: Twin, setup: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     from mcinfra.drivers.twin import machine
     from mcinfra.drivers.twin.cleanup import leftovers

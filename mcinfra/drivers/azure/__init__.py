@@ -1,0 +1,1 @@
+"""The Azure driver (azure-mgmt-compute, azure-mgmt-network, azure-mgmt-resource, azure-identity)."""

@@ -1,0 +1,115 @@
+"""The Azure driver and its session. The azure-mgmt SDKs are imported only by :meth:`AzureDriver.connect`
+(through the handler modules), never when this module is imported."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import TYPE_CHECKING
+
+from mcinfra.core.handlers import (
+    Capabilities,
+    CloudDriver,
+    DriverSession,
+    ImageHandler,
+    KeyPairHandler,
+    NameRules,
+    NLBHandler,
+    RegionZoneHandler,
+    SecurityGroupHandler,
+    SessionInfo,
+    SpecHandler,
+    VMHandler,
+    VPCHandler,
+)
+
+if TYPE_CHECKING:
+    from mcinfra.drivers.azure.client import AzureClient
+
+#: the azure extra's distributions; looked up by metadata, which imports none of them
+DISTRIBUTIONS = ("azure-mgmt-compute", "azure-mgmt-network", "azure-mgmt-resource",
+                 "azure-mgmt-resource-subscriptions", "azure-identity")
+
+
+class AzureDriver(CloudDriver):
+    provider = "azure"
+    extra = "azure"
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            zone_based=False,  # VNets and subnets are regional; a VM may pick zone 1, 2 or 3
+            vpc_cidr=True,
+            keypair_objects=True,
+            # 64 for VNets and Linux VMs; a VM's and an NLB's parts add up to 7 characters ("-osdisk")
+            name_rules=NameRules(max_length=64, max_length_by_kind={"vm": 57, "nlb": 57}, lowercase=True,
+                                 separator="-"),
+        )
+
+    def check_installed(self) -> str | None:
+        for dist in DISTRIBUTIONS:
+            try:
+                importlib.metadata.distribution(dist)
+            except importlib.metadata.PackageNotFoundError:
+                return f"{dist} is not installed"
+        return None
+
+    def connect(self, info: SessionInfo) -> DriverSession:
+        from mcinfra.core.errors import DriverNotInstalled
+        from mcinfra.drivers.azure.options import AzureOptions
+
+        options = AzureOptions.parse(self.provider, info.options)  # bad options fail before any SDK work
+        missing = self.check_installed()
+        if missing:
+            raise DriverNotInstalled(self.provider, self.extra, missing)
+        from mcinfra.drivers.azure.client import AzureClient
+
+        return AzureSession(info, AzureClient(info, options))
+
+
+class AzureSession(DriverSession):
+    def __init__(self, info: SessionInfo, client: AzureClient) -> None:
+        super().__init__(info)
+        self.client = client
+        from mcinfra.drivers.azure.image import AzureImageHandler
+        from mcinfra.drivers.azure.vm import AzureVMHandler
+
+        self._images = AzureImageHandler(client)
+        self._vms = AzureVMHandler(client, self._images)
+
+    def vpcs(self) -> VPCHandler:
+        from mcinfra.drivers.azure.vpc import AzureVPCHandler
+
+        return AzureVPCHandler(self.client)
+
+    def security_groups(self) -> SecurityGroupHandler:
+        from mcinfra.drivers.azure.security_group import AzureSecurityGroupHandler
+
+        return AzureSecurityGroupHandler(self.client)
+
+    def keypairs(self) -> KeyPairHandler:
+        from mcinfra.drivers.azure.keypair import AzureKeyPairHandler
+
+        return AzureKeyPairHandler(self.client)
+
+    def vms(self) -> VMHandler:
+        return self._vms
+
+    def nlbs(self) -> NLBHandler:
+        from mcinfra.drivers.azure.nlb import AzureNLBHandler
+
+        return AzureNLBHandler(self.client, self._vms)
+
+    def region_zones(self) -> RegionZoneHandler:
+        from mcinfra.drivers.azure.region_zone import AzureRegionZoneHandler
+
+        return AzureRegionZoneHandler(self.client)
+
+    def images(self) -> ImageHandler:
+        return self._images
+
+    def specs(self) -> SpecHandler:
+        from mcinfra.drivers.azure.spec import AzureSpecHandler
+
+        return AzureSpecHandler(self.client)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,1 @@
+"""The OpenStack driver (openstacksdk: Keystone, Neutron, Nova, Glance, Octavia)."""
