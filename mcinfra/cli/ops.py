@@ -40,14 +40,15 @@ def reconcile(
     connection: Annotated[str | None, typer.Option("--connection", "-c", help="Only this connection.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Finish or roll back resources left pending by a crash."""
+    """Settle what a crash left: finish or roll back pending creates, finish interrupted deletes."""
     report = infra().reconcile(connection=connection)
     if want_json(as_json):
         emit_json(report)
         return
     rows = [(x, "[green]finished[/]") for x in report.finished] + [(x, "rolled back") for x in report.rolled_back]
+    rows += [(x, "deleted") for x in report.deleted] + [(x, "already gone: forgotten") for x in report.forgotten]
     rows += [(x, f"[red]failed: {why}[/]") for x, why in report.failed.items()]
-    console().print(table("Reconcile", ["resource", "result"], rows) if rows else "nothing pending")
+    console().print(table("Reconcile", ["resource", "result"], rows) if rows else "nothing to settle")
 
 
 @lock_app.command("info")

@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("mcinfra.calls")
 T = TypeVar("T")
 REDACTED = "***"
+#: how many links of an SDK exception chain a redacted summary keeps
+CHAIN_DEPTH = 8
+
+
+class RedactedCause(Exception):
+    """Stands in for the exception chain behind an mcinfra error: the SDK's exceptions (whose
+    text, attributes and request objects may quote a secret) are cut off, and this carries a
+    redacted one-line summary of each link, so a printed traceback still says what happened."""
 
 
 class CallGate:
@@ -38,19 +46,62 @@ class CallGate:
             text = text.replace(s, REDACTED)
         return text
 
+    def _clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, list | tuple):
+            return type(value)(self._clean(x) for x in value)
+        if isinstance(value, dict):
+            return {self._clean(k): self._clean(x) for k, x in value.items()}
+        return value
+
+    def _summary(self, exc: BaseException | None) -> RedactedCause | None:
+        """A redacted stand-in for the chain behind an error (None when there is none)."""
+        lines, seen = [], set()
+        while exc is not None and id(exc) not in seen and len(lines) < CHAIN_DEPTH:
+            seen.add(id(exc))
+            if isinstance(exc, RedactedCause):
+                lines.extend(str(exc).splitlines())
+                break
+            lines.append(f"{type(exc).__module__}.{type(exc).__qualname__}: {self.redact(str(exc))}")
+            exc = exc.__cause__ if exc.__cause__ is not None else (
+                None if exc.__suppress_context__ else exc.__context__)
+        return RedactedCause("\n".join(lines)) if lines else None
+
+    def scrub(self, exc: McInfraError, cause: BaseException | None = None) -> McInfraError:
+        """Redact an mcinfra error in place: its args, every attribute, and its chain (replaced
+        by a :class:`RedactedCause` summary; ``cause``: the chain to summarise instead)."""
+        exc.args = tuple(self._clean(a) for a in exc.args)
+        for attr, value in list(vars(exc).items()):
+            if not attr.startswith("__"):
+                setattr(exc, attr, self._clean(value))
+        if cause is None:
+            cause = exc.__cause__ if exc.__cause__ is not None else (
+                None if exc.__suppress_context__ else exc.__context__)
+        exc.__cause__ = self._summary(cause)
+        exc.__context__ = None
+        exc.__suppress_context__ = True
+        return exc
+
     def run(self, kind: str, op: str, name: str, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)``, recorded in the call history; any exception leaves as an mcinfra error."""
+        """``fn(*args)``, recorded in the call history; any exception leaves as an mcinfra error,
+        redacted whole: message, every attribute, args, and the chain behind it."""
         start = time.perf_counter()
+        failure: McInfraError | None = None
         try:
             result = fn(*args)
         except McInfraError as exc:
-            exc.args = tuple(self.redact(a) if isinstance(a, str) else a for a in exc.args)
-            self._record(kind, op, name, start, exc)
-            raise
+            failure = self.scrub(exc)
         except Exception as exc:  # a driver let a foreign exception through: type it here
-            err = CloudError(self.provider, type(exc).__name__, self.redact(str(exc)))
-            self._record(kind, op, name, start, err)
-            raise err from exc
+            failure = self.scrub(CloudError(self.provider, type(exc).__name__, str(exc)), cause=exc)
+            failure.__traceback__ = exc.__traceback__
+        if failure is not None:
+            # raised outside the except block, so no unredacted exception rides along as __context__
+            self._record(kind, op, name, start, failure)
+            try:
+                raise failure.with_traceback(failure.__traceback__)
+            finally:
+                failure = None
         self._record(kind, op, name, start, None)
         return result
 

@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from mcinfra.core import validation as v
 from mcinfra.core.calls import CallGate
 from mcinfra.core.display import ItemProgress, progress_bar
-from mcinfra.core.errors import McInfraError, NotFound
+from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import Capabilities, DriverSession
 from mcinfra.core.managers.catalog import ImageManager, RegionZoneManager, SpecManager
 from mcinfra.core.managers.context import Handlers, ManagerContext
@@ -97,6 +98,8 @@ class Connection:
 
     def manager(self, kind: Kind | str) -> ResourceManager[Any, Any]:
         """The manager of a stored kind (a subnet's is the VPCs')."""
+        if kind not in (Kind.VPC, Kind.SUBNET, Kind.SECURITY_GROUP, Kind.KEYPAIR, Kind.VM, Kind.NLB):
+            raise InvalidRequest(f"kind must be a stored resource kind, not {kind!r}", field="kind")
         managers: dict[str, ResourceManager[Any, Any]] = {
             Kind.VPC: self.vpcs, Kind.SUBNET: self.vpcs, Kind.SECURITY_GROUP: self.security_groups,
             Kind.KEYPAIR: self.keypairs, Kind.VM: self.vms, Kind.NLB: self.nlbs,
@@ -104,38 +107,51 @@ class Connection:
         return managers[kind]
 
     def reconcile(self, report: ReconcileReport | None = None) -> ReconcileReport:
-        """Finish (the CSP has the resource) or roll back (it does not) every pending row of this
-        connection, left by a crash between a CSP call and the store write."""
+        """Settle every row of this connection a crash left between a CSP call and the store
+        write: a pending row is finished (the CSP has the resource) or rolled back (it does not);
+        a deleting row is dropped once the resource is gone (deleted again if the CSP still
+        has it)."""
         report = report or ReconcileReport()
-        for rec in self._store.list(self.name, state="pending"):
-            # a subnet is created under its VPC's write lock
+        for rec in self._store.unsettled(self.name):
+            # a subnet is created and removed under its VPC's write lock
             lock = (self.name, Kind.VPC, rec.owner) if rec.kind == Kind.SUBNET else (self.name, rec.kind, rec.name_id)
             try:
                 with self._locks.hold(writes=[lock]):
                     fresh = self._store.get(self.name, rec.kind, rec.name_id, rec.owner)
-                    if fresh is None or fresh.state != "pending":
+                    if fresh is None or fresh.id != rec.id or fresh.state != rec.state:
                         continue  # the call that wrote it has finished meanwhile
-                    done = self.manager(rec.kind).reconcile_pending(fresh)
+                    if fresh.state == "pending":
+                        done = self.manager(rec.kind).reconcile_pending(fresh)
+                        (report.finished if done else report.rolled_back).append(rec.label)
+                    else:
+                        present = self.manager(rec.kind).reconcile_deleting(fresh)
+                        (report.deleted if present else report.forgotten).append(rec.label)
             except McInfraError as exc:
                 report.failed[rec.label] = str(exc)
-                continue
-            (report.finished if done else report.rolled_back).append(rec.label)
         return report
 
     def destroy_all(self, *, rounds: int = 10, pause: float = 1.0, workers: int = 8,
                     progress: ItemProgress | bool | None = None) -> DestroyReport:
         """Delete everything the store maps for this connection, NLB -> VM -> key/SG -> VPC,
-        retrying what fails for up to ``rounds`` rounds. ``progress``: a callback
-        ``(kind, name, error or None)`` per attempt, or ``True`` for a progress bar."""
+        retrying what fails for up to ``rounds`` rounds (``pause`` seconds apart, ``workers``
+        deletes at once). ``progress``: a callback ``(kind, name, error or None)`` per attempt,
+        or ``True`` for a progress bar."""
+        rounds = v.count(rounds, "rounds", maximum=1000)
+        pause = v.seconds(pause, "pause", allow_zero=True, maximum=3600.0)
+        workers = v.count(workers, "workers", maximum=256)
+        if progress is not None and not isinstance(progress, bool) and not callable(progress):
+            raise InvalidRequest("progress must be a callback, True, False or None", field="progress")
         self.reconcile()
         deleted: dict[str, list[str]] = {}
         last_error: dict[tuple[str, str], str] = {}
-        total = sum(len(self._store.list(self.name, k, state="ready")) for group in DESTROY_ORDER for k in group)
+        total = sum(1 for group in DESTROY_ORDER for k in group for r in self._store.list(self.name, k)
+                    if r.state != "pending")
         with (progress_bar(progress, total, f"destroy {self.name}") as report_item,
               ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"destroy-{self.name}") as pool):
             for group in DESTROY_ORDER:
                 for attempt in range(rounds):
-                    todo = [(k, r.name_id) for k in group for r in self._store.list(self.name, k, state="ready")]
+                    todo = [(k, r.name_id) for k in group for r in self._store.list(self.name, k)
+                            if r.state != "pending"]
                     failed = 0
                     for key, err in zip(todo, pool.map(self._destroy_one, todo), strict=True):
                         report_item(key[0], key[1], err)

@@ -22,6 +22,8 @@ from mcinfra.splock import LockInfo, SPLock
 from mcinfra.store import Store
 
 log = logging.getLogger("mcinfra")
+#: the most records one history() call returns
+HISTORY_LIMIT = 1_000_000_000
 
 
 class CredentialInfo(BaseModel):
@@ -72,6 +74,7 @@ class Credentials(_Config):
         return self.get(name)
 
     def get(self, name: str) -> CredentialInfo:
+        name = v.name(name)
         for c in self._store.credentials():
             if c["name"] == name:
                 return CredentialInfo(**c)
@@ -81,7 +84,7 @@ class Credentials(_Config):
         return [CredentialInfo(**c) for c in self._store.credentials()]
 
     def delete(self, name: str) -> None:
-        self._store.delete_config("credential", name)
+        self._store.delete_config("credential", v.name(name))
 
 
 class Regions(_Config):
@@ -92,48 +95,51 @@ class Regions(_Config):
             raise InvalidRequest("region must be a non-empty CSP region name", field="region")
         if zone is not None and (not isinstance(zone, str) or not zone.strip()):
             raise InvalidRequest("zone must be a non-empty CSP zone name or None", field="zone")
-        self._store.add_region(name, provider, region.strip(), zone.strip() if zone else None, dict(extra or {}))
+        extra = v.document(extra, "extra")
+        self._store.add_region(name, provider, region.strip(), zone.strip() if zone else None, extra)
         return self.get(name)
 
     def get(self, name: str) -> RegionInfo:
-        return RegionInfo(**{k: val for k, val in self._store.region(name).items() if k != "id"})
+        return RegionInfo(**{k: val for k, val in self._store.region(v.name(name)).items() if k != "id"})
 
     def list(self) -> list[RegionInfo]:
         return [RegionInfo(**{k: val for k, val in r.items() if k != "id"}) for r in self._store.regions()]
 
     def delete(self, name: str) -> None:
-        self._store.delete_config("region", name)
+        self._store.delete_config("region", v.name(name))
 
 
 class Connections(_Config):
     def add(self, name: str, *, provider: str | None = None, credential: str | None = None,
             region: str | None = None, options: dict[str, Any] | None = None) -> ConnectionConfig:
         name = v.name(name)
+        credential, region = v.optional_name(credential, "credential"), v.optional_name(region, "region")
+        if provider is not None:
+            provider = self._provider(provider)
+        options = v.document(options, "options")
         providers = set()
         if credential is not None:
-            providers.add(self._store.credential(v.name(credential, "credential"))[0])
+            providers.add(self._store.credential(credential)[0])
         if region is not None:
-            providers.add(self._store.region(v.name(region, "region"))["provider"])
+            providers.add(self._store.region(region)["provider"])
         if provider is not None:
-            providers.add(self._provider(provider))
+            providers.add(provider)
         if len(providers) != 1:
             msg = ("give a provider, credential or region" if not providers
                    else f"credential, region and provider disagree: {sorted(providers)}")
             raise InvalidRequest(msg, field="provider")
-        if options is not None and not isinstance(options, dict):
-            raise InvalidRequest("options must be a mapping", field="options")
-        self._store.add_connection(name, providers.pop(), credential, region, dict(options or {}))
+        self._store.add_connection(name, providers.pop(), credential, region, options)
         return self.get(name)
 
     def get(self, name: str) -> ConnectionConfig:
-        row = self._store.connection(name)
+        row = self._store.connection(v.name(name))
         return ConnectionConfig(**{k: row[k] for k in ConnectionConfig.model_fields})
 
     def list(self) -> list[ConnectionConfig]:
         return [ConnectionConfig(**{k: r[k] for k in ConnectionConfig.model_fields}) for r in self._store.connections()]
 
     def delete(self, name: str) -> None:
-        self._store.delete_config("connection", name)
+        self._store.delete_config("connection", v.name(name))
 
 
 class Locks:
@@ -174,6 +180,11 @@ class Infra:
                  registry: DriverRegistry | None = None, locks: str | None = None) -> None:
         if locks not in (None, "local", "postgres"):
             raise InvalidRequest(f"locks must be 'local' or 'postgres', not {locks!r}", field="locks")
+        if lock_timeout is not None:
+            lock_timeout = v.seconds(lock_timeout, "lock_timeout", maximum=7 * 86_400.0)
+        coarse_locks = v.flag(coarse_locks, "coarse_locks")
+        if url is not None and not isinstance(url, str):
+            raise InvalidRequest(f"url must be a SQLAlchemy URL string or None, not {url!r}", field="url")
         self.store = Store(url, home=Path(home) if home else None)
         if locks is None:
             locks = "postgres" if self.store.is_postgres else "local"
@@ -215,12 +226,13 @@ class Infra:
 
     def connect(self, name: str) -> Connection:
         """The named connection (made once per Infra and reused)."""
+        name = v.name(name, "connection")
         conn = self._connections.get(name)
         if conn is not None:
             return conn
         with self._connect_lock:
             if name not in self._connections:
-                self._connections[name] = self._open(v.name(name, "connection"))
+                self._connections[name] = self._open(name)
             return self._connections[name]
 
     def _open(self, name: str) -> Connection:
@@ -248,9 +260,11 @@ class Infra:
 
     def reconcile(self, *, connection: str | None = None) -> ReconcileReport:
         """Finish (the CSP has the resource) or roll back (it does not) every pending IID row
-        left by a crash between a CSP call and the store write."""
+        left by a crash between a CSP call and the store write, and close every row a crash left
+        marked deleting (see docs/reliability.md)."""
+        connection = v.optional_name(connection, "connection")
         report = ReconcileReport()
-        pending = self.store.list(connection, state="pending")
+        pending = self.store.unsettled(connection)
         for name in dict.fromkeys(rec.connection for rec in pending):
             try:
                 conn = self.connect(name)
@@ -263,6 +277,10 @@ class Infra:
     def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,
                 since: datetime | None = None, ok: bool | None = None, limit: int = 100) -> list[CallRecord]:
         """The most recent handler calls (oldest first), filtered as asked."""
+        connection = v.optional_name(connection, "connection")
+        kind, operation = v.optional_text(kind, "kind"), v.optional_text(operation, "operation")
+        since, ok = v.optional_datetime(since, "since"), v.optional_flag(ok, "ok")
+        limit = v.count(limit, "limit", maximum=HISTORY_LIMIT)
         rows = self.store.history(connection=connection, kind=kind, operation=operation, since=since, ok=ok,
                                   limit=limit)
         return ResultList(CallRecord(**r) for r in rows)

@@ -73,6 +73,8 @@ def check_name(value: str, what: str = "name") -> str:
 
 
 def normalize_cidr(value: str, *, version: int | None = None) -> str:
+    if not isinstance(value, str):  # ipaddress would take an int (or a bool) as an address
+        raise ValueError(f"{value!r} is not a valid CIDR (a string such as '10.0.0.0/16')")
     try:
         net = ipaddress.ip_network(value, strict=False)
     except (ValueError, TypeError) as exc:
@@ -466,10 +468,15 @@ class CallRecord(Model):
 
 
 class ReconcileReport(Model):
-    """What ``reconcile()`` did with each pending row (labelled connection/kind/name)."""
+    """What ``reconcile()`` did with each row a crash left (labelled connection/kind/name):
+    pending rows ``finished`` (the CSP had made it) or ``rolled_back`` (it had not); deleting
+    rows ``deleted`` (the CSP still had it: deleted now, row dropped) or ``forgotten`` (the CSP
+    had deleted it: row dropped); ``failed``: left for the next run, with the reason."""
 
     finished: list[str] = Field(default_factory=list)
     rolled_back: list[str] = Field(default_factory=list)
+    deleted: list[str] = Field(default_factory=list)
+    forgotten: list[str] = Field(default_factory=list)
     failed: dict[str, str] = Field(default_factory=dict)
 
 

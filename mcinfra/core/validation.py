@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -82,6 +84,27 @@ def mapping(value: Any, field: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise InvalidRequest(f"{field} must be a mapping with string keys", field=field)
     return dict(value)
+
+
+def document(value: Any, field: str) -> dict[str, Any]:
+    """An optional mapping with string keys that the store can keep as JSON (None: empty)."""
+    out = mapping(value, field)
+    try:
+        json.dumps(out, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(f"{field} must hold only JSON values (str, number, bool, None, list, mapping): {exc}",
+                             field=field) from None
+    return out
+
+
+def optional_datetime(value: Any, field: str) -> datetime | None:
+    if value is not None and not isinstance(value, datetime):
+        raise InvalidRequest(f"{field} must be a datetime or None, not {value!r}", field=field)
+    return value
+
+
+def optional_flag(value: Any, field: str) -> bool | None:
+    return None if value is None else flag(value, field)
 
 
 def names(values: Any, field: str) -> list[str]:

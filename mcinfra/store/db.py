@@ -15,6 +15,7 @@ fallback to a local store).
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import os
 import re
@@ -46,6 +47,7 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from mcinfra.core.crashpoint import crash_point
 from mcinfra.core.errors import AlreadyExists, InUse, NotFound, StoreError
 from mcinfra.core.models import Kind, subnet_ref
 from mcinfra.store.executors import Executor, SAExecutor, SQLiteRaw
@@ -61,6 +63,9 @@ PG_MAX_OVERFLOW = 40
 #: a lock key's hash could only make that key wait for a migration)
 MIGRATION_LOCK_ID = 0x6D63696E6672610
 
+
+#: one Alembic migration at a time in this process (Alembic's context is process-global)
+_MIGRATION_LOCK = threading.Lock()
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
 _REVISION = re.compile(r'^(down_)?revision\s*=\s*["\']?([\w-]+|None)["\']?', re.M)
@@ -127,6 +132,7 @@ _FINISH = update(T_IID).where(T_IID.c.id == _P("row_id")).values(
     system_id=_P("system_id"), state="ready", zone=func.coalesce(_P("zone"), T_IID.c.zone))
 _FINISH_EXTRA = _FINISH.values(extra=_P("extra"))
 _DELETE_IID = delete(T_IID).where(T_IID.c.id == _P("row_id"))
+_SET_STATE = update(T_IID).where(T_IID.c.id == _P("row_id")).values(state=_P("state"))
 _DELETE_SUBNETS = delete(T_IID).where(and_(
     T_IID.c.connection == _P("connection"), T_IID.c.kind == Kind.SUBNET.value, T_IID.c.owner == _P("owner")))
 _DROP_REFS = delete(T_REF).where(and_(
@@ -164,8 +170,8 @@ class Store:
             self.engine = self._make_engine()
             self._migrate()
             self._raw = SQLiteRaw(self.engine) if self.is_sqlite else None
-        except (OSError, DBAPIError, SATimeoutError) as exc:
-            raise StoreError(f"cannot open the metadata store {self!r}: {exc}") from exc
+        except (OSError, DBAPIError, SATimeoutError, KeyError) as exc:
+            raise StoreError(f"cannot open the metadata store {self!r}: {exc!r}") from exc
         if self.is_memory:
             key_dir = None
         elif self.is_sqlite:
@@ -232,19 +238,38 @@ class Store:
     def _migrate(self) -> None:
         if self._schema_version() == migration_head():
             return  # importing Alembic costs more than the rest of opening the store
-        from alembic import command
-        from alembic.config import Config
+        # Alembic's ``context`` and ``op`` are process-global: one migration at a time in this
+        # process, whatever the store; SQLite files are also locked across processes (a flock
+        # on ``<db>.migrate.lock``; PostgreSQL uses an advisory lock below). The whole upgrade
+        # is one transaction, so a store is never stamped with a version whose tables are missing.
+        with _MIGRATION_LOCK, self._migration_file_lock():
+            if self._schema_version() == migration_head():
+                return  # another thread or process migrated it meanwhile
+            from alembic import command
+            from alembic.config import Config
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-        with self._guard(), self.engine.connect() as conn:
-            conn.info["write"] = True
-            if self.is_postgres:
-                # processes starting together: one migrates, the others wait and find it done
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-            conn.commit()
+            cfg = Config()
+            cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+            with self._guard(), self.engine.connect() as conn:
+                conn.info["write"] = True
+                if self.is_postgres:
+                    # processes starting together: one migrates, the others wait and find it done
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+
+    @contextmanager
+    def _migration_file_lock(self) -> Iterator[None]:
+        if not self.is_sqlite or self.is_memory:
+            yield
+            return
+        with open(f"{Path(self.url.database or '').resolve()}.migrate.lock", "a") as lockf:
+            fcntl.flock(lockf, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lockf, fcntl.LOCK_UN)
 
     def _schema_version(self) -> str | None:
         try:
@@ -406,13 +431,49 @@ class Store:
         return row_id
 
     def finish(self, row_id: int, system_id: str, *, zone: str | None = None,
-               extra: dict[str, Any] | None = None) -> None:
+               extra: dict[str, Any] | None = None, children: tuple[str, list[dict[str, Any]]] | None = None
+               ) -> None:
+        """Mark a pending row ready with its CSP id. ``children``: (kind, rows) inserted ready in
+        the same transaction (a new VPC's subnets), so a crash leaves all of them or none."""
         params = {"row_id": row_id, "system_id": system_id, "zone": zone}
+        try:
+            with self._prepared_tx(write=True) as tx:
+                if extra is None:
+                    tx.run(_FINISH, params)
+                else:
+                    tx.run(_FINISH_EXTRA, {**params, "extra": extra})
+                if children and children[1]:
+                    row = tx.one(_GET_IID_BY_ID, {"row_id": row_id})
+                    if row is not None:
+                        kind, rows = children
+                        tx.run(_INSERT_IID, [self._ready_row(_record(row).connection, kind, r) for r in rows])
+                crash_point("store.finish:in-transaction")
+        except IntegrityError as exc:
+            raise AlreadyExists(f"CSP id {system_id!r} is already mapped under another name") from exc
+
+    def set_state(self, row_id: int, state: str, *, expect: str) -> bool:
+        """Move a row from state ``expect`` to ``state`` ('ready' <-> 'deleting'); False when the
+        row is not (or no longer) in state ``expect``."""
         with self._prepared_tx(write=True) as tx:
-            if extra is None:
-                tx.run(_FINISH, params)
-            else:
-                tx.run(_FINISH_EXTRA, {**params, "extra": extra})
+            row = tx.one(_GET_IID_BY_ID, {"row_id": row_id})
+            if row is None or _record(row).state != expect:
+                return False
+            tx.run(_SET_STATE, {"row_id": row_id, "state": state})
+            return True
+
+    def unsettled(self, connection: str | None = None) -> list[IIDRecord]:
+        """Rows a crash may have left between a CSP call and the store write: 'pending' (a create)
+        and 'deleting' (a delete), oldest first."""
+        q = select(*_IID_COLS).where(T_IID.c.state.in_(("pending", "deleting")))
+        if connection is not None:
+            q = q.where(T_IID.c.connection == connection)
+        with self._tx() as c:
+            return [_record(r) for r in c.execute(q.order_by(T_IID.c.id))]
+
+    @staticmethod
+    def _ready_row(connection: str, kind: str, r: dict[str, Any]) -> dict[str, Any]:
+        return {"connection": connection, "kind": kind, "owner": "", "zone": None, "extra": {},
+                "state": "ready", "created_at": utcnow(), **r}
 
     def add_ready(self, connection: str, kind: str, rows: list[dict[str, Any]], *,
                   refs: dict[str, list[tuple[str, str]]] | None = None) -> None:
@@ -421,15 +482,12 @@ class Store:
             return
         try:
             with self._prepared_tx(write=True) as tx:
-                tx.run(_INSERT_IID, [
-                    {"connection": connection, "kind": kind, "owner": "", "zone": None, "extra": {},
-                     "state": "ready", "created_at": utcnow(), **r}
-                    for r in rows
-                ])
+                tx.run(_INSERT_IID, [self._ready_row(connection, kind, r) for r in rows])
                 for name, r in (refs or {}).items():
                     self._add_refs(tx, connection, kind, name, r)
         except IntegrityError as exc:
-            raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} already exists in {connection!r}") from exc
+            raise AlreadyExists(f"a {kind} of {[r['name_id'] for r in rows]} (or its CSP id) is already mapped in "
+                                f"{connection!r}") from exc
 
     def drop(self, row_id: int, record: IIDRecord | None = None) -> None:
         """Delete a row and the references it holds (and, for a VPC, its subnets)."""
@@ -444,6 +502,11 @@ class Store:
             self._drop_refs(tx, r.connection, r.kind, r.ref_name)
             if r.kind == Kind.VPC:
                 tx.run(_DELETE_SUBNETS, {"connection": r.connection, "owner": r.name_id})
+
+    def by_id(self, row_id: int) -> IIDRecord | None:
+        with self._prepared_tx() as tx:
+            row = tx.one(_GET_IID_BY_ID, {"row_id": row_id})
+        return _record(row) if row else None
 
     def get(self, connection: str, kind: str, name: str, owner: str = "") -> IIDRecord | None:
         with self._prepared_tx() as tx:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -50,12 +50,17 @@ class ConnectionRow(Base):
 
 class IIDRow(Base):
     """One resource: user name -> CSP id. ``state`` is 'pending' from before the CSP call until
-    the call's result is written, so a crash in between can be reconciled by ``csp_name``."""
+    the call's result is written, so a crash in between can be reconciled by ``csp_name``;
+    'ready' once mapped; 'deleting' from before the CSP delete until the row is dropped, so a
+    crash in between can be reconciled by ``system_id``."""
 
     __tablename__ = "iids"
     __table_args__ = (
         UniqueConstraint("connection", "kind", "owner", "name_id", name="uq_iids_name"),
         Index("ix_iids_system_id", "connection", "kind", "system_id"),
+        # one name per CSP resource once its id is known (pending rows have '')
+        Index("uq_iids_system_id", "connection", "kind", "system_id", unique=True,
+              sqlite_where=text("system_id <> ''"), postgresql_where=text("system_id <> ''")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     connection: Mapped[str] = mapped_column(String(128))

@@ -154,9 +154,10 @@ class TestCloud:
         for kind in STORED_KINDS:
             listed = self.connection.manager(kind).list_all()
             found = [i.name_id for i in listed.mapped + listed.only_store] + [i.system_id for i in listed.only_csp]
-            pending = [r.name_id for r in self.infra.store.list(self.name, kind, state="pending")]
-            if found or pending:
-                out[kind] = found + [f"{n} (pending)" for n in pending]
+            unsettled = [f"{r.name_id} ({r.state})" for r in self.infra.store.unsettled(self.name)
+                         if r.kind == kind and r.state == "pending"]
+            if found or unsettled:
+                out[kind] = found + unsettled
         return out
 
     def assert_no_leftovers(self) -> None:
@@ -165,16 +166,17 @@ class TestCloud:
         assert not left, f"left behind in {self.name!r}: {left}"
 
     def assert_store_matches_cloud(self) -> None:
-        """Every stored resource exists at the cloud and the cloud has nothing unmapped; no pending rows."""
+        """Every stored resource exists at the cloud and the cloud has nothing unmapped; no pending
+        or deleting rows (what a crash leaves for ``reconcile()``)."""
         problems: dict[str, Any] = {}
         for kind in STORED_KINDS:
             listed = self.connection.manager(kind).list_all()
             if listed.only_csp or listed.only_store:
                 problems[kind] = {"only_csp": [i.system_id for i in listed.only_csp],
                                   "only_store": [i.name_id for i in listed.only_store]}
-        pending = [r.label for r in self.infra.store.list(self.name, state="pending")]
-        if pending:
-            problems["pending"] = pending
+        unsettled = [f"{r.label} ({r.state})" for r in self.infra.store.unsettled(self.name)]
+        if unsettled:
+            problems["unsettled"] = unsettled
         assert not problems, f"store and cloud disagree for {self.name!r}: {problems}"
 
 

@@ -176,7 +176,7 @@ def test_full_flow_through_the_cli(cli: Run, cli_json, mock_conn: str, home: Pat
     assert cli("history", "--operation", "start", ok=False).exit_code == 3
     assert "Call history" in cli("history", "-n", "3").stdout
     assert cli_json("lock", "info") == []
-    assert cli_json("reconcile") == {"finished": [], "rolled_back": [], "failed": {}}
+    assert cli_json("reconcile") == {"finished": [], "rolled_back": [], "deleted": [], "forgotten": [], "failed": {}}
 
     assert mock_resources(home)["vm"] == 2
     report = cli_json("destroy", "-c", c)

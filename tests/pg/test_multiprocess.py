@@ -26,7 +26,8 @@ class Worker:
     def __init__(self, *args: str | int) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.pg.worker", *map(str, args)], cwd=ROOT,
-                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
 
     def expect(self, line: str) -> None:
         assert self.proc.stdout is not None
@@ -163,3 +164,25 @@ def test_vpc_delete_waits_for_sg_create_in_another_process(shared: tuple[str, mc
     cloud.security_groups.delete("sg-01")
     cloud.vpcs.delete("vpc-01")
     assert cloud.vpcs.list_all().only_csp == []
+
+
+def test_register_race_across_processes_maps_one_resource_once(shared: tuple[str, mcinfra.Infra],
+                                                               tmp_path: Path) -> None:
+    """Issue 15 point 1 on PostgreSQL: four processes register one unmapped VPC under four
+    names at once; exactly one wins (SP-Lock on the CSP id, and the store's unique index)."""
+    from mcinfra.core.models import VPCReq
+
+    url, infra = shared
+    cloud = add_conn(infra, tmp_path, 0.0)
+    sid = cloud.handlers.vpc.create(VPCReq(name="adopt-me", cidr="10.3.0.0/16", subnets=[])).iid.system_id
+    with workers() as ws:
+        ws.extend(Worker("register", url, sid, f"name-{i}") for i in range(4))
+        for w in ws:
+            w.expect("ready")
+        for w in ws:
+            assert w.proc.stdin is not None
+            w.proc.stdin.write("go\n")
+            w.proc.stdin.flush()
+        outcomes = sorted(w.result() for w in ws)
+    assert outcomes == ["lost"] * 3 + ["won"]
+    assert [r.system_id for r in infra.store.list("conf", "vpc")] == [sid]

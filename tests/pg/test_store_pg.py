@@ -230,3 +230,36 @@ def test_unix_socket_url(pg_cluster: Cluster, home: Path) -> None:
         with infra.locks.hold(writes=[("sock", "vpc", "v")]):
             assert [i.key for i in infra.locks.info()] == [("sock", "vpc", "v")]
         infra.connections.delete("sock")
+
+
+def test_new_database_opened_from_many_threads_at_once(pg_cluster: Cluster, home: Path) -> None:
+    """Issue 15 point 4 on PostgreSQL: Alembic's context is process-global, so threads opening
+    new databases at once take turns; every store comes out whole."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    urls = [pg_cluster.new_database() for _ in range(3)] * 2
+    barrier = threading.Barrier(len(urls))
+
+    def open_store(url: str) -> str | None:
+        barrier.wait()
+        store = Store(url)
+        try:
+            with store.engine.connect() as c:
+                return c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(len(urls)) as pool:
+        assert list(pool.map(open_store, urls)) == [migration_head()] * len(urls)
+
+
+def test_one_csp_id_one_name_in_postgres(pg_url: str, home: Path) -> None:
+    store = Store(pg_url)
+    try:
+        store.add_ready("c", "vpc", [{"name_id": "a", "system_id": "vpc-1", "csp_name": "a"}])
+        with pytest.raises(AlreadyExists):
+            store.add_ready("c", "vpc", [{"name_id": "b", "system_id": "vpc-1", "csp_name": "b"}])
+        store.reserve("c", "vpc", "p1", "p1-x")
+        store.reserve("c", "vpc", "p2", "p2-x")  # pending rows have no id yet: no clash
+    finally:
+        store.close()

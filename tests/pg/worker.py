@@ -64,8 +64,21 @@ def create_sg(url: str, vpc: str, name: str) -> None:
         say("created")
 
 
+def register(url: str, system_id: str, name: str) -> None:
+    """Register one CSP VPC id under ``name`` once every worker is ready (the test says 'go')."""
+    with mcinfra.Infra(url, lock_timeout=120) as infra:
+        cloud = infra.connect("conf")
+        say("ready")
+        sys.stdin.readline()
+        try:
+            cloud.vpcs.register(name, system_id)
+            say("won")
+        except mcinfra.AlreadyExists:
+            say("lost")
+
+
 COMMANDS = {"creates": creates, "hold": hold, "wait_lock": wait_lock, "create_vpc": create_vpc,
-            "create_sg": create_sg}
+            "create_sg": create_sg, "register": register}
 
 if __name__ == "__main__":
     cmd, url, *args = sys.argv[1:]

@@ -16,8 +16,9 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mcinfra.core import validation as v
+from mcinfra.core.crashpoint import crash_point
 from mcinfra.core.display import ResultList
-from mcinfra.core.errors import AlreadyExists, InUse, InvalidRequest, McInfraError, NotFound
+from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import ResourceHandler
 from mcinfra.core.models import IID, Kind, ListAll
 from mcinfra.core.naming import csp_name
@@ -70,11 +71,14 @@ class ResourceManager(ABC, Generic[Info, Handler]):
     def _label(self, name: str, kind: Kind | None = None) -> str:
         return f"{(kind or self.kind).label} {name!r} in connection {self._ctx.connection!r}"
 
-    def _row(self, name: str, kind: Kind | None = None, owner: str = "") -> IIDRecord:
+    def _row(self, name: str, kind: Kind | None = None, owner: str = "", *, deleting: bool = False) -> IIDRecord:
+        """The ready row of a name (``deleting``: a row being deleted too, for reads and for a
+        delete that repeats an interrupted one)."""
         rec = self._store.get(self._ctx.connection, kind or self.kind, name, owner)
-        if rec is None or rec.state != "ready":
+        if rec is None or not (rec.state == "ready" or (deleting and rec.state == "deleting")):
             where = f" (VPC {owner!r})" if owner else ""
-            state = " (still being created)" if rec is not None else ""
+            state = {"pending": " (still being created)", "deleting": " (being deleted)"}.get(
+                rec.state if rec is not None else "", "")
             raise NotFound(f"{self._label(name, kind)}{where} does not exist{state}")
         return rec
 
@@ -95,27 +99,43 @@ class ResourceManager(ABC, Generic[Info, Handler]):
         self, name: str, create_at_csp: Callable[[str], T], *, kind: Kind | None = None, owner: str = "",
         refs: Iterable[tuple[str, str]] = (), zone: str | None = None, extra: dict[str, Any] | None = None,
         finish: Callable[[int, T], None] | None = None, take_back: Callable[[T], object] | None = None,
+        recover: Callable[[IIDRecord, CloudError], T] | None = None,
     ) -> T:
         """Reserve the name in a pending row, run ``create_at_csp(csp_name)``, finish the row.
 
-        The CSP call failed: the row is dropped. The store write after it failed: the resource
-        is taken back at the CSP (``take_back``, default: delete ``info.iid``) and the row
-        dropped; when the take-back fails too, the pending row stays for ``reconcile()``.
+        The CSP call failed: the row is dropped — unless the failure is ambiguous (a CloudError
+        that was not throttling: the reply may have been lost after the CSP acted). Then the
+        CSP is asked for the CSP name first, as ``reconcile()`` does: found, the row is finished
+        and ``recover(row, error)`` gives the result (default :meth:`_recover`: the handler's
+        ``get``; a key pair, whose private key cannot be had again, takes the resource back and
+        raises the error instead). When the look-up fails too, the pending row stays for
+        ``reconcile()``.
+        The store write after the call failed: the resource is taken back at the CSP
+        (``take_back``, default: delete ``info.iid``) and the row dropped; when the take-back
+        fails too, the pending row stays for ``reconcile()``.
         """
         kind = kind or self.kind
         cname = self._csp_name(name, kind)
         row_id = self._store.reserve(self._ctx.connection, kind, name, cname, owner=owner, zone=zone,
                                      refs=refs, extra=extra)
+        crash_point(f"{kind}.create:reserved")
         try:
             info = create_at_csp(cname)
+        except CloudError as exc:
+            if exc.throttled:
+                self._store.drop(row_id)
+                raise
+            return self._after_ambiguous_create(row_id, name, kind, exc, recover)
         except BaseException:
             self._store.drop(row_id)
             raise
+        crash_point(f"{kind}.create:csp-done")
         try:
             if finish is not None:
                 finish(row_id, info)
             else:
                 self._store.finish(row_id, info.iid.system_id, extra=extra)  # type: ignore[attr-defined]
+            crash_point(f"{kind}.create:finished")
         except BaseException:
             # the CSP has it, the store could not say so: take it back rather than lose track
             log.error("store write failed after creating %s; deleting it at the CSP", self._label(name, kind))
@@ -131,6 +151,32 @@ class ResourceManager(ABC, Generic[Info, Handler]):
                 self._store.drop(row_id)
             raise
         return info
+
+    def _after_ambiguous_create(self, row_id: int, name: str, kind: Kind, exc: CloudError,
+                                recover: Callable[[IIDRecord, CloudError], T] | None) -> T:
+        """A create failed in a way that may hide a lost reply: look the CSP name up."""
+        rec = self._store.by_id(row_id)
+        if rec is None:
+            raise exc
+        asked = True
+        try:
+            made = self.reconcile_pending(rec)
+        except McInfraError as undo:
+            asked, made = False, False
+            log.error("%s: the create failed (%s) and the CSP could not be asked whether it acted (%s); "
+                      "reconcile() will settle its row", self._label(name, kind), exc.code, type(undo).__name__)
+        if not asked or not made:
+            raise exc  # the CSP has nothing (the row is dropped), or nobody knows (the row stays pending)
+        done = self._store.by_id(row_id)
+        if done is None:
+            raise exc
+        log.warning("%s: the CSP made it although the call failed (%s): the reply was lost; mapped",
+                    self._label(name, kind), exc.code)
+        return (recover or self._recover)(done, exc)
+
+    def _recover(self, rec: IIDRecord, exc: CloudError) -> Any:
+        """The result of a create whose reply was lost (the resource is mapped by now)."""
+        return self._gated("get", rec.name_id, self.handler.get, self._iid(rec))  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ the user's view
     def _user_view(self, info: Info, name: str, known: dict[str, str] | None = None) -> Info:
@@ -151,13 +197,13 @@ class ResourceManager(ABC, Generic[Info, Handler]):
     def get(self, name: str) -> Info:
         name = v.name(name)
         with self._locks(reads=[self._key(name)]):
-            rec = self._row(name)
+            rec = self._row(name, deleting=True)
             info = self._gated("get", name, self.handler.get, self._iid(rec))
             return self._user_view(info, rec.name_id, rec.extra.get("ids"))
 
     def list(self) -> list[Info]:
         """Every resource of this kind the store maps, as the CSP reports it now."""
-        rows = {r.system_id: r for r in self._store.list(self._ctx.connection, self.kind, state="ready")}
+        rows = {r.system_id: r for r in self._mapped()}
         if not rows:
             return ResultList()
         infos = self._gated("list", "*", self.handler.list)
@@ -170,31 +216,89 @@ class ResourceManager(ABC, Generic[Info, Handler]):
             log.warning("%s is in the store but not at the CSP (see list_all)", self._label(rec.name_id))
         return ResultList(out)
 
+    def _mapped(self, kind: Kind | None = None, owner: str | None = None) -> list[IIDRecord]:
+        """The rows that map a CSP resource: ready, and being deleted (the CSP may have it still)."""
+        return [r for r in self._store.list(self._ctx.connection, kind or self.kind, owner=owner)
+                if r.state != "pending"]
+
     def delete(self, name: str, *, force: bool = False) -> None:
-        """Delete at the CSP and forget the name. ``force``: forget it even if the CSP refuses."""
-        name = v.name(name)
+        """Delete at the CSP and forget the name. ``force``: forget it even if the CSP refuses.
+        A delete interrupted by a crash (row 'deleting') may be repeated."""
+        name, force = v.name(name), v.flag(force, "force")
         with self._locks(writes=[self._key(name)]):
-            rec = self._row(name)
+            rec = self._row(name, deleting=True)
             self._check_unused(name)
-            self._delete_at_csp(rec, force)
+            self._mark_deleting(rec)
+            self._delete_at_csp(rec, force, self._gated_delete)
+            crash_point(f"{rec.kind}.delete:csp-done")
             self._store.drop(rec.id, rec)
 
-    def _delete_at_csp(self, rec: IIDRecord, force: bool) -> None:
+    def _mark_deleting(self, rec: IIDRecord) -> None:
+        """Say in the store that the delete is under way, before the CSP is asked: a crash from
+        here on leaves a 'deleting' row that ``reconcile()`` closes."""
+        if rec.state == "ready":
+            self._store.set_state(rec.id, "deleting", expect="ready")
+        crash_point(f"{rec.kind}.delete:marked")
+
+    def _delete_at_csp(self, rec: IIDRecord, force: bool, delete: Callable[[str, IID], T], *,
+                       restore: bool = True) -> T | None:
+        """``delete(name, iid)`` at the CSP for a row marked 'deleting'. Returns normally when the
+        resource is gone (or ``force``); raises otherwise, with the row back to 'ready' when the
+        CSP refused (``restore=False``: left 'deleting', for a delete nobody takes back), or left
+        'deleting' when nobody can tell whether it acted."""
         try:
-            self._gated_delete(rec.name_id, self._iid(rec))
+            return delete(rec.name_id, self._iid(rec))
         except NotFound:
-            log.info("%s was already gone at the CSP", self._label(rec.name_id))
-        except McInfraError:
-            if not force:
-                raise
-            log.warning("force-deleting %s although the CSP refused", self._label(rec.name_id))
+            log.info("%s was already gone at the CSP", self._label(rec.name_id, Kind(rec.kind)))
+            return None
+        except McInfraError as exc:
+            if force:
+                log.warning("force-deleting %s although the CSP refused", self._label(rec.name_id, Kind(rec.kind)))
+                return None
+            if isinstance(exc, CloudError) and not exc.throttled:
+                present = self._exists_or_none(rec)  # the reply may have been lost after the CSP acted: ask
+                if present is None:
+                    log.error("%s: the delete failed (%s) and the CSP could not be asked whether it acted; "
+                              "reconcile() will finish it", self._label(rec.name_id, Kind(rec.kind)), exc.code)
+                    raise
+                if not present:
+                    log.warning("%s: the CSP deleted it although the call failed (%s): the reply was lost",
+                                self._label(rec.name_id, Kind(rec.kind)), exc.code)
+                    return None
+            if restore:
+                self._store.set_state(rec.id, "ready", expect="deleting")
+            raise
+
+    def _exists_or_none(self, rec: IIDRecord) -> bool | None:
+        """:meth:`_exists_at_csp`, or None when the CSP cannot be asked."""
+        try:
+            return self._exists_at_csp(rec)
+        except McInfraError as exc:
+            log.info("%s: cannot ask the CSP whether it exists: %s", self._label(rec.name_id, Kind(rec.kind)), exc)
+            return None
+
+    def _exists_at_csp(self, rec: IIDRecord) -> bool:
+        """Whether the CSP still has the resource of a row (by its CSP id)."""
+        return any(i.system_id == rec.system_id
+                   for i in self._gated("list_iids", "*", self.handler.list_iids))  # type: ignore[attr-defined]
+
+    def reconcile_deleting(self, rec: IIDRecord) -> bool:
+        """Close a 'deleting' row left by a crash: the CSP still has the resource -> delete it
+        again; then drop the row. True when the CSP still had it."""
+        present = self._exists_at_csp(rec)
+        if present:  # a failure leaves the row 'deleting' for the next run
+            self._delete_at_csp(rec, False, self._gated_delete, restore=False)
+        self._store.drop(rec.id, rec)
+        return present
 
     def register(self, name: str, system_id: str) -> Info:
         """Adopt an existing CSP resource under ``name`` (the CSP resource is not changed)."""
         name = v.name(name)
         if not isinstance(system_id, str) or not system_id.strip():
             raise InvalidRequest("system_id must be a non-empty CSP id", field="system_id")
-        with self._locks(writes=[self._key(name)]):
+        # the CSP id is locked too: two names racing for one resource meet here (and, across
+        # processes, at the store's unique index on the id)
+        with self._locks(writes=[self._key(name), self._key(f"#{system_id}")]):
             if self._store.get(self._ctx.connection, self.kind, name) is not None:
                 raise AlreadyExists(f"{self._label(name)} already exists")
             mapped = self._store.names_for(self._ctx.connection, self.kind, [system_id])
@@ -228,7 +332,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
             self._store.drop(rec.id, rec)
 
     def list_all(self) -> ListAll:
-        rows = self._store.list(self._ctx.connection, self.kind, state="ready")
+        rows = self._mapped()
         csp = self._gated("list_iids", "*", self.handler.list_iids)
         csp_ids = {i.system_id for i in csp}
         mapped_ids = {r.system_id for r in rows}

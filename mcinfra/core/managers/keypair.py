@@ -4,7 +4,7 @@ from typing import Any
 
 from mcinfra.core import validation as v
 from mcinfra.core.display import ResultList
-from mcinfra.core.errors import InvalidRequest, Unsupported
+from mcinfra.core.errors import CloudError, InvalidRequest, McInfraError, Unsupported
 from mcinfra.core.handlers import KeyPairHandler
 from mcinfra.core.keys import is_openssh_public_key
 from mcinfra.core.managers.base import ResourceManager
@@ -42,7 +42,8 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
             def finish(row_id: int, info: KeyPairInfo) -> None:
                 self._store.finish(row_id, info.iid.system_id, extra=self._key_extra(info))
 
-            info = self._create_tracked(name, create_at_csp, finish=finish)
+            info = self._create_tracked(name, create_at_csp, finish=finish,
+                                        recover=None if public_key else self._take_back_lost)
             return info.model_copy(update={"iid": IID(name_id=name, system_id=info.iid.system_id)})
 
     @staticmethod
@@ -73,9 +74,9 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
     def delete(self, name: str, *, force: bool = False) -> None:
         if not self._in_store:
             return super().delete(name, force=force)
-        name = v.name(name)
+        name, force = v.name(name), v.flag(force, "force")
         with self._locks(writes=[self._key(name)]):
-            rec = self._row(name)
+            rec = self._row(name, deleting=True)
             self._check_unused(name)
             self._store.drop(rec.id, rec)
         return None
@@ -91,6 +92,27 @@ class KeyPairManager(ResourceManager[KeyPairInfo, KeyPairHandler]):
             raise Unsupported(f"provider '{self._ctx.provider}' has no key-pair objects to register; "
                               "use create(name, public_key=...) to import a public key")
         return super().register(name, system_id)
+
+    def _take_back_lost(self, rec: IIDRecord, exc: CloudError) -> KeyPairInfo:
+        """The reply of a create was lost, but the CSP made the key pair: its private key is
+        gone with the reply, so the key pair is no use (an imported public key loses nothing:
+        that one is kept and returned). It is deleted and the error raised (the
+        caller may create it again); if the delete fails, the row stays 'deleting' for
+        ``reconcile()``."""
+        self._store.set_state(rec.id, "deleting", expect="ready")
+        try:
+            self._delete_at_csp(rec, False, self._gated_delete, restore=False)
+        except McInfraError:
+            pass  # the row stays 'deleting'
+        else:
+            self._store.drop(rec.id, rec)
+        raise exc
+
+    def reconcile_deleting(self, rec: IIDRecord) -> bool:
+        if self._in_store:
+            self._store.drop(rec.id, rec)
+            return False
+        return super().reconcile_deleting(rec)
 
     def reconcile_pending(self, rec: IIDRecord) -> bool:
         if self._in_store:  # nothing at the CSP: the key was generated and lost with the crash

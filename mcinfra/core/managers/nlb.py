@@ -4,10 +4,11 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from mcinfra.core import validation as v
-from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
+from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.managers.base import ResourceManager
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Kind, Listener, NLBInfo, NLBReq, VMGroup
+from mcinfra.store import IIDRecord
 
 T = TypeVar("T")
 
@@ -39,8 +40,10 @@ class NLBManager(ResourceManager[NLBInfo, NLBHandler]):
                  else VMGroup(protocol=lst.protocol, port=lst.port))
         vms = v.names(group.vms, "vm_group.vms")
         hc = v.build(HealthChecker, "health_checker", health_checker or {}).with_defaults(group.port)
-        if str(type).upper() not in ("PUBLIC", "INTERNAL") or str(scope).upper() not in ("REGION", "GLOBAL"):
-            raise InvalidRequest("type must be PUBLIC|INTERNAL and scope REGION|GLOBAL", field="type")
+        if not isinstance(type, str) or type.upper() not in ("PUBLIC", "INTERNAL"):
+            raise InvalidRequest(f"type must be PUBLIC or INTERNAL, not {type!r}", field="type")
+        if not isinstance(scope, str) or scope.upper() not in ("REGION", "GLOBAL"):
+            raise InvalidRequest(f"scope must be REGION or GLOBAL, not {scope!r}", field="scope")
         reads = [self._key(vpc, Kind.VPC)] + [self._key(n, Kind.VM) for n in vms]
         with self._locks(writes=[self._key(name)], reads=reads):
             vpc_rec = self._row(vpc, Kind.VPC)
@@ -99,19 +102,29 @@ class NLBManager(ResourceManager[NLBInfo, NLBHandler]):
                 dup = [n for n in vms if n in members]
                 if dup:
                     raise AlreadyExists(f"{self._label(name)} already has VM(s) {dup}")
-                group = self._gated("add_vms", name, self.handler.add_vms, self._iid(rec),
-                                   self._vm_ids(vms, rec.extra.get("vpc", "")))
+                change, ids = self.handler.add_vms, self._vm_ids(vms, rec.extra.get("vpc", ""))
             else:
                 missing = [n for n in vms if n not in members]
                 if missing:
                     raise NotFound(f"{self._label(name)} has no VM(s) {missing}")
-                group = self._gated("remove_vms", name, self.handler.remove_vms, self._iid(rec),
-                                   [self._row(n, Kind.VM).system_id for n in vms])
-            view = self._group_view(group)
-            refs = [(Kind.VM, n) for n in view.vms]
-            refs += [(Kind.VPC, rec.extra["vpc"])] if rec.extra.get("vpc") else []
-            self._store.set_refs(self._ctx.connection, self.kind, name, refs)
-            return view
+                change, ids = self.handler.remove_vms, [self._row(n, Kind.VM).system_id for n in vms]
+            try:
+                group = self._gated(change.__name__, name, change, self._iid(rec), ids)
+            except CloudError as exc:
+                if exc.throttled:
+                    raise
+                # the reply may be lost after the CSP acted: record the members it has now
+                self._set_member_refs(name, rec, self._gated("get", name, self.handler.get, self._iid(rec)).vm_group)
+                raise
+            return self._set_member_refs(name, rec, group)
+
+    def _set_member_refs(self, name: str, rec: IIDRecord, group: VMGroup) -> VMGroup:
+        """Record the NLB's references to its member VMs (and its VPC); returns the user's view."""
+        view = self._group_view(group)
+        refs = [(Kind.VM, n) for n in view.vms]
+        refs += [(Kind.VPC, rec.extra["vpc"])] if rec.extra.get("vpc") else []
+        self._store.set_refs(self._ctx.connection, self.kind, name, refs)
+        return view
 
     def health(self, name: str) -> HealthInfo:
         name = v.name(name)

@@ -5,9 +5,10 @@ from collections.abc import Callable
 from typing import Any
 
 from mcinfra.core import validation as v
-from mcinfra.core.errors import InvalidRequest, NotFound
+from mcinfra.core.crashpoint import crash_point
+from mcinfra.core.errors import InvalidRequest, McInfraError
 from mcinfra.core.handlers import VMHandler
-from mcinfra.core.managers.base import ResourceManager
+from mcinfra.core.managers.base import ResourceManager, log
 from mcinfra.core.models import IID, Kind, VMInfo, VMReq, VMStatus, subnet_ref
 from mcinfra.store import IIDRecord
 
@@ -49,9 +50,10 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
         for field, value in (("image", image), ("spec", spec)):
             if not isinstance(value, str) or not value.strip():
                 raise InvalidRequest(f"{field} must be a non-empty name", field=field)
-        if root_disk_size is not None and (not isinstance(root_disk_size, int) or root_disk_size < 1):
-            raise InvalidRequest(f"root_disk_size must be a positive number of GB, got {root_disk_size!r}",
-                                 field="root_disk_size")
+        root_disk_type = v.optional_text(root_disk_type, "root_disk_type")
+        if root_disk_size is not None:
+            root_disk_size = v.count(root_disk_size, "root_disk_size", maximum=65_536)
+        wait, timeout = v.flag(wait, "wait"), v.seconds(timeout, "timeout", allow_zero=True)
         reads = [self._key(vpc, Kind.VPC), self._key(keypair, Kind.KEYPAIR)]
         reads += [self._key(s, Kind.SECURITY_GROUP) for s in sgs]
         with self._locks(writes=[self._key(name)], reads=reads):
@@ -119,12 +121,12 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
     # ------------------------------------------------------------------ status and control
     def status(self, name: str) -> VMStatus:
         name = v.name(name)
-        rec = self._row(name)
+        rec = self._row(name, deleting=True)
         return self._gated("status", name, self.handler.status, self._iid(rec))
 
     def statuses(self) -> dict[str, VMStatus]:
         """name -> status of every VM the store maps (NotExist for one the CSP lost)."""
-        rows = self._store.list(self._ctx.connection, self.kind, state="ready")
+        rows = self._mapped()
         if not rows:
             return {}
         by_id = self._gated("statuses", "*", self.handler.statuses)
@@ -140,7 +142,10 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
         return self._control("reboot", name, VMStatus.RUNNING, wait, timeout)
 
     def _control(self, op: str, name: str, target: VMStatus, wait: bool, timeout: float) -> VMStatus:
+        """The state change under the VM's write lock; the wait for its end without it, so
+        readers meanwhile see the transitional status (cb-spider#680)."""
         name = v.name(name)
+        wait, timeout = v.flag(wait, "wait"), v.seconds(timeout, "timeout", allow_zero=True)
         with self._locks(writes=[self._key(name)]):
             rec = self._row(name)
             now = self._gated("status", name, self.handler.status, self._iid(rec))
@@ -148,17 +153,19 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
                 raise InvalidRequest(f"{self._label(name)} is {now.value}; {op} needs {NEEDS[op].value}", field="name")
             action = {"suspend": self.handler.suspend, "resume": self.handler.resume, "reboot": self.handler.reboot}[op]
             status = self._gated(op, name, action, self._iid(rec))
-            if wait:
-                status = self._wait(rec, {target}, timeout)
-            return status
+        if wait:
+            status = self._wait(rec, {target}, timeout)
+        return status
 
     def wait(self, name: str, status: VMStatus | str, *, timeout: float = DEFAULT_WAIT) -> VMStatus:
         """Poll until the VM reaches ``status``; returns the last status seen."""
+        name = v.name(name)
         try:
             target = VMStatus(status)
         except ValueError:
             raise InvalidRequest(f"unknown VM status {status!r}", field="status") from None
-        return self._wait(self._row(v.name(name)), {target}, timeout)
+        timeout = v.seconds(timeout, "timeout", allow_zero=True)
+        return self._wait(self._row(name, deleting=True), {target}, timeout)
 
     def _wait(self, rec: IIDRecord, targets: set[VMStatus], timeout: float) -> VMStatus:
         deadline = time.monotonic() + timeout
@@ -172,23 +179,42 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
 
     def terminate(self, name: str, *, force: bool = False, wait: bool = True,
                   timeout: float = DEFAULT_WAIT) -> VMStatus:
-        """Terminate and forget the VM; with ``wait`` return once the CSP reports it gone."""
-        name = v.name(name)
+        """Terminate and forget the VM; with ``wait`` return once the CSP reports it gone.
+
+        The row is marked 'deleting' before the CSP is asked and dropped once the CSP took the
+        request (after the wait, with ``wait``). The VM's write lock is held for the state change
+        only: during the wait ``get``/``status`` show it Terminating, and a crash leaves a
+        'deleting' row that ``reconcile()`` closes.
+        """
+        name, force = v.name(name), v.flag(force, "force")
+        wait, timeout = v.flag(wait, "wait"), v.seconds(timeout, "timeout", allow_zero=True)
         with self._locks(writes=[self._key(name)]):
-            rec = self._row(name)
+            rec = self._row(name, deleting=True)
             self._check_unused(name)
+            self._mark_deleting(rec)
             try:
-                status = self._gated("terminate", name, self.handler.terminate, self._iid(rec))
-            except NotFound:
-                status = VMStatus.NOT_EXIST
-            except Exception:
+                status = self._delete_at_csp(rec, False, self._gated_terminate)
+            except McInfraError:
                 if not force:
                     raise
+                log.warning("force-forgetting %s although the CSP refused to terminate it", self._label(name))
                 status = VMStatus.FAILED
-            if wait and status not in GONE and status != VMStatus.FAILED:
-                status = self._wait(rec, set(GONE), timeout)
-            self._store.drop(rec.id, rec)
-            return status
+            crash_point("vm.delete:csp-done")
+            if status is None:  # gone already (or the reply was lost and it is gone)
+                status = VMStatus.NOT_EXIST
+            if not wait or status in GONE or status == VMStatus.FAILED:
+                self._store.drop(rec.id, rec)
+                return status
+        status = self._wait(rec, set(GONE), timeout)
+        crash_point("vm.delete:waited")
+        with self._locks(writes=[self._key(name)]):
+            fresh = self._store.get(self._ctx.connection, self.kind, name)
+            if fresh is not None and fresh.id == rec.id:  # not closed meanwhile (by reconcile())
+                self._store.drop(rec.id, rec)
+        return status
+
+    def _gated_terminate(self, name: str, iid: IID) -> VMStatus:
+        return self._gated("terminate", name, self.handler.terminate, iid)  # type: ignore[no-any-return]
 
     def delete(self, name: str, *, force: bool = False) -> None:
         self.terminate(name, force=force)

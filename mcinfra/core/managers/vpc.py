@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from mcinfra.core import validation as v
+from mcinfra.core.crashpoint import crash_point
 from mcinfra.core.errors import AlreadyExists, InvalidRequest, NotFound
 from mcinfra.core.handlers import VPCHandler
 from mcinfra.core.managers.base import ResourceManager
@@ -57,15 +57,16 @@ class VPCManager(ResourceManager[VPCInfo, VPCHandler]):
             return self._gated("create", name, self.handler.create, req)
 
         def finish(row_id: int, info: VPCInfo) -> None:
-            self._store.finish(row_id, info.iid.system_id, extra={"cidr": info.cidr})
-            self._add_subnet_rows(name, info, plan)
+            # the VPC row and its subnets' rows in one transaction: a crash leaves all or none
+            self._store.finish(row_id, info.iid.system_id, extra={"cidr": info.cidr},
+                               children=(Kind.SUBNET, self._subnet_rows(name, info, plan)))
 
         with self._locks(writes=[self._key(name)]):
             info = self._create_tracked(name, create_at_csp, extra={"cidr": cidr, "subnets": plan}, finish=finish)
             return self._user_view(info, name)
 
-    def _add_subnet_rows(self, vpc: str, info: VPCInfo, plan: list[list[Any]]) -> None:
-        """Map the subnets the CSP made to the user's names (by CSP name)."""
+    def _subnet_rows(self, vpc: str, info: VPCInfo, plan: list[list[Any]]) -> list[dict[str, Any]]:
+        """The rows mapping the subnets the CSP made to the user's names (by CSP name)."""
         made = {s.iid.name_id: s for s in info.subnets}
         rows = []
         for user_name, cname, zone in plan:
@@ -74,7 +75,7 @@ class VPCManager(ResourceManager[VPCInfo, VPCHandler]):
                 raise NotFound(f"the CSP did not report subnet {user_name!r} ({cname}) of VPC {vpc!r}")
             rows.append({"name_id": user_name, "system_id": sn.iid.system_id, "csp_name": cname,
                          "owner": vpc, "zone": sn.zone or zone, "extra": {"cidr": sn.cidr}})
-        self._store.add_ready(self._ctx.connection, Kind.SUBNET, rows)
+        return rows
 
     def _user_view(self, info: VPCInfo, name: str, known: dict[str, str] | None = None) -> VPCInfo:
         subs = {r.system_id: r for r in self._store.list(self._ctx.connection, Kind.SUBNET, owner=name)}
@@ -119,22 +120,48 @@ class VPCManager(ResourceManager[VPCInfo, VPCHandler]):
             def take_back(info: VPCInfo) -> None:
                 self._gated("remove_subnet", vpc, self.handler.remove_subnet, vpc_iid, made["subnet"].iid)
 
+            def recover(sub: IIDRecord, exc: Exception) -> VPCInfo:  # the reply was lost; the subnet is mapped
+                return self._gated("get", vpc, self.handler.get, vpc_iid)  # type: ignore[no-any-return]
+
             info = self._create_tracked(req.name, create_at_csp, kind=Kind.SUBNET, owner=vpc, zone=req.zone,
-                                        finish=finish, take_back=take_back)
+                                        finish=finish, take_back=take_back, recover=recover)
             return self._user_view(info, vpc)
 
     def remove_subnet(self, vpc: str, subnet: str) -> None:
         vpc, subnet = v.name(vpc, "vpc"), v.name(subnet, "subnet")
         with self._locks(writes=[self._key(vpc)]):
-            rec = self._row(vpc)
-            sn = self._row(subnet, Kind.SUBNET, owner=vpc)
+            self._row(vpc)
+            sn = self._row(subnet, Kind.SUBNET, owner=vpc, deleting=True)
             self._check_unused(subnet, Kind.SUBNET, subnet_ref(vpc, subnet))
-            with contextlib.suppress(NotFound):  # already gone at the CSP: forget it
-                self._gated("remove_subnet", vpc, self.handler.remove_subnet, self._iid(rec), self._iid(sn))
+            self._mark_deleting(sn)
+            self._delete_at_csp(sn, False, self._gated_delete)
+            crash_point("subnet.delete:csp-done")
             self._store.drop(sn.id, sn)
+
+    def _delete_at_csp(self, rec: IIDRecord, force: bool, delete: Any, *, restore: bool = True) -> Any:
+        """A subnet row is removed from its VPC (remove_subnet), a VPC row deleted."""
+        if rec.kind == Kind.SUBNET:
+            vpc = self._row(rec.owner, deleting=True)
+
+            def delete(name: str, iid: IID) -> None:
+                self._gated("remove_subnet", rec.owner, self.handler.remove_subnet, self._iid(vpc), iid)
+        return super()._delete_at_csp(rec, force, delete, restore=restore)
+
+    def _exists_at_csp(self, rec: IIDRecord) -> bool:
+        if rec.kind != Kind.SUBNET:
+            return super()._exists_at_csp(rec)
+        vpc = self._store.get(self._ctx.connection, Kind.VPC, rec.owner)
+        if vpc is None or vpc.state == "pending":
+            return False
+        try:
+            info = self._gated("get", rec.owner, self.handler.get, self._iid(vpc))
+        except NotFound:
+            return False
+        return any(s.iid.system_id == rec.system_id for s in info.subnets)
 
     def subnet(self, vpc: str, subnet: str) -> SubnetInfo:
         """One subnet of a VPC."""
+        vpc, subnet = v.name(vpc, "vpc"), v.name(subnet, "subnet")
         info = self.get(vpc)
         for sn in info.subnets:
             if sn.iid.name_id == subnet:
@@ -160,8 +187,8 @@ class VPCManager(ResourceManager[VPCInfo, VPCHandler]):
         if found is None:
             self._store.drop(rec.id, rec)
             return False
-        self._store.finish(rec.id, found.iid.system_id, extra={"cidr": found.cidr})
-        self._add_subnet_rows(rec.name_id, found, rec.extra.get("subnets", []))
+        self._store.finish(rec.id, found.iid.system_id, extra={"cidr": found.cidr},
+                           children=(Kind.SUBNET, self._subnet_rows(rec.name_id, found, rec.extra.get("subnets", []))))
         return True
 
     def _reconcile_subnet(self, rec: IIDRecord) -> bool:

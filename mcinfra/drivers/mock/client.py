@@ -18,12 +18,22 @@ from mcinfra.drivers.mock.state import Data, cloud_for
 
 
 class Behaviour:
-    """A connection's injected latency and faults (options ``latency``, ``fail_rate``, ``seed``)."""
+    """A connection's injected latency and faults (options ``latency``, ``fail_rate``,
+    ``lost_reply_rate``, ``seed``).
+
+    ``fail_rate``: a change fails before the cloud acts. ``lost_reply_rate``: the cloud acts,
+    then the reply is lost — the call raises a retryable ``CloudError`` (``ReplyLost``) although
+    the change was made, as a timeout or a dropped connection after the request does.
+    """
 
     def __init__(self, options: MockOptions) -> None:
         self.latency = options.latency
         self.fail_rate = options.fail_rate
+        self.lost_reply_rate = options.lost_reply_rate
         self._rng = random.Random(options.seed)
+        # sessions with one seed that share a cloud (processes on one state file, connections
+        # on one cloud) must not hand out one id twice
+        self._id_salt = random.SystemRandom().getrandbits(64)
         self._rng_lock = threading.Lock()
 
     def pause(self) -> float:
@@ -43,9 +53,19 @@ class Behaviour:
         if hit:
             raise CloudError("mock", "InjectedFault", f"injected fault in {op}")
 
+    def maybe_lose_reply(self, op: str) -> None:
+        """After the cloud acted: perhaps the reply never arrives."""
+        if self.lost_reply_rate <= 0:
+            return
+        with self._rng_lock:
+            hit = self._rng.random() < self.lost_reply_rate
+        if hit:
+            raise CloudError("mock", "ReplyLost", f"no reply to {op} (the request may have been carried out)",
+                             retryable=True)
+
     def new_id(self, prefix: str) -> str:
         with self._rng_lock:
-            return f"{prefix}-{self._rng.getrandbits(64):016x}"
+            return f"{prefix}-{self._rng.getrandbits(64) ^ self._id_salt:016x}"
 
 
 class MockClient:
@@ -82,6 +102,7 @@ class MockHandler:
         self.behaviour.maybe_fail(op)
         with self.cloud.tx(write=True) as data:
             yield data
+        self.behaviour.maybe_lose_reply(op)  # only reached when the change was made
 
     @staticmethod
     def record(data: Data, kind: str, system_id: str, label: str) -> dict[str, Any]:

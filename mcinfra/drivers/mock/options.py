@@ -14,6 +14,8 @@ class MockOptions(DriverOptions):
         (0.0, 0.0), description="seconds before every call: a number, or [min, max] (drawn per call)"
     )
     fail_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of changing calls that fail (InjectedFault)")
+    lost_reply_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of changing calls whose reply is lost "
+                                   "after the cloud acted (a retryable CloudError ReplyLost)")
     seed: int | str | None = Field(None, description="seed of the latency, fault and id draws")
     state_path: str | None = Field(None, description="a JSON file that keeps the cloud (shared by processes)")
     cloud_id: str = Field("", max_length=64, description="which in-memory mock cloud: connections with the same id "
