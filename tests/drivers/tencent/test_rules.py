@@ -169,3 +169,24 @@ def test_an_unreachable_endpoint_is_a_retryable_cloud_error() -> None:
         TencentDriver().connect(info).vpcs().list()
     assert err.value.code == "ClientNetworkError" and err.value.retryable
     assert "very-secret-value" not in f"{err.value} {err.value.__cause__}"
+
+
+def test_a_lost_reply_on_create_and_delete_is_settled_by_asking_the_cloud(fake: TencentFake) -> None:
+    """The core's lost-reply handling (docs/reliability.md) on this driver: the fake carries out
+    CreateVpc / DeleteSecurityGroup and answers InternalError; the name is found by list_iids."""
+    fake.reset()
+    with mcinfra.Infra("sqlite:///:memory:") as infra:
+        infra.credentials.add("c", provider="tencent", keys={"secret_id": SECRET_ID,
+                                                            "secret_key": "mcinfra-fake-secret-key-0000000000"})
+        infra.regions.add("r", provider="tencent", region="ap-guangzhou", zone="ap-guangzhou-3")
+        infra.connections.add("t", credential="c", region="r",
+                              options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http"})
+        cloud = infra.connect("t")
+        fake.lose_reply("CreateVpc")
+        vpc = cloud.vpcs.create("vpc-01", cidr="10.9.0.0/16")
+        assert cloud.vpcs.get("vpc-01").iid == vpc.iid and len(fake.calls("CreateVpc")) == 1
+        cloud.security_groups.create("sg-01", vpc="vpc-01")
+        fake.lose_reply("DeleteSecurityGroup", times=5)  # the idempotent retries all lose theirs too
+        cloud.security_groups.delete("sg-01")
+        assert cloud.security_groups.list_all().mapped == [] and not fake.state.regions["ap-guangzhou"].security_groups
+        assert cloud.destroy_all(pause=0.01).all_destroyed

@@ -85,6 +85,12 @@ class TencentFake(LoopbackFake):
         with self._lock:
             self.state.async_failures[action] = message
 
+    def lose_reply(self, action: str, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``action``, then answer ``InternalError`` as if the
+        reply had been lost on the way back (the client cannot tell whether it happened)."""
+        with self._lock:
+            self.state.lost_replies[action] = self.state.lost_replies.get(action, 0) + times
+
     def calls(self, action: str) -> list[Request]:
         """Recorded requests of one action."""
         return self.find("POST", rf"/{action}$")
@@ -154,6 +160,9 @@ class TencentFake(LoopbackFake):
             out = self.actions[(service, action)](call)
         except (ApiError, schema.InputError) as exc:
             return Response(200, tencent_error(200, exc.code, getattr(exc, "message", str(exc))))
+        if self.state.lost_replies.get(action):
+            self.state.lost_replies[action] -= 1
+            return Response(200, tencent_error(200, "InternalError", "the reply was lost (injected)"))
         return {"Response": {**out, "RequestId": request_id}}
 
     def _unknown_action(self, req: Request) -> Any:

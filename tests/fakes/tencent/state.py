@@ -107,6 +107,8 @@ class TencentState:
         self.async_failures: dict[str, str] = {}
         #: RunInstances ClientToken -> the instance ids it made (a retry gets the same answer)
         self.client_tokens: dict[str, list[str]] = {}
+        #: action -> how many of its next calls are carried out but answered InternalError
+        self.lost_replies: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._requests = itertools.count(1)
         self._public = ipaddress.ip_address("119.28.10.10")
