@@ -30,6 +30,7 @@ from mcinfra.cladnet.allocator import AddressSpaceFull, address_at
 from mcinfra.cladnet.planner import capacity, check_address_space
 from mcinfra.cladnet.rules import PeerView, Rule, plan_rules
 from mcinfra.cladnet.wgconfig import InterfaceSpec, digest, render
+from mcinfra.core.display import rich_bar
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.models import SecurityRule, VMInfo, VMStatus, check_name
 from mcinfra.store.cladnet_tables import CLADNetPeerRow
@@ -417,13 +418,18 @@ def _udp_open(rules: list[SecurityRule], port: int, source: str) -> bool:
 
 def _converge(infra: Any, name: str, *, add: list[tuple[str, str]], force_all: bool,
               ssh_keys: remote.SSHKeys, concurrency: int, mode: str, shared_host: bool,
-              open_ports: bool, progress: Progress | None, connect_timeout: float) -> DeployReport:
+              open_ports: bool, progress: Progress | bool | None, connect_timeout: float) -> DeployReport:
     started = time.perf_counter()
-    run = _Run(infra, name, ssh_keys, concurrency=concurrency, mode=mode, progress=progress,
-               connect_timeout=connect_timeout)
+    run = _Run(infra, name, ssh_keys, concurrency=concurrency, mode=mode,
+               progress=progress if callable(progress) else None, connect_timeout=connect_timeout)
     peers = run.load(add, shared_host)
     targets = {p.key for p in peers} if force_all else set()
-    run_sync(run.converge(peers, targets))
+    if progress is True:  # a bar, in a terminal or a notebook
+        with rich_bar(f"cladnet {name}", len(peers)) as step:
+            run.progress = lambda key, event: step(f"{key}: {event}", True)
+            run_sync(run.converge(peers, targets))
+    else:
+        run_sync(run.converge(peers, targets))
     report = DeployReport(net=name)
     rules = run.plan(peers)
     report.sg_gaps = run.check_sgs(peers, rules, open_ports)
@@ -435,14 +441,15 @@ def _converge(infra: Any, name: str, *, add: list[tuple[str, str]], force_all: b
 
 def deploy(infra: Any, net: str, vms: Iterable[str | tuple[str, str]] = (), *, ssh_keys: remote.SSHKeys,
            concurrency: int = 16, mode: str = "auto", shared_host: bool = False, open_ports: bool = False,
-           progress: Progress | None = None, connect_timeout: float = 15.0) -> DeployReport:
+           progress: Progress | bool | None = None, connect_timeout: float = 15.0) -> DeployReport:
     """Join ``vms`` (``"conn/vm"`` or ``(conn, vm)``) to ``net`` and (re)configure every peer.
 
     Every peer of the net is pushed its config (idempotent); peers that failed before are
     retried. ``mode``: ``kernel``, ``userspace`` (wireguard-go) or ``auto`` (kernel, else
     wireguard-go). ``shared_host``: VMs share one kernel and file system (twin namespaces),
     so each peer gets its own interface name. ``open_ports``: add an inbound UDP rule for
-    the port to a VM's first security group when it is not open.
+    the port to a VM's first security group when it is not open. ``progress``: a callback
+    ``(peer, event)``, or ``True`` for a progress bar (terminal or notebook).
     """
     refs = parse_vm_refs(vms)
     return _converge(infra, net, add=refs, force_all=True, ssh_keys=ssh_keys, concurrency=concurrency,
@@ -451,7 +458,7 @@ def deploy(infra: Any, net: str, vms: Iterable[str | tuple[str, str]] = (), *, s
 
 
 def update(infra: Any, net: str, *, ssh_keys: remote.SSHKeys, concurrency: int = 16, mode: str = "auto",
-           open_ports: bool = False, progress: Progress | None = None,
+           open_ports: bool = False, progress: Progress | bool | None = None,
            connect_timeout: float = 15.0) -> DeployReport:
     """Re-read the VMs' IPs, re-plan, and push only to peers whose config changed."""
     return _converge(infra, net, add=[], force_all=False, ssh_keys=ssh_keys, concurrency=concurrency,

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(help="CLADNet: a WireGuard full-mesh overlay over VMs of any connections.",
@@ -80,15 +79,10 @@ def _report(report: Any) -> None:
 
 @contextmanager
 def _progress(label: str, total: int) -> Iterator[Callable[[str, str], None]]:
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
-        task = bar.add_task("", total=total)
+    from mcinfra.core.display import rich_bar
 
-        def step(key: str, event: str) -> None:
-            bar.update(task, advance=1, description=f"{key}: {event}")
-
-        yield step
-        bar.update(task, completed=total, description="done")
+    with rich_bar(label, total, console) as step:
+        yield lambda key, event: step(f"{key}: {event}", True)
 
 
 @app.command()

@@ -14,16 +14,24 @@ from enum import Enum
 from typing import Any
 
 from mcinfra.core.models import (
+    IID,
     CallRecord,
+    DestroyReport,
+    GpuInfo,
+    HealthInfo,
     ImageInfo,
     KeyPairInfo,
+    ListAll,
     NLBInfo,
+    ReconcileReport,
     RegionZoneInfo,
     SecurityGroupInfo,
     SpecInfo,
+    SubnetInfo,
     VMInfo,
     VMStatus,
     VPCInfo,
+    ZoneInfo,
 )
 
 
@@ -77,6 +85,20 @@ COLUMNS: dict[type, Columns] = {
                                   i.os_platform, f"{i.os_disk_type} {i.os_disk_size_gb or '-'} GB", i.status)),
     SpecInfo: Columns("Specs", ("name", "vcpus", "memory (MiB)", "gpus", "arch", "price/h"), lambda s: (
         s.name, s.vcpus, s.memory_mib, gpus_text(s), s.architecture, s.price_per_hour)),
+    SubnetInfo: Columns("Subnets", ("name", "system id", "cidr", "zone"), lambda s: (
+        s.iid.name_id, s.iid.system_id, s.cidr, s.zone)),
+    ZoneInfo: Columns("Zones", ("zone", "display name", "status"), lambda z: (z.name, z.display_name, z.status)),
+    GpuInfo: Columns("GPUs", ("count", "manufacturer", "model", "memory (GB)"), lambda g: (
+        g.count, g.manufacturer, g.model, g.memory_gb)),
+    IID: Columns("IIDs", ("name", "system id"), lambda i: (i.name_id, i.system_id)),
+    HealthInfo: Columns("NLB health", ("healthy", "unhealthy"), lambda h: (h.healthy, h.unhealthy)),
+    ListAll: Columns("Store vs CSP", ("mapped", "only at the CSP", "only in the store"), lambda a: tuple(
+        [f"{i.name_id} ({i.system_id})" for i in ids] for ids in (a.mapped, a.only_csp, a.only_store))),
+    DestroyReport: Columns("destroy_all", ("all destroyed", "deleted", "remaining"), lambda r: (
+        r.all_destroyed, [f"{k} {n}" for k, names in r.deleted.items() for n in names],
+        [f"{k} {n}: {why}" for k, left in r.remaining.items() for n, why in left.items()])),
+    ReconcileReport: Columns("reconcile", ("finished", "rolled back", "deleted", "forgotten", "failed"), lambda r: (
+        r.finished, r.rolled_back, r.deleted, r.forgotten, [f"{k}: {v}" for k, v in r.failed.items()])),
     CallRecord: Columns("Call history", ("at", "connection", "operation", "name", "ms", "ok", "error"), lambda c: (
         c.at.strftime("%H:%M:%S.%f")[:-3], c.connection, c.operation, c.name, c.duration_ms, c.ok, c.error)),
 }
@@ -165,15 +187,18 @@ class ResultList(list[Any]):
 
 
 def matrix_html(title: str, labels: Sequence[str], values: Sequence[Sequence[float | None]], unit: str) -> str:
-    """A heat map (a coloured table) of a square matrix, e.g. CLADNet's RTTs; None is unreachable."""
+    """A heat map (a coloured table) of a square matrix, e.g. CLADNet's RTTs; off the diagonal,
+    None is unreachable (red)."""
     finite = [v for row in values for v in row if v is not None]
     top = max(finite, default=1.0) or 1.0
     head = "<th></th>" + "".join(f"<th>{html.escape(label)}</th>" for label in labels)
     rows = []
-    for label, row in zip(labels, values, strict=True):
+    for i, (label, row) in enumerate(zip(labels, values, strict=True)):
         cells = []
-        for v in row:
-            if v is None:
+        for j, v in enumerate(row):
+            if i == j:
+                cells.append("<td style='background:#f6f8fa'></td>")
+            elif v is None:
                 cells.append("<td style='background:#ffebe9'>-</td>")
             else:
                 shade = int(235 - 150 * (v / top))
@@ -188,25 +213,33 @@ ItemProgress = Callable[[str, str, "str | None"], None]
 
 
 @contextmanager
+def rich_bar(label: str, total: int, console: Any = None) -> Iterator[Callable[[str, bool], None]]:
+    """A rich progress bar (in a terminal, and in Jupyter, where rich renders it in the cell);
+    yields ``step(description, advance)``. Default console: stderr, so results keep stdout."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=console or Console(stderr=True)) as bar:
+        task = bar.add_task("", total=total)
+
+        def step(description: str, advance: bool) -> None:
+            bar.update(task, advance=1 if advance else 0, description=description)
+
+        yield step
+        bar.update(task, completed=total, description="done")
+
+
+@contextmanager
 def progress_bar(progress: ItemProgress | bool | None, total: int, label: str) -> Iterator[ItemProgress]:
     """The callback a long operation reports each item to: the caller's own, a rich progress bar
-    (``True``: in a terminal, and in Jupyter, where rich renders it in the cell), or nothing."""
+    (``True``), or nothing."""
     if progress is None or progress is False:
         yield lambda kind, name, error: None
         return
     if callable(progress):
         yield progress
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    # stderr: the operation's result (a table, --json) keeps stdout to itself
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=Console(stderr=True)) as bar:
-        task = bar.add_task("", total=total)
-
-        def advance(kind: str, name: str, error: str | None) -> None:
-            bar.update(task, advance=1 if error is None else 0,
-                       description=f"{kind} {name}" + ("" if error is None else " (retrying)"))
-
-        yield advance
+    with rich_bar(label, total) as step:
+        yield lambda kind, name, error: step(f"{kind} {name}" + ("" if error is None else " (retrying)"),
+                                             error is None)

@@ -71,3 +71,12 @@ def test_destroy_all_reports_each_item_to_a_progress_callback(mock_cloud: TestCl
     assert report.all_destroyed
     assert seen == [("keypair", "key-01", None), ("vpc", "vpc-01", None)]
     assert mock_cloud.destroy_all(progress=True).all_destroyed  # the bar itself, on nothing left
+
+
+def test_every_result_model_has_a_table() -> None:
+    import mcinfra
+
+    results = [getattr(mcinfra, n) for n in mcinfra.__all__ if n.endswith(("Info", "Report")) or n in (
+        "IID", "ListAll", "CallRecord")]
+    assert len(results) >= 15
+    assert [r.__name__ for r in results if r not in COLUMNS] == []
