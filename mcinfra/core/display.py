@@ -187,15 +187,18 @@ class ResultList(list[Any]):
 
 
 def matrix_html(title: str, labels: Sequence[str], values: Sequence[Sequence[float | None]], unit: str) -> str:
-    """A heat map (a coloured table) of a square matrix, e.g. CLADNet's RTTs; None is unreachable."""
+    """A heat map (a coloured table) of a square matrix, e.g. CLADNet's RTTs; off the diagonal,
+    None is unreachable (red)."""
     finite = [v for row in values for v in row if v is not None]
     top = max(finite, default=1.0) or 1.0
     head = "<th></th>" + "".join(f"<th>{html.escape(label)}</th>" for label in labels)
     rows = []
-    for label, row in zip(labels, values, strict=True):
+    for i, (label, row) in enumerate(zip(labels, values, strict=True)):
         cells = []
-        for v in row:
-            if v is None:
+        for j, v in enumerate(row):
+            if i == j:
+                cells.append("<td style='background:#f6f8fa'></td>")
+            elif v is None:
                 cells.append("<td style='background:#ffebe9'>-</td>")
             else:
                 shade = int(235 - 150 * (v / top))

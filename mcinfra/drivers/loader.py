@@ -19,10 +19,11 @@ BUILTIN = {
     "azure": "mcinfra.drivers.azure.driver:AzureDriver",
     "twin": "mcinfra.drivers.twin.driver:TwinDriver",
     "openstack": "mcinfra.drivers.openstack.driver:OpenStackDriver",
+    "tencent": "mcinfra.drivers.tencent.driver:TencentDriver",
     "alibaba": "mcinfra.drivers.alibaba.driver:AlibabaDriver",
 }
 #: Providers the project knows of but ships no driver for yet.
-PLANNED = ("tencent",)
+PLANNED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

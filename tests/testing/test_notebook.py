@@ -28,3 +28,7 @@ def test_mock_tour_notebook_runs_and_renders_tables() -> None:
     assert all(f"vm-{i}" in vm_table for i in range(3)) and "Suspended" in vm_table and "Running" in vm_table
     assert any(">listener<" in h and "nlb-01" in h for h in html.values())
     assert any(">operation<" in h and "vm.start" in h for h in html.values())
+    # destroy_all(progress=True) draws a live bar: a widget where ipywidgets is installed
+    destroy = next(c for c in nb.cells if c.cell_type == "code" and "destroy_all" in c.source)
+    kinds = {k for o in destroy.outputs for k in o.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" in kinds or "text/html" in kinds

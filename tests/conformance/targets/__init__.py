@@ -45,5 +45,5 @@ class Target:
 
 
 #: one module per target; live_* run against a real account only when MCINFRA_LIVE names them
-TARGETS = ("mock", "aws", "gcp", "twin", "azure", "openstack", "alibaba", "live_aws", "live_gcp", "live_azure",
-           "live_alibaba")
+TARGETS = ("mock", "aws", "gcp", "twin", "azure", "openstack", "tencent", "alibaba", "live_aws", "live_gcp",
+           "live_azure", "live_tencent", "live_alibaba")

@@ -1,0 +1,1 @@
+"""Tencent Cloud driver (CVM, VPC, CLB through tencentcloud-sdk-python-*)."""
