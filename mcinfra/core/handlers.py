@@ -13,13 +13,15 @@ the store, locks, user names or other connections. Contract every handler keeps:
 
 from __future__ import annotations
 
+import importlib.util
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from mcinfra.core.errors import Unsupported
+from mcinfra.core.errors import DriverNotInstalled, Unsupported
 from mcinfra.core.models import (
     IID,
     HealthChecker,
@@ -43,6 +45,19 @@ from mcinfra.core.models import (
     VPCInfo,
     VPCReq,
 )
+
+
+def module_installed(name: str) -> bool:
+    """Whether ``name`` (dotted) can be imported, found on disk without importing it or its parents,
+    so that ``infra.providers()`` loads no SDK."""
+    top, *rest = name.split(".")
+    spec = importlib.util.find_spec(top)
+    if spec is None or not rest:
+        return spec is not None
+    roots = [Path(p) for p in (spec.submodule_search_locations or [])]
+    sub = Path(*rest)
+    return any((r / sub / "__init__.py").is_file() or (r / sub).is_dir() or (r / f"{sub}.py").is_file()
+               for r in roots)
 
 
 class NameRules(BaseModel):
@@ -366,13 +381,23 @@ class CloudDriver(ABC):
     extra: str = ""
     #: True: this class replaces another plugin's driver of the same provider (else that is an error)
     overrides: bool = False
+    #: modules the driver's SDK must provide, e.g. ("boto3",) or ("tencentcloud.cvm.v20170312",)
+    requires: tuple[str, ...] = ()
 
     def capabilities(self) -> Capabilities:
         return Capabilities()
 
     def check_installed(self) -> str | None:
-        """``None`` when usable here, else what is missing (shown by ``infra.providers()``)."""
-        return None
+        """``None`` when usable here, else what is missing (shown by ``infra.providers()``).
+        Default: every module of ``requires`` is found, without importing any of them."""
+        missing = next((m for m in self.requires if not module_installed(m)), None)
+        return f"{missing} is not installed" if missing else None
+
+    def require_installed(self) -> None:
+        """Raise ``DriverNotInstalled`` (naming the extra) unless :meth:`check_installed` passes."""
+        missing = self.check_installed()
+        if missing:
+            raise DriverNotInstalled(self.provider, self.extra or None, missing)
 
     @abstractmethod
     def connect(self, info: SessionInfo) -> DriverSession: ...

@@ -4,7 +4,8 @@
 - :class:`RetryPolicy` — the one retry policy, run at each driver's SDK choke point;
 - :class:`ErrorTable` — a CSP's error codes (and HTTP statuses) -> mcinfra errors;
 - :class:`Rollback` — undo a half-made create, newest step first, never hiding the first error;
-- :func:`describe_one`, :func:`paginate`, :func:`poll_until` — describe-by-id, paging, waiting.
+- :func:`describe_one`, :func:`paginate`, :func:`poll_until` — describe-by-id, paging, waiting;
+- :class:`ClientSession` — a session whose handlers take the driver's client, declared as a table.
 
 A driver imports this module and :mod:`mcinfra.core` models/handlers, nothing else of mcinfra.
 See docs/driver-guide.md for the layout every driver follows.
@@ -12,17 +13,30 @@ See docs/driver-guide.md for the layout every driver follows.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
+from mcinfra.core.handlers import (
+    DriverSession,
+    ImageHandler,
+    KeyPairHandler,
+    NLBHandler,
+    RegionZoneHandler,
+    SecurityGroupHandler,
+    SessionInfo,
+    SpecHandler,
+    VMHandler,
+    VPCHandler,
+)
 
 log = logging.getLogger("mcinfra.drivers")
 
@@ -268,7 +282,63 @@ def poll_until(
         pause = min(pause * 2, max_interval)
 
 
+
+
+# --------------------------------------------------------------------------- sessions
+class ClientSession(DriverSession):
+    """A session whose handlers each take the driver's client.
+
+    ``HANDLERS`` maps a factory (``"vpcs"``, ``"vms"``...) to ``"module:Class"``; the module is
+    imported on first use, so the SDK loads with the handler, never with ``driver.py``. A factory
+    left out keeps ``DriverSession``'s (``Unsupported``); one whose handler needs more than the
+    client is an ordinary method override.
+    """
+
+    HANDLERS: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, info: SessionInfo, client: Any) -> None:
+        super().__init__(info)
+        self.client = client
+
+    def _make(self, factory: str) -> Any:
+        path = self.HANDLERS.get(factory)
+        if path is None:
+            return getattr(DriverSession, factory)(self)
+        module, _, cls = path.partition(":")
+        return getattr(importlib.import_module(module), cls)(self.client)
+
+    def vpcs(self) -> VPCHandler:
+        return self._make("vpcs")  # type: ignore[no-any-return]
+
+    def security_groups(self) -> SecurityGroupHandler:
+        return self._make("security_groups")  # type: ignore[no-any-return]
+
+    def keypairs(self) -> KeyPairHandler:
+        return self._make("keypairs")  # type: ignore[no-any-return]
+
+    def vms(self) -> VMHandler:
+        return self._make("vms")  # type: ignore[no-any-return]
+
+    def nlbs(self) -> NLBHandler:
+        return self._make("nlbs")  # type: ignore[no-any-return]
+
+    def region_zones(self) -> RegionZoneHandler:
+        return self._make("region_zones")  # type: ignore[no-any-return]
+
+    def images(self) -> ImageHandler:
+        return self._make("images")  # type: ignore[no-any-return]
+
+    def specs(self) -> SpecHandler:
+        return self._make("specs")  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            close()
+
+
 __all__ = [
+    "ClientSession",
     "DriverOptions",
     "ErrorTable",
     "RetryPolicy",

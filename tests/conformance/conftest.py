@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ import pytest
 
 import mcinfra
 from mcinfra import SecurityRule, SubnetReq
+from mcinfra.drivers.kit import poll_until
 from mcinfra.store.tables import Base
 from tests.conformance.targets import TARGETS, Target
 
@@ -111,18 +111,14 @@ def start_vm(cloud: mcinfra.Connection, target: Target, net: Net, name: str = "v
 
 
 def until(probe: Callable[[], T], *, timeout: float, what: str) -> T:
-    """Poll ``probe`` (backing off 0.01 s .. 2 s) until it returns something truthy; fail after
-    ``timeout`` seconds saying ``what`` was awaited. For clouds where a change takes time."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        got = probe()
-        if got:
-            return got
-        if time.monotonic() >= deadline:
-            pytest.fail(f"waited {timeout:g} s for {what}", pytrace=False)
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 2.0)
+    """Poll ``probe`` (the kit's bounded poll, backing off 0.01 s .. 2 s) until it returns something
+    truthy; fail after ``timeout`` seconds saying ``what`` was awaited. For clouds where a change takes time."""
+    try:
+        return poll_until(probe, bool, timeout=timeout, interval=0.01, max_interval=2.0, provider="test", what=what)
+    except mcinfra.CloudError as exc:
+        if exc.code != "OperationTimeout":
+            raise
+        pytest.fail(f"waited {timeout:g} s for {what}", pytrace=False)
 
 
 def only_csp(manager: Any) -> set[str]:

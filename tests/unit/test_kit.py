@@ -160,3 +160,29 @@ def test_describe_one_paginate_and_poll_until() -> None:
     with pytest.raises(CloudError) as info:
         poll_until(lambda: "PENDING", lambda s: s == "ACTIVE", timeout=0.01, interval=0.001, provider="toy", what="lb")
     assert info.value.code == "OperationTimeout"
+
+
+def test_client_session_builds_listed_handlers_and_refuses_the_rest() -> None:
+    from mcinfra.core.errors import Unsupported
+    from mcinfra.core.handlers import SessionInfo, module_installed
+    from mcinfra.drivers.kit import ClientSession
+
+    class Session(ClientSession):
+        HANDLERS = {"images": "mcinfra.drivers.mock.catalog:MockImages"}
+
+    class Client:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    client = Client()
+    session = Session(SessionInfo(name="c", provider="toy"), client)
+    with pytest.raises(TypeError):  # the listed class is built with the client
+        session.images()
+    with pytest.raises(Unsupported, match="no nlb handler"):
+        session.nlbs()
+    session.close()
+    assert client.closed
+    assert module_installed("json") and module_installed("email.mime")
+    assert not module_installed("json.no_such_module") and not module_installed("no_such_package.x")

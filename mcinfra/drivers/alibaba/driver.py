@@ -3,27 +3,17 @@ connection is made (``AlibabaDriver.connect``), never by ``import mcinfra``."""
 
 from __future__ import annotations
 
-import importlib.util
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import ClassVar
 
 from mcinfra.core.handlers import (
     Capabilities,
     CloudDriver,
     DriverSession,
-    ImageHandler,
-    KeyPairHandler,
     NameRules,
-    NLBHandler,
-    RegionZoneHandler,
-    SecurityGroupHandler,
     SessionInfo,
-    SpecHandler,
-    VMHandler,
-    VPCHandler,
 )
-
-if TYPE_CHECKING:
-    from mcinfra.drivers.alibaba.client import AliClient
+from mcinfra.drivers.kit import ClientSession
 
 #: the SDK modules the driver needs (all from the 'alibaba' extra)
 SDK_MODULES = (
@@ -34,58 +24,23 @@ SDK_MODULES = (
 )
 
 
-class AlibabaSession(DriverSession):
-    def __init__(self, info: SessionInfo, client: AliClient) -> None:
-        super().__init__(info)
-        self.client = client
-
-    def vpcs(self) -> VPCHandler:
-        from mcinfra.drivers.alibaba.vpc import AliVPCHandler
-
-        return AliVPCHandler(self.client)
-
-    def security_groups(self) -> SecurityGroupHandler:
-        from mcinfra.drivers.alibaba.security_group import AliSecurityGroupHandler
-
-        return AliSecurityGroupHandler(self.client)
-
-    def keypairs(self) -> KeyPairHandler:
-        from mcinfra.drivers.alibaba.keypair import AliKeyPairHandler
-
-        return AliKeyPairHandler(self.client)
-
-    def vms(self) -> VMHandler:
-        from mcinfra.drivers.alibaba.vm import AliVMHandler
-
-        return AliVMHandler(self.client)
-
-    def nlbs(self) -> NLBHandler:
-        from mcinfra.drivers.alibaba.nlb import AliNLBHandler
-
-        return AliNLBHandler(self.client)
-
-    def region_zones(self) -> RegionZoneHandler:
-        from mcinfra.drivers.alibaba.region_zone import AliRegionZoneHandler
-
-        return AliRegionZoneHandler(self.client)
-
-    def images(self) -> ImageHandler:
-        from mcinfra.drivers.alibaba.image import AliImageHandler
-
-        return AliImageHandler(self.client)
-
-    def specs(self) -> SpecHandler:
-        from mcinfra.drivers.alibaba.spec import AliSpecHandler
-
-        return AliSpecHandler(self.client)
-
-    def close(self) -> None:
-        self.client.close()
+class AlibabaSession(ClientSession):
+    HANDLERS: ClassVar[Mapping[str, str]] = {
+        "vpcs": "mcinfra.drivers.alibaba.vpc:AliVPCHandler",
+        "security_groups": "mcinfra.drivers.alibaba.security_group:AliSecurityGroupHandler",
+        "keypairs": "mcinfra.drivers.alibaba.keypair:AliKeyPairHandler",
+        "vms": "mcinfra.drivers.alibaba.vm:AliVMHandler",
+        "nlbs": "mcinfra.drivers.alibaba.nlb:AliNLBHandler",
+        "region_zones": "mcinfra.drivers.alibaba.region_zone:AliRegionZoneHandler",
+        "images": "mcinfra.drivers.alibaba.image:AliImageHandler",
+        "specs": "mcinfra.drivers.alibaba.spec:AliSpecHandler",
+    }
 
 
 class AlibabaDriver(CloudDriver):
     provider = "alibaba"
     extra = "alibaba"
+    requires = SDK_MODULES
 
     def capabilities(self) -> Capabilities:
         # ECS/VPC/NLB names: 2-128 characters, starting with a letter; letters, digits, '.', '_',
@@ -97,23 +52,11 @@ class AlibabaDriver(CloudDriver):
             name_rules=NameRules(max_length=128, lowercase=True, separator="-"),
         )
 
-    def check_installed(self) -> str | None:
-        for module in SDK_MODULES:
-            try:
-                if importlib.util.find_spec(module) is None:
-                    return f"{module} is not installed"
-            except ModuleNotFoundError:
-                return f"{module} is not installed"
-        return None
-
     def connect(self, info: SessionInfo) -> DriverSession:
-        from mcinfra.core.errors import DriverNotInstalled
         from mcinfra.drivers.alibaba.options import AlibabaOptions
 
         options = AlibabaOptions.parse(self.provider, info.options)  # bad options fail before any SDK import
-        missing = self.check_installed()
-        if missing:
-            raise DriverNotInstalled(self.provider, self.extra, missing)
+        self.require_installed()
         from mcinfra.drivers.alibaba.client import AliClient
 
         return AlibabaSession(info, AliClient(info, options))

@@ -53,13 +53,10 @@ class AzureDriver(CloudDriver):
         return None
 
     def connect(self, info: SessionInfo) -> DriverSession:
-        from mcinfra.core.errors import DriverNotInstalled
         from mcinfra.drivers.azure.options import AzureOptions
 
         options = AzureOptions.parse(self.provider, info.options)  # bad options fail before any SDK work
-        missing = self.check_installed()
-        if missing:
-            raise DriverNotInstalled(self.provider, self.extra, missing)
+        self.require_installed()
         from mcinfra.drivers.azure.client import AzureClient
 
         return AzureSession(info, AzureClient(info, options))

@@ -3,7 +3,6 @@ imported only by :meth:`GcpDriver.connect` (through the client), never here."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING
 
 from mcinfra.core.handlers import (
@@ -83,6 +82,7 @@ class GcpSession(DriverSession):
 class GcpDriver(CloudDriver):
     provider = "gcp"
     extra = "gcp"
+    requires = ("google.cloud.compute_v1", "google.oauth2.service_account")
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -92,21 +92,9 @@ class GcpDriver(CloudDriver):
             name_rules=NameRules(max_length=63, lowercase=True, separator="-"),
         )
 
-    def check_installed(self) -> str | None:
-        for module in ("google.cloud.compute_v1", "google.oauth2.service_account"):
-            try:
-                if importlib.util.find_spec(module) is None:
-                    return f"{module} is not installed"
-            except ModuleNotFoundError:
-                return f"{module} is not installed"
-        return None
-
     def connect(self, info: SessionInfo) -> DriverSession:
-        from mcinfra.core.errors import DriverNotInstalled
 
-        missing = self.check_installed()
-        if missing:
-            raise DriverNotInstalled(self.provider, self.extra, missing)
+        self.require_installed()
         from mcinfra.drivers.gcp.options import GcpOptions
 
         options = GcpOptions.parse(self.provider, info.options)  # bad options fail before the SDK loads

@@ -2,81 +2,36 @@
 
 from __future__ import annotations
 
-import importlib.util
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import ClassVar
 
 from mcinfra.core.handlers import (
     Capabilities,
     CloudDriver,
     DriverSession,
-    ImageHandler,
-    KeyPairHandler,
     NameRules,
-    NLBHandler,
-    RegionZoneHandler,
-    SecurityGroupHandler,
     SessionInfo,
-    SpecHandler,
-    VMHandler,
-    VPCHandler,
 )
-
-if TYPE_CHECKING:
-    from mcinfra.drivers.openstack.client import OpenStackClient
+from mcinfra.drivers.kit import ClientSession
 
 
-class OpenStackSession(DriverSession):
-    def __init__(self, info: SessionInfo, client: OpenStackClient) -> None:
-        super().__init__(info)
-        self.client = client
-
-    def vpcs(self) -> VPCHandler:
-        from mcinfra.drivers.openstack.vpc import OpenStackVPCHandler
-
-        return OpenStackVPCHandler(self.client)
-
-    def security_groups(self) -> SecurityGroupHandler:
-        from mcinfra.drivers.openstack.security_group import OpenStackSecurityGroupHandler
-
-        return OpenStackSecurityGroupHandler(self.client)
-
-    def keypairs(self) -> KeyPairHandler:
-        from mcinfra.drivers.openstack.keypair import OpenStackKeyPairHandler
-
-        return OpenStackKeyPairHandler(self.client)
-
-    def vms(self) -> VMHandler:
-        from mcinfra.drivers.openstack.vm import OpenStackVMHandler
-
-        return OpenStackVMHandler(self.client)
-
-    def nlbs(self) -> NLBHandler:
-        from mcinfra.drivers.openstack.nlb import OpenStackNLBHandler
-
-        return OpenStackNLBHandler(self.client)
-
-    def region_zones(self) -> RegionZoneHandler:
-        from mcinfra.drivers.openstack.region_zone import OpenStackRegionZoneHandler
-
-        return OpenStackRegionZoneHandler(self.client)
-
-    def images(self) -> ImageHandler:
-        from mcinfra.drivers.openstack.image import OpenStackImageHandler
-
-        return OpenStackImageHandler(self.client)
-
-    def specs(self) -> SpecHandler:
-        from mcinfra.drivers.openstack.spec import OpenStackSpecHandler
-
-        return OpenStackSpecHandler(self.client)
-
-    def close(self) -> None:
-        self.client.close()
+class OpenStackSession(ClientSession):
+    HANDLERS: ClassVar[Mapping[str, str]] = {
+        "vpcs": "mcinfra.drivers.openstack.vpc:OpenStackVPCHandler",
+        "security_groups": "mcinfra.drivers.openstack.security_group:OpenStackSecurityGroupHandler",
+        "keypairs": "mcinfra.drivers.openstack.keypair:OpenStackKeyPairHandler",
+        "vms": "mcinfra.drivers.openstack.vm:OpenStackVMHandler",
+        "nlbs": "mcinfra.drivers.openstack.nlb:OpenStackNLBHandler",
+        "region_zones": "mcinfra.drivers.openstack.region_zone:OpenStackRegionZoneHandler",
+        "images": "mcinfra.drivers.openstack.image:OpenStackImageHandler",
+        "specs": "mcinfra.drivers.openstack.spec:OpenStackSpecHandler",
+    }
 
 
 class OpenStackDriver(CloudDriver):
     provider = "openstack"
     extra = "openstack"
+    requires = ("openstack",)
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -88,19 +43,11 @@ class OpenStackDriver(CloudDriver):
             name_rules=NameRules(max_length=63, max_length_by_kind={"keypair": 255}, lowercase=True, separator="-"),
         )
 
-    def check_installed(self) -> str | None:
-        if importlib.util.find_spec("openstack") is None:
-            return "the openstacksdk package is not installed"
-        return None
-
     def connect(self, info: SessionInfo) -> DriverSession:
-        from mcinfra.core.errors import DriverNotInstalled
         from mcinfra.drivers.openstack.options import OpenStackOptions
 
         options = OpenStackOptions.parse(self.provider, info.options)
-        missing = self.check_installed()
-        if missing:
-            raise DriverNotInstalled(self.provider, self.extra, missing)
+        self.require_installed()
         from mcinfra.drivers.openstack.client import OpenStackClient
 
         return OpenStackSession(info, OpenStackClient(info, options))

@@ -5,7 +5,6 @@ Connection options: :class:`mcinfra.drivers.twin.options.TwinOptions`.
 
 from __future__ import annotations
 
-from mcinfra.core.errors import DriverNotInstalled
 from mcinfra.core.handlers import (
     Capabilities,
     CloudDriver,
@@ -91,7 +90,5 @@ class TwinDriver(CloudDriver):
         return f"the twin needs {', '.join(missing)}" if missing else None
 
     def connect(self, info: SessionInfo) -> TwinSession:
-        missing = self.check_installed()
-        if missing:
-            raise DriverNotInstalled(self.provider, self.extra, missing)
+        self.require_installed()
         return TwinSession(info, TwinOptions.parse(self.provider, info.options))
