@@ -38,6 +38,7 @@ from mcinfra.core.models import (
     ListAll,
     Listener,
     NLBInfo,
+    PriceInfo,
     ReconcileReport,
     RegionZoneInfo,
     SecurityGroupInfo,
@@ -74,7 +75,8 @@ __all__ = [
     "IID", "AlreadyExists", "CallRecord", "CloudError", "Connection", "DestroyReport", "DriverConflict",
     "DriverNotInstalled",
     "GpuInfo", "HealthChecker", "HealthInfo", "ImageInfo", "InUse", "Infra", "InvalidRequest", "KeyPairInfo",
-    "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "ReconcileReport", "RegionZoneInfo",
+    "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "PriceInfo", "ReconcileReport",
+    "RegionZoneInfo",
     "SecurityGroupInfo", "SecurityRule", "SpecInfo", "StoreError", "SubnetInfo", "SubnetReq", "Unsupported",
     "VMGroup", "VMInfo", "VMStatus", "VPCInfo", "ZoneInfo", "ZoneStatus",
 ]

@@ -13,7 +13,7 @@ from mcinfra.core.calls import CallGate
 from mcinfra.core.display import ItemProgress, progress_bar
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import Capabilities, DriverSession
-from mcinfra.core.managers.catalog import ImageManager, RegionZoneManager, SpecManager
+from mcinfra.core.managers.catalog import ImageManager, PriceManager, RegionZoneManager, SpecManager
 from mcinfra.core.managers.context import Handlers, ManagerContext
 from mcinfra.core.managers.keypair import KeyPairManager
 from mcinfra.core.managers.nlb import NLBManager
@@ -95,6 +95,10 @@ class Connection:
     @cached_property
     def specs(self) -> SpecManager:
         return SpecManager(self._ctx)
+
+    @cached_property
+    def prices(self) -> PriceManager:
+        return PriceManager(self._ctx)
 
     def manager(self, kind: Kind | str) -> ResourceManager[Any, Any]:
         """The manager of a stored kind (a subnet's is the VPCs')."""

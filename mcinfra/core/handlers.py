@@ -32,6 +32,7 @@ from mcinfra.core.models import (
     Listener,
     NLBInfo,
     NLBReq,
+    PriceInfo,
     RegionZoneInfo,
     SecurityGroupInfo,
     SecurityGroupReq,
@@ -76,6 +77,7 @@ class NameRules(BaseModel):
 
 class Capabilities(BaseModel):
     model_config = ConfigDict(frozen=True)
+    #: what the driver answers; "price" (optional) is off unless the driver adds it
     kinds: frozenset[str] = frozenset(
         {"vpc", "security_group", "keypair", "vm", "nlb", "region_zone", "image", "spec"}
     )
@@ -336,6 +338,24 @@ class SpecHandler(ABC):
         """One spec by its CSP name (what ``VMReq.spec`` takes); ``NotFound`` if unknown."""
 
 
+class PriceHandler(ABC):
+    """Optional: on-demand VM prices. A driver that has it adds ``"price"`` to
+    ``Capabilities.kinds`` and returns one from ``DriverSession.prices()``."""
+
+    @abstractmethod
+    def list(self) -> list[PriceInfo]:
+        """The on-demand (Linux, shared tenancy) price of every spec offered in the region."""
+
+    def get(self, name: str) -> PriceInfo:
+        """The price of one spec by its CSP name; ``NotFound`` if the CSP publishes none."""
+        from mcinfra.core.errors import NotFound
+
+        for p in self.list():
+            if p.spec == name:
+                return p
+        raise NotFound(f"no price for spec {name!r}")
+
+
 class DriverSession:
     """One connection's handlers. A kind the driver lacks raises ``Unsupported``."""
 
@@ -368,6 +388,9 @@ class DriverSession:
 
     def specs(self) -> SpecHandler:
         raise self._unsupported("spec")
+
+    def prices(self) -> PriceHandler:
+        raise self._unsupported("price")
 
     def close(self) -> None:
         """Release SDK clients; called when the core's Connection closes."""

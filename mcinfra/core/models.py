@@ -35,6 +35,7 @@ class Kind(StrEnum):
     REGION_ZONE = "region_zone"
     IMAGE = "image"
     SPEC = "spec"
+    PRICE = "price"
 
     @property
     def label(self) -> str:
@@ -442,6 +443,22 @@ class SpecInfo(Model):
     gpus: list[GpuInfo] = Field(default_factory=list)
     architecture: str = "x86_64"
     price_per_hour: float | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class PriceInfo(Model):
+    """The on-demand price of one VM spec in one region (optionally one zone), as the CSP
+    publishes it: ``price_per_hour`` in ``currency`` (ISO 4217), no conversion."""
+
+    spec: str
+    region: str = ""
+    zone: str | None = None
+    price_per_hour: float = Field(ge=0)
+    currency: str = "USD"
+    #: what the price covers: the OS licence and the tenancy the CSP priced
+    os: str = "Linux"
+    #: where the figure came from ("aws-price-list", "mock-seed", ...), for docs and freshness
+    source: str = ""
     extra: dict[str, Any] = Field(default_factory=dict)
 
 

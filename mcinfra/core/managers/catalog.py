@@ -1,4 +1,4 @@
-"""Read-only catalogs (regions/zones, images, specs): not stored, names are the CSP's own."""
+"""Read-only catalogs (regions/zones, images, specs, prices): not stored, names are the CSP's own."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from mcinfra.core.display import ResultList
 from mcinfra.core.errors import InvalidRequest
-from mcinfra.core.handlers import ImageHandler, RegionZoneHandler, SpecHandler
-from mcinfra.core.models import ImageInfo, Kind, RegionZoneInfo, SpecInfo
+from mcinfra.core.handlers import ImageHandler, PriceHandler, RegionZoneHandler, SpecHandler
+from mcinfra.core.models import ImageInfo, Kind, PriceInfo, RegionZoneInfo, SpecInfo
 
 if TYPE_CHECKING:
     from mcinfra.core.managers.context import ManagerContext
@@ -66,3 +66,14 @@ class SpecManager(CatalogManager[SpecInfo]):
     @property
     def handler(self) -> SpecHandler:
         return self._ctx.handlers.spec
+
+
+class PriceManager(CatalogManager[PriceInfo]):
+    """On-demand prices per spec (``get`` takes a spec name); ``Unsupported`` where the driver
+    does not declare the ``price`` capability."""
+
+    kind = Kind.PRICE
+
+    @property
+    def handler(self) -> PriceHandler:
+        return self._ctx.handlers.price

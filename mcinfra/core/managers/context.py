@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         ImageHandler,
         KeyPairHandler,
         NLBHandler,
+        PriceHandler,
         RegionZoneHandler,
         SecurityGroupHandler,
         SpecHandler,
@@ -83,6 +84,10 @@ class Handlers:
     @property
     def spec(self) -> SpecHandler:
         return self._get(Kind.SPEC, self._session.specs)
+
+    @property
+    def price(self) -> PriceHandler:
+        return self._get(Kind.PRICE, self._session.prices)
 
 
 @dataclass(frozen=True)

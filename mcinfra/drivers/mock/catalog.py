@@ -1,10 +1,10 @@
-"""The mock's seeded catalog: 4 regions x 3 zones (one zone Unavailable), images and specs."""
+"""The mock's seeded catalog: 4 regions x 3 zones (one zone Unavailable), images, specs and prices."""
 
 from __future__ import annotations
 
 from mcinfra.core.errors import NotFound
-from mcinfra.core.handlers import ImageHandler, RegionZoneHandler, SpecHandler
-from mcinfra.core.models import IID, GpuInfo, ImageInfo, RegionZoneInfo, SpecInfo, ZoneInfo, ZoneStatus
+from mcinfra.core.handlers import ImageHandler, PriceHandler, RegionZoneHandler, SpecHandler
+from mcinfra.core.models import IID, GpuInfo, ImageInfo, PriceInfo, RegionZoneInfo, SpecInfo, ZoneInfo, ZoneStatus
 
 DEFAULT_REGION = "default"
 REGIONS = ("default", "mercury", "venus", "mars")
@@ -111,3 +111,14 @@ class MockSpecs(SpecHandler):
             return SPECS[name].model_copy(update={"region": self.region})
         except KeyError:
             raise NotFound(f"spec {name!r} not found in the mock catalog") from None
+
+
+class MockPrices(PriceHandler):
+    """The seed's on-demand prices (USD per hour), the same in every mock region."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def list(self) -> list[PriceInfo]:
+        return [PriceInfo(spec=s.name, region=self.region, price_per_hour=s.price_per_hour or 0.0,
+                          currency="USD", source="mock-seed") for s in SPECS.values()]

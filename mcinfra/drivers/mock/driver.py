@@ -9,6 +9,7 @@ from mcinfra.core.handlers import (
     ImageHandler,
     KeyPairHandler,
     NLBHandler,
+    PriceHandler,
     RegionZoneHandler,
     SecurityGroupHandler,
     SessionInfo,
@@ -16,7 +17,7 @@ from mcinfra.core.handlers import (
     VMHandler,
     VPCHandler,
 )
-from mcinfra.drivers.mock.catalog import MockImages, MockRegionZones, MockSpecs
+from mcinfra.drivers.mock.catalog import MockImages, MockPrices, MockRegionZones, MockSpecs
 from mcinfra.drivers.mock.client import MockClient
 from mcinfra.drivers.mock.options import MockOptions
 
@@ -62,13 +63,16 @@ class MockSession(DriverSession):
     def specs(self) -> SpecHandler:
         return MockSpecs(self.region)
 
+    def prices(self) -> PriceHandler:
+        return MockPrices(self.region)
+
 
 class MockDriver(CloudDriver):
     provider = "mock"
     extra = ""
 
     def capabilities(self) -> Capabilities:
-        return Capabilities()
+        return Capabilities(kinds=Capabilities().kinds | {"price"})
 
     def connect(self, info: SessionInfo) -> DriverSession:
         options = MockOptions.parse(self.provider, info.options)
