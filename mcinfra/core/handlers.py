@@ -83,6 +83,8 @@ class Capabilities(BaseModel):
     )
     zone_based: bool = True
     vpc_cidr: bool = True
+    #: the NLB scopes the CSP offers (a GLOBAL request elsewhere is ``Unsupported``, not made regional)
+    nlb_scopes: frozenset[str] = frozenset({"REGION"})
     #: the CSP keeps key pairs itself (False: the core stores the public key for VM starts)
     keypair_objects: bool = True
     name_rules: NameRules = NameRules()

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from mcinfra.core import validation as v
-from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
+from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound, Unsupported
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.managers.base import ResourceManager
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Kind, Listener, NLBInfo, NLBReq, VMGroup
@@ -44,6 +44,9 @@ class NLBManager(ResourceManager[NLBInfo, NLBHandler]):
             raise InvalidRequest(f"type must be PUBLIC or INTERNAL, not {type!r}", field="type")
         if not isinstance(scope, str) or scope.upper() not in ("REGION", "GLOBAL"):
             raise InvalidRequest(f"scope must be REGION or GLOBAL, not {scope!r}", field="scope")
+        if scope.upper() not in self._ctx.capabilities.nlb_scopes:
+            raise Unsupported(f"{self._ctx.provider} has no {scope.upper()} network load balancer "
+                              f"(scopes: {', '.join(sorted(self._ctx.capabilities.nlb_scopes))})")
         reads = [self._key(vpc, Kind.VPC)] + [self._key(n, Kind.VM) for n in vms]
         with self._locks(writes=[self._key(name)], reads=reads):
             vpc_rec = self._row(vpc, Kind.VPC)

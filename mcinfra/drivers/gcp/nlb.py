@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcinfra.core.errors import InvalidRequest, NotFound, Unsupported
+from mcinfra.core.errors import InvalidRequest, NotFound
 from mcinfra.core.handlers import NLBHandler
 from mcinfra.core.models import IID, HealthChecker, HealthInfo, Listener, NLBInfo, NLBReq, VMGroup
 from mcinfra.drivers.gcp.client import GcpClient, check_name, last
@@ -196,8 +196,6 @@ class GcpNLBHandler(NLBHandler):
     # ------------------------------------------------------------------ NLBHandler
     def create(self, req: NLBReq) -> NLBInfo:
         check_name(req.name, "NLB")
-        if req.scope != "REGION":
-            raise Unsupported("gcp passthrough NLBs are regional: scope GLOBAL is not supported")
         hc = req.health_checker
         if hc.timeout > hc.interval:
             raise InvalidRequest("gcp health checks need timeout <= interval", field="health_checker")

@@ -72,7 +72,7 @@ class MockDriver(CloudDriver):
     extra = ""
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(kinds=Capabilities().kinds | {"price"})
+        return Capabilities(kinds=Capabilities().kinds | {"price"}, nlb_scopes=frozenset({"REGION", "GLOBAL"}))
 
     def connect(self, info: SessionInfo) -> DriverSession:
         options = MockOptions.parse(self.provider, info.options)

@@ -81,7 +81,8 @@ class TwinDriver(CloudDriver):
 
     def capabilities(self) -> Capabilities:
         # interface names (15 chars) carry only a prefix and an index, so names are free-form
-        return Capabilities(name_rules=NameRules(max_length=63, lowercase=True))
+        return Capabilities(name_rules=NameRules(max_length=63, lowercase=True),
+                            nlb_scopes=frozenset({"REGION", "GLOBAL"}))
 
     def check_installed(self) -> str | None:
         from mcinfra.drivers.twin.netns import missing_tools
