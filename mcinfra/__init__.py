@@ -74,7 +74,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "IID", "AlreadyExists", "CachePolicy", "CacheStats", "CallRecord", "CloudError", "Connection", "DestroyReport", "DriverConflict",
+    "IID", "AlreadyExists", "CachePolicy", "CacheStats", "CallRecord", "CloudError", "Connection",
+    "DestroyReport", "DriverConflict",
     "DriverNotInstalled",
     "GpuInfo", "HealthChecker", "HealthInfo", "ImageInfo", "InUse", "Infra", "InvalidRequest", "KeyPairInfo",
     "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "PriceInfo", "ReconcileReport",
