@@ -55,12 +55,14 @@ from mcinfra.core.models import (
 )
 
 if TYPE_CHECKING:
+    from mcinfra.core.cache import CachePolicy, CacheStats
     from mcinfra.core.connection import Connection
     from mcinfra.core.infra import Infra
 
 __version__ = "0.1.0"
 
-_LAZY = {"Infra": "mcinfra.core.infra", "Connection": "mcinfra.core.connection"}
+_LAZY = {"Infra": "mcinfra.core.infra", "Connection": "mcinfra.core.connection",
+         "CachePolicy": "mcinfra.core.cache", "CacheStats": "mcinfra.core.cache"}
 
 
 def __getattr__(name: str) -> Any:
@@ -72,7 +74,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "IID", "AlreadyExists", "CallRecord", "CloudError", "Connection", "DestroyReport", "DriverConflict",
+    "IID", "AlreadyExists", "CachePolicy", "CacheStats", "CallRecord", "CloudError", "Connection",
+    "DestroyReport", "DriverConflict",
     "DriverNotInstalled",
     "GpuInfo", "HealthChecker", "HealthInfo", "ImageInfo", "InUse", "Infra", "InvalidRequest", "KeyPairInfo",
     "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "PriceInfo", "ReconcileReport",

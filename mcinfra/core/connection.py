@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mcinfra.core import validation as v
+from mcinfra.core.cache import CacheStats, ConnectionCache
 from mcinfra.core.calls import CallGate
 from mcinfra.core.display import ItemProgress, progress_bar
 from mcinfra.core.errors import InvalidRequest, McInfraError, NotFound
@@ -37,7 +38,8 @@ class Connection:
     """The user's side of one connection: a manager per kind over the driver's session."""
 
     def __init__(self, name: str, provider: str, session: DriverSession, capabilities: Capabilities,
-                 gate: CallGate, zone: str | None, store: Store, locks: SPLock) -> None:
+                 gate: CallGate, zone: str | None, store: Store, locks: SPLock,
+                 cache: ConnectionCache | None = None) -> None:
         self.name = name
         self.provider = provider
         self.capabilities = capabilities
@@ -47,9 +49,12 @@ class Connection:
         self._locks = locks
         #: the driver's handlers, typed per kind (``cloud.handlers.vpc``), for calls below the managers
         self.handlers = Handlers(session, gate)
+        #: the read cache of this connection name (shared by every Connection of the name in one
+        #: Infra); off unless a policy was given (see docs/batch.md, "The read cache")
+        self.cache = cache if cache is not None else ConnectionCache(name, time.monotonic)
         self._ctx = ManagerContext(
             connection=name, provider=provider, zone=zone, capabilities=capabilities, gate=gate,
-            handlers=self.handlers, store=store, locks=locks,
+            handlers=self.handlers, store=store, locks=locks, cache=self.cache,
         )
 
     def __repr__(self) -> str:
@@ -63,6 +68,10 @@ class Connection:
 
     def close(self) -> None:
         self._session.close()
+
+    def cache_stats(self) -> CacheStats:
+        """Hits, misses and invalidations of this connection's read cache."""
+        return self.cache.stats()
 
     @cached_property
     def vpcs(self) -> VPCManager:

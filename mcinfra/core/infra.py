@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from mcinfra.core import validation as v
+from mcinfra.core.cache import CachePolicy, ReadCache
 from mcinfra.core.calls import CallGate
 from mcinfra.core.connection import Connection
 from mcinfra.core.display import ResultList
@@ -43,12 +44,28 @@ class RegionInfo(BaseModel):
     extra: dict[str, Any] = {}
 
 
+#: the key of a connection's stored options that holds its read-cache policy (mcinfra's, never
+#: passed to the driver, whose options reject unknown keys)
+CACHE_OPTION = "cache"
+#: connect()'s "leave the read-cache policy as it is"
+_KEEP: Any = object()
+
+
 class ConnectionConfig(BaseModel):
     name: str
     provider: str
     credential: str | None = None
     region: str | None = None
     options: dict[str, Any] = {}
+    #: the default read-cache policy of the connection (call type -> TTL seconds); None: no cache
+    cache: dict[str, Any] | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ConnectionConfig:
+        options = dict(row["options"] or {})
+        cache = options.pop(CACHE_OPTION, None)
+        return cls(name=row["name"], provider=row["provider"], credential=row["credential"], region=row["region"],
+                   options=options, cache=cache)
 
 
 class _Config:
@@ -111,12 +128,20 @@ class Regions(_Config):
 
 class Connections(_Config):
     def add(self, name: str, *, provider: str | None = None, credential: str | None = None,
-            region: str | None = None, options: dict[str, Any] | None = None) -> ConnectionConfig:
+            region: str | None = None, options: dict[str, Any] | None = None,
+            cache: CachePolicy | dict[str, Any] | None = None) -> ConnectionConfig:
+        """Add a connection. ``cache``: its default read-cache policy (call type -> TTL seconds,
+        e.g. ``{"vm.status": 5, "image.list": 3600}``), applied when a process first connects."""
         name = v.name(name)
         credential, region = v.optional_name(credential, "credential"), v.optional_name(region, "region")
         if provider is not None:
             provider = self._provider(provider)
         options = v.document(options, "options")
+        if cache is not None and CACHE_OPTION in options:
+            raise InvalidRequest("give the cache policy once: cache=... or options['cache']", field="cache")
+        policy = CachePolicy.parse(cache if cache is not None else options.pop(CACHE_OPTION, None))
+        if policy is not None:
+            options = {**options, CACHE_OPTION: policy.as_config()}
         providers = set()
         if credential is not None:
             providers.add(self._store.credential(credential)[0])
@@ -132,11 +157,10 @@ class Connections(_Config):
         return self.get(name)
 
     def get(self, name: str) -> ConnectionConfig:
-        row = self._store.connection(v.name(name))
-        return ConnectionConfig(**{k: row[k] for k in ConnectionConfig.model_fields})
+        return ConnectionConfig.from_row(self._store.connection(v.name(name)))
 
     def list(self) -> list[ConnectionConfig]:
-        return [ConnectionConfig(**{k: r[k] for k in ConnectionConfig.model_fields}) for r in self._store.connections()]
+        return [ConnectionConfig.from_row(r) for r in self._store.connections()]
 
     def delete(self, name: str) -> None:
         self._store.delete_config("connection", v.name(name))
@@ -203,6 +227,8 @@ class Infra:
         self.connections = Connections(self)
         self._connections: dict[str, Connection] = {}
         self._connect_lock = threading.Lock()
+        #: every connection's read cache in this process (docs/batch.md, "The read cache")
+        self.cache = ReadCache()
 
     def __repr__(self) -> str:
         return f"<Infra store={self.store!r}>"
@@ -217,6 +243,7 @@ class Infra:
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
+        self.cache.clear()
         self.locks.close()
         self.store.close()
 
@@ -224,16 +251,25 @@ class Infra:
         """Every known provider, installed or not, with its status."""
         return self.registry.providers()
 
-    def connect(self, name: str) -> Connection:
-        """The named connection (made once per Infra and reused)."""
+    def connect(self, name: str, *, cache: Any = _KEEP) -> Connection:
+        """The named connection (made once per Infra and reused).
+
+        ``cache``: the read-cache policy of this connection name in this process — a mapping of
+        call types to TTL seconds (``{"vm.status": 5, "vm.list": 10, "image.list": 3600}``), a
+        :class:`CachePolicy`, or None (no caching); it replaces the policy of every Connection
+        object of the name. Omitted: the policy stays as it is (at first connect: the
+        connection config's ``cache``; none given: no caching)."""
         name = v.name(name, "connection")
+        policy = cache if cache is _KEEP else CachePolicy.parse(cache)
         conn = self._connections.get(name)
-        if conn is not None:
-            return conn
-        with self._connect_lock:
-            if name not in self._connections:
-                self._connections[name] = self._open(name)
-            return self._connections[name]
+        if conn is None:
+            with self._connect_lock:
+                if name not in self._connections:
+                    self._connections[name] = self._open(name)
+                conn = self._connections[name]
+        if policy is not _KEEP:
+            self.cache.connection(name).configure(policy)
+        return conn
 
     def _open(self, name: str) -> Connection:
         cfg = self._store_connection(name)
@@ -245,12 +281,17 @@ class Infra:
         if cfg["region"]:
             r = self.store.region(cfg["region"])
             region, zone = r["region"], r["zone"]
+        options = dict(cfg["options"] or {})
+        stored_policy = options.pop(CACHE_OPTION, None)  # mcinfra's, not the driver's
         info = SessionInfo(name=name, provider=cfg["provider"], region=region, zone=zone,
-                              credentials={k: SecretStr(val) for k, val in keys.items()}, options=cfg["options"])
+                              credentials={k: SecretStr(val) for k, val in keys.items()}, options=options)
         gate = CallGate(self.store, name, cfg["provider"], list(keys.values()))
         session = gate.run("connection", "connect", name, driver.connect, info)
+        cache = self.cache.connection(name)
+        if stored_policy is not None and not cache.configured:
+            cache.configure(CachePolicy.parse(stored_policy))
         return Connection(name, cfg["provider"], session, driver.capabilities(), gate, zone, self.store,
-                          self.locks.splock)
+                          self.locks.splock, cache)
 
     def _store_connection(self, name: str) -> dict[str, Any]:
         try:

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mcinfra.core import validation as v
+from mcinfra.core.cache import READ_OPS
 from mcinfra.core.crashpoint import crash_point
 from mcinfra.core.display import ResultList
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
@@ -61,8 +62,23 @@ class ResourceManager(ABC, Generic[Info, Handler]):
         return self._ctx.locks.hold(writes=writes, reads=reads)
 
     def _gated(self, op: str, name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` through the connection's call gate (history, typed errors, redaction)."""
-        return self._ctx.gate.run(self.kind, op, name, fn, *args)
+        """``fn(*args)`` through the connection's call gate (history, typed errors, redaction).
+        A write (any operation but a read's) invalidates the read cache when it ends, failed or not."""
+        cache = self._ctx.cache
+        if cache is None or op in READ_OPS:
+            return self._ctx.gate.run(self.kind, op, name, fn, *args)
+        try:
+            return self._ctx.gate.run(self.kind, op, name, fn, *args)
+        finally:
+            cache.wrote(self.kind)
+
+    def _cached(self, call: str, op: str, name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """A public read (call type ``<kind>.<call>``) through the read cache when the connection
+        caches it; reads that decide a write use :meth:`_gated` and always ask the cloud."""
+        cache = self._ctx.cache
+        if cache is None or cache.policy is None:
+            return self._ctx.gate.run(self.kind, op, name, fn, *args)
+        return cache.read(self.kind, call, args, lambda: self._ctx.gate.run(self.kind, op, name, fn, *args))
 
     def _gated_delete(self, name: str, iid: IID) -> object:
         delete = self._delete_at_csp_fn()
@@ -198,7 +214,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
         name = v.name(name)
         with self._locks(reads=[self._key(name)]):
             rec = self._row(name, deleting=True)
-            info = self._gated("get", name, self.handler.get, self._iid(rec))
+            info = self._cached("get", "get", name, self.handler.get, self._iid(rec))
             return self._user_view(info, rec.name_id, rec.extra.get("ids"))
 
     def list(self) -> list[Info]:
@@ -206,7 +222,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
         rows = {r.system_id: r for r in self._mapped()}
         if not rows:
             return ResultList()
-        infos = self._gated("list", "*", self.handler.list)
+        infos = self._cached("list", "list", "*", self.handler.list)
         out = []
         for info in infos:
             rec = rows.pop(info.iid.system_id, None)
@@ -333,7 +349,7 @@ class ResourceManager(ABC, Generic[Info, Handler]):
 
     def list_all(self) -> ListAll:
         rows = self._mapped()
-        csp = self._gated("list_iids", "*", self.handler.list_iids)
+        csp = self._cached("list_all", "list_iids", "*", self.handler.list_iids)
         csp_ids = {i.system_id for i in csp}
         mapped_ids = {r.system_id for r in rows}
         return ListAll(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from mcinfra.core.display import ResultList
 from mcinfra.core.errors import InvalidRequest
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from mcinfra.core.managers.context import ManagerContext
 
 Entry = TypeVar("Entry", covariant=True)
+T = TypeVar("T")
 
 
 class CatalogHandler(Protocol[Entry]):
@@ -35,13 +37,20 @@ class CatalogManager(ABC, Generic[Entry]):
     def handler(self) -> CatalogHandler[Entry]:
         """The driver's handler for this catalog."""
 
+    def _read(self, call: str, name: str, fn: Callable[..., T], *args: Any) -> T:
+        """A catalog read, through the connection's read cache when it caches ``<kind>.<call>``."""
+        cache = self._ctx.cache
+        if cache is None or cache.policy is None:
+            return self._ctx.gate.run(self.kind, call, name, fn, *args)
+        return cache.read(self.kind, call, args, lambda: self._ctx.gate.run(self.kind, call, name, fn, *args))
+
     def list(self) -> list[Entry]:
-        return ResultList(self._ctx.gate.run(self.kind, "list", "*", self.handler.list))
+        return ResultList(self._read("list", "*", self.handler.list))
 
     def get(self, name: str) -> Entry:
         if not isinstance(name, str) or not name.strip():
             raise InvalidRequest(f"{self.kind.label} name must be a non-empty string", field="name")
-        return self._ctx.gate.run(self.kind, "get", name, self.handler.get, name.strip())
+        return self._read("get", name, self.handler.get, name.strip())
 
 
 class RegionZoneManager(CatalogManager[RegionZoneInfo]):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mcinfra.core.models import Kind
 
 if TYPE_CHECKING:
+    from mcinfra.core.cache import ConnectionCache
     from mcinfra.core.calls import CallGate
     from mcinfra.core.handlers import (
         Capabilities,
@@ -103,3 +104,5 @@ class ManagerContext:
     handlers: Handlers
     store: Store
     locks: SPLock
+    #: the connection's read cache (None: no caching, no invalidation); see core/cache.py
+    cache: ConnectionCache | None = None

@@ -133,7 +133,7 @@ class NLBManager(ResourceManager[NLBInfo, NLBHandler]):
         name = v.name(name)
         with self._locks(reads=[self._key(name)]):
             rec = self._row(name)
-            h = self._gated("health", name, self.handler.health, self._iid(rec))
+            h = self._cached("health", "health", name, self.handler.health, self._iid(rec))
             names = self._name_of(Kind.VM, [*h.all, *h.healthy, *h.unhealthy])
             return HealthInfo(all=[names(s) for s in h.all], healthy=[names(s) for s in h.healthy],
                               unhealthy=[names(s) for s in h.unhealthy])

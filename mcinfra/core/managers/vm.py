@@ -87,8 +87,16 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
             info = self._create_tracked(name, create_at_csp, refs=refs, zone=zone, extra=extra, finish=finish)
         if wait and info.status != VMStatus.RUNNING:
             self._wait(self._row(name), {VMStatus.RUNNING}, timeout)
-            return self.get(name)
+            return self._fresh(name)
         return self._user_view(info, name, known)
+
+    def _fresh(self, name: str) -> VMInfo:
+        """The VM as the CSP reports it now (never from the read cache: a start that waited for
+        Running must not answer with what a reader cached while it was still Creating)."""
+        with self._locks(reads=[self._key(name)]):
+            rec = self._row(name, deleting=True)
+            info = self._gated("get", name, self.handler.get, self._iid(rec))
+            return self._user_view(info, rec.name_id, rec.extra.get("ids"))
 
     def _user_view(self, info: VMInfo, name: str, known: dict[str, str] | None = None) -> VMInfo:
         view = super()._user_view(info, name)
@@ -122,14 +130,14 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
     def status(self, name: str) -> VMStatus:
         name = v.name(name)
         rec = self._row(name, deleting=True)
-        return self._gated("status", name, self.handler.status, self._iid(rec))
+        return self._cached("status", "status", name, self.handler.status, self._iid(rec))
 
     def statuses(self) -> dict[str, VMStatus]:
         """name -> status of every VM the store maps (NotExist for one the CSP lost)."""
         rows = self._mapped()
         if not rows:
             return {}
-        by_id = self._gated("statuses", "*", self.handler.statuses)
+        by_id = self._cached("statuses", "statuses", "*", self.handler.statuses)
         return {r.name_id: by_id.get(r.system_id, VMStatus.NOT_EXIST) for r in rows}
 
     def suspend(self, name: str, *, wait: bool = False, timeout: float = DEFAULT_WAIT) -> VMStatus:
