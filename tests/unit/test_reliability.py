@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -401,7 +402,15 @@ def test_a_refused_delete_puts_the_row_back(infra: mcinfra.Infra, monkeypatch) -
 
 # ---------------------------------------------------------------- 11: reads during a wait
 @pytest.mark.parametrize("op", ["terminate", "suspend"])
-def test_reads_during_a_wait_see_the_transitional_status(op: str) -> None:
+def test_reads_during_a_wait_see_the_transitional_status(op: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import mcinfra.drivers.mock.vm as mock_vm
+
+    # The mock's transitions run on its wall clock; the clock stands still while the reader runs,
+    # so a loaded machine cannot let the transition end before the reader looks.
+    frozen: list[float] = []
+    monkeypatch.setattr(mock_vm, "time", types.SimpleNamespace(time=lambda: frozen[0] if frozen else time.time()))
     reset("mars")
     with mcinfra.Infra("sqlite:///:memory:", lock_timeout=30) as infra:
         infra.regions.add("r", provider="mock", region="mars")
@@ -418,8 +427,12 @@ def test_reads_during_a_wait_see_the_transitional_status(op: str) -> None:
             if not seen and now in (VMStatus.TERMINATING, VMStatus.SUSPENDING):
                 # a reader in another thread, while the waiter polls: it must not wait for the lock
                 held = [i for i in infra.locks.info() if i.key[2] == "vm" and i.mode == "write"]
-                with ThreadPoolExecutor(1) as pool:
-                    seen.append((held, pool.submit(cloud.vms.get, "vm").result().status))
+                frozen.append(time.time())
+                try:
+                    with ThreadPoolExecutor(1) as pool:
+                        seen.append((held, pool.submit(cloud.vms.get, "vm").result().status))
+                finally:
+                    frozen.clear()
             return now
 
         handler.status = status
