@@ -30,6 +30,7 @@ from mcinfra.core.handlers import (
     ImageHandler,
     KeyPairHandler,
     NLBHandler,
+    PriceHandler,
     RegionZoneHandler,
     SecurityGroupHandler,
     SessionInfo,
@@ -330,6 +331,9 @@ class ClientSession(DriverSession):
 
     def specs(self) -> SpecHandler:
         return self._make("specs")  # type: ignore[no-any-return]
+
+    def prices(self) -> PriceHandler:
+        return self._make("prices")  # type: ignore[no-any-return]
 
     def close(self) -> None:
         close = getattr(self.client, "close", None)

@@ -52,6 +52,8 @@ ERRORS = ErrorTable(
     }),
     in_use=frozenset({"DependencyViolation", "ResourceInUse", "InvalidGroup.InUse"}),
     throttled=frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}),
+    # the Price List API's server-side failure (its model's InternalErrorException, HTTP 500)
+    transient=frozenset({"InternalErrorException"}),
     suffixes={"NotFound": NotFound, ".Duplicate": AlreadyExists},
 )
 #: operations that change nothing, so a 5xx or a lost connection may be retried
@@ -114,10 +116,12 @@ class AwsClient:
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
+        # The Price List API is its own endpoint (a few regions only): endpoint_url is EC2's/ELB's
+        endpoint = self.options.pricing_endpoint_url if service == "pricing" else self.endpoint_url
         with self._lock:
             if key not in self._clients:
                 self._clients[key] = self.session.client(
-                    service, region_name=key[1], endpoint_url=self.endpoint_url, config=self.config
+                    service, region_name=key[1], endpoint_url=endpoint or None, config=self.config
                 )
         return self._clients[key]
 

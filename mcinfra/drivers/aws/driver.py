@@ -25,6 +25,7 @@ class AwsSession(ClientSession):
         "region_zones": "mcinfra.drivers.aws.region_zone:AwsRegionZoneHandler",
         "images": "mcinfra.drivers.aws.image:AwsImageHandler",
         "specs": "mcinfra.drivers.aws.spec:AwsSpecHandler",
+        "prices": "mcinfra.drivers.aws.price:AwsPriceHandler",
     }
 
 
@@ -35,6 +36,7 @@ class AwsDriver(CloudDriver):
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
+            kinds=Capabilities().kinds | {"price"},  # the Price List Query API (docs/aws.md)
             zone_based=True,
             vpc_cidr=True,
             keypair_objects=True,

@@ -1,5 +1,6 @@
-"""Public machine images: get by AMI id; list a bounded, filtered set (by default Amazon's own
-x86_64/arm64 machine images), because an unfiltered region lists well over 100,000 AMIs."""
+"""Public machine images: get by AMI id; list every page of an owner-filtered set (by default
+Amazon's own machine images, see docs/aws.md), because an unfiltered region lists well over
+100,000 AMIs. There is no cap unless the connection sets ``image_list_limit``."""
 
 from __future__ import annotations
 
@@ -45,13 +46,16 @@ def image_info(img: dict[str, Any]) -> ImageInfo:
 
 class AwsImageHandler(ImageHandler):
     """Options: ``image_owners``, ``image_filters`` (added to state=available and
-    image-type=machine), ``image_list_limit`` (see :class:`AwsOptions`)."""
+    image-type=machine), ``image_list_limit`` (None: every page), ``image_page_size``
+    (see :class:`AwsOptions`)."""
 
     def __init__(self, client: AwsClient) -> None:
         self.api = client
         opts = client.options
         self.owners = list(opts.image_owners)
         self.limit = opts.image_list_limit
+        # DescribeImages takes MaxResults 5..1000; a page never asks for more than the cap needs
+        self.page_size = max(5, min(opts.image_page_size, self.limit or opts.image_page_size))
         filters = {"state": ["available"], "image-type": ["machine"]}
         filters.update({k: list(v) for k, v in opts.image_filters.items()})
         self.filters = [{"Name": k, "Values": v} for k, v in filters.items()]
@@ -67,7 +71,7 @@ class AwsImageHandler(ImageHandler):
                 what="images",
                 Owners=self.owners,
                 Filters=self.filters,
-                MaxResults=min(max(self.limit, 5), 1000),
+                MaxResults=self.page_size,
             )
         ]
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 
 from mcinfra.drivers.kit import DriverOptions
 
 DEFAULT_OWNERS = ("amazon",)
+
+#: the regions that serve the AWS Price List Query API (api.pricing.<region>.amazonaws.com[.cn])
+PRICING_REGIONS = ("us-east-1", "eu-central-1", "ap-south-1", "cn-northwest-1")
+
+
+def nearest_pricing_region(region: str) -> str:
+    """The Price List endpoint closest to ``region``: prices of every region are served by each
+    endpoint of its partition, so this only saves round-trip time (and keeps China in China)."""
+    if region.startswith("cn-"):
+        return "cn-northwest-1"
+    if region.startswith(("eu-", "me-", "af-", "il-")):
+        return "eu-central-1"
+    if region.startswith("ap-"):
+        return "ap-south-1"
+    return "us-east-1"
 
 
 class AwsOptions(DriverOptions):
@@ -27,7 +42,15 @@ class AwsOptions(DriverOptions):
     image_filters: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="extra EC2 image filters {name: [values]}"
     )
-    image_list_limit: int = Field(1000, ge=1, description="at most this many images from images.list")
+    image_list_limit: int | None = Field(
+        None, ge=1, description="at most this many images from images.list (None: every page, no cap)"
+    )
+    image_page_size: int = Field(1000, ge=5, le=1000, description="images per DescribeImages page")
+    pricing_region: Literal["us-east-1", "eu-central-1", "ap-south-1", "cn-northwest-1"] | None = Field(
+        None, description="the Price List API endpoint region (None: the nearest to the connection's region)"
+    )
+    pricing_endpoint_url: str | None = Field(None, description="send Price List calls here (a test endpoint)")
+    pricing_page_size: int = Field(100, ge=1, le=100, description="products per GetProducts page")
 
     @field_validator("image_owners", mode="before")
     @classmethod

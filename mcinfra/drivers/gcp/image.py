@@ -70,7 +70,9 @@ class GcpImageHandler(ImageHandler):
     def list(self) -> list[ImageInfo]:
         out = []
         for p in self.api.image_projects:
-            for img in self.api.call("ImagesClient", "list", idempotent=True, project=p):
+            # every page, fetched inside the choke point (maxResults: the option image_page_size)
+            request = {"project": p, "max_results": self.api.options.image_page_size}
+            for img in self.api.call("ImagesClient", "list", idempotent=True, request=request):
                 if img.deprecated and img.deprecated.state in ("DEPRECATED", "OBSOLETE", "DELETED"):
                     continue
                 out.append(self._info(p, img))

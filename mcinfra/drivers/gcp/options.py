@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mcinfra.drivers.kit import DriverOptions, RetryPolicy
 
 KeyType = Literal["ed25519", "rsa"]
+
+#: Google's public image projects (Compute Engine docs, "Public images"); ``image_projects:
+#: ["public"]`` lists them all, the set a full catalog sync wants
+PUBLIC_IMAGE_PROJECTS = (
+    "centos-cloud", "cos-cloud", "debian-cloud", "fedora-coreos-cloud", "opensuse-cloud", "rhel-cloud",
+    "rhel-sap-cloud", "rocky-linux-cloud", "suse-cloud", "suse-sap-cloud", "ubuntu-os-cloud", "ubuntu-os-pro-cloud",
+    "windows-cloud", "windows-sql-cloud",
+)
 
 
 class GcpOptions(DriverOptions):
@@ -24,7 +32,17 @@ class GcpOptions(DriverOptions):
     image_projects: tuple[str, ...] = Field(
         ("debian-cloud", "ubuntu-os-cloud"), description="public image projects images.list/get search"
     )
+    image_page_size: int = Field(500, ge=1, le=500, description="images per images.list page (maxResults)")
     key_type: KeyType = Field("ed25519", description="type of generated key pairs")
+
+    @field_validator("image_projects", mode="before")
+    @classmethod
+    def _projects(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = (value,)
+        if isinstance(value, list | tuple) and "public" in value:  # the alias expands in place
+            value = tuple(dict.fromkeys(p for v in value for p in (PUBLIC_IMAGE_PROJECTS if v == "public" else (v,))))
+        return value
 
     def retry_policy(self) -> RetryPolicy:
         attempts = self.retry_attempts if self.retries is None else self.retries + 1

@@ -1,12 +1,17 @@
-"""The twin's catalogs. A twin VM runs the host's userland: an image is a label it carries."""
+"""The twin's catalogs. A twin VM runs the host's userland: an image is a label it carries.
+
+The twin costs nothing to run, but it publishes a fixed, documented price table (docs/twin.md)
+so that price-aware code (catalog search, "cheapest spec") can be exercised against it: a
+spec's price is ``vCPUs * PRICE_PER_VCPU_HOUR + GiB * PRICE_PER_GIB_HOUR`` in USD.
+"""
 
 from __future__ import annotations
 
 import platform
 
 from mcinfra.core.errors import NotFound
-from mcinfra.core.handlers import ImageHandler, RegionZoneHandler, SpecHandler
-from mcinfra.core.models import IID, ImageInfo, RegionZoneInfo, SpecInfo, ZoneInfo
+from mcinfra.core.handlers import ImageHandler, PriceHandler, RegionZoneHandler, SpecHandler
+from mcinfra.core.models import IID, ImageInfo, PriceInfo, RegionZoneInfo, SpecInfo, ZoneInfo
 
 ROOT_DISK_GB = 10
 #: Regions listed besides the connection's own; any region name works (the state is per name).
@@ -26,6 +31,17 @@ SPECS = {
     "twin.medium": (2, 4096),
     "twin.large": (2, 8192),
 }
+
+#: the twin's price table (USD per hour), derived from each spec's size; see docs/twin.md
+PRICE_PER_VCPU_HOUR = 0.01
+PRICE_PER_GIB_HOUR = 0.005
+PRICE_SOURCE = "twin-table"
+
+
+def price_of(name: str) -> float:
+    """The twin's fixed on-demand price of a spec (USD per hour)."""
+    vcpus, mem = SPECS[name]
+    return round(vcpus * PRICE_PER_VCPU_HOUR + mem / 1024 * PRICE_PER_GIB_HOUR, 6)
 
 
 def zones_of(region: str) -> list[str]:
@@ -57,7 +73,7 @@ def find_spec(name: str, region: str = "") -> SpecInfo:
         memory_mib=mem,
         disk_gb=ROOT_DISK_GB,
         architecture=platform.machine() or "x86_64",
-        price_per_hour=0.0,
+        price_per_hour=price_of(name),
     )
 
 
@@ -94,3 +110,23 @@ class TwinSpecHandler(SpecHandler):
 
     def get(self, name: str) -> SpecInfo:
         return find_spec(name, self.region)
+
+
+class TwinPriceHandler(PriceHandler):
+    """The twin's fixed price table, the same in every twin region."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def _price(self, name: str) -> PriceInfo:
+        vcpus, mem = SPECS[name]
+        return PriceInfo(spec=name, region=self.region, price_per_hour=price_of(name), currency="USD",
+                         source=PRICE_SOURCE, extra={"vcpus": vcpus, "memory_mib": mem})
+
+    def list(self) -> list[PriceInfo]:
+        return [self._price(n) for n in SPECS]
+
+    def get(self, name: str) -> PriceInfo:
+        if name not in SPECS:
+            raise NotFound(f"twin has no price for spec {name!r}; specs: {', '.join(sorted(SPECS))}")
+        return self._price(name)

@@ -13,6 +13,7 @@ from mcinfra.core.handlers import (
     KeyPairHandler,
     NameRules,
     NLBHandler,
+    PriceHandler,
     RegionZoneHandler,
     SecurityGroupHandler,
     SessionInfo,
@@ -74,6 +75,11 @@ class TwinSession(DriverSession):
 
         return TwinSpecHandler(self.region.name)
 
+    def prices(self) -> PriceHandler:
+        from mcinfra.drivers.twin.catalog import TwinPriceHandler
+
+        return TwinPriceHandler(self.region.name)
+
 
 class TwinDriver(CloudDriver):
     provider = "twin"
@@ -81,7 +87,8 @@ class TwinDriver(CloudDriver):
 
     def capabilities(self) -> Capabilities:
         # interface names (15 chars) carry only a prefix and an index, so names are free-form
-        return Capabilities(name_rules=NameRules(max_length=63, lowercase=True),
+        return Capabilities(kinds=Capabilities().kinds | {"price"},
+                            name_rules=NameRules(max_length=63, lowercase=True),
                             nlb_scopes=frozenset({"REGION", "GLOBAL"}))
 
     def check_installed(self) -> str | None:

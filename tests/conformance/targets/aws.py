@@ -1,7 +1,8 @@
 """The AWS target: the real boto3 code path against moto's server on 127.0.0.1.
 
 moto is put in its strict mode, so that an unknown AMI, instance type or key pair is refused
-at run_instances as AWS refuses it (moto accepts anything by default).
+at run_instances as AWS refuses it (moto accepts anything by default). moto has no Price List
+API: prices come from the loopback fake in tests/fakes/aws_pricing (option pricing_endpoint_url).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ UNSUPPORTED: dict[str, str] = {}
 _lock = threading.Lock()
 _server: Any = None
 _url = ""
+_pricing: Any = None
 
 
 def _strict() -> None:
@@ -68,6 +70,19 @@ def server_url() -> str:
         return _url
 
 
+def pricing_url() -> str:
+    """Start the Price List fake once per process (moto does not serve ``pricing``)."""
+    global _pricing
+    with _lock:
+        if _pricing is None:
+            pytest.importorskip("jsonschema", reason="the pricing fake needs jsonschema (pip install 'mcinfra[dev]')")
+            from tests.fakes.aws_pricing import PricingFake
+
+            _pricing = PricingFake().start()
+            atexit.register(_pricing.stop)
+        return str(_pricing.url)
+
+
 def reset(url: str | None = None) -> None:
     """Drop every resource moto holds (POST /moto-api/reset)."""
     req = urllib.request.Request((url or server_url()) + "/moto-api/reset", data=b"", method="POST")
@@ -81,7 +96,7 @@ def make_target(url: str) -> Target:
         credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
         region=REGION,
         zone=f"{REGION}a",
-        options={"endpoint_url": url, "poll_interval": 0.05},
+        options={"endpoint_url": url, "pricing_endpoint_url": pricing_url(), "poll_interval": 0.05},
         image=IMAGE,
         spec=SPEC,
         other_zone=f"{REGION}b",

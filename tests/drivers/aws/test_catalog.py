@@ -1,4 +1,4 @@
-"""Regions/zones, images and specs: paging through every page, the image cap and filters."""
+"""Regions/zones, images and specs: paging through every page, the optional image cap and filters."""
 
 from __future__ import annotations
 
@@ -76,10 +76,31 @@ def test_images_follow_pages_up_to_the_cap(moto_url: str) -> None:
     assert [i.iid.system_id for i in images] == ["ami-1", "ami-2", "ami-3"]
 
 
-def test_image_list_is_owner_filtered_and_capped(moto_url: str, conn: Any) -> None:
+def test_images_follow_every_page_without_a_cap_by_default(moto_url: str) -> None:
+    # tiny pages (moto answers in one page, so the pages here come from botocore's Stubber)
+    conn = _conn(moto_url, image_page_size=5)
+    img = {"ImageId": "ami-1", "State": "available", "Architecture": "x86_64"}
+    expected = {
+        "Owners": ["amazon"],
+        "MaxResults": 5,
+        "Filters": [{"Name": "state", "Values": ["available"]}, {"Name": "image-type", "Values": ["machine"]}],
+    }
+    pages = [[f"ami-{p}{i}" for i in range(5)] for p in range(3)] + [["ami-last"]]
+    with Stubber(conn.client.ec2) as stub:
+        for n, ids in enumerate(pages):
+            out: dict[str, Any] = {"Images": [{**img, "ImageId": i} for i in ids]}
+            if n + 1 < len(pages):
+                out["NextToken"] = f"t{n + 1}"
+            stub.add_response("describe_images", out, {**expected, **({"NextToken": f"t{n}"} if n else {})})
+        images = conn.images().list()
+        stub.assert_no_pending_responses()
+    assert [i.iid.system_id for i in images] == [i for ids in pages for i in ids]
+
+
+def test_image_list_is_owner_filtered(moto_url: str, conn: Any) -> None:
     images = conn.images().list()
-    assert 0 < len(images) <= 1000
-    assert all(i.status == "Available" for i in images)
+    assert images and all(i.status == "Available" for i in images)
+    assert _conn(moto_url, image_owners=["self"]).images().list() == []  # the account owns no AMI
     arm = _conn(moto_url, image_filters={"architecture": "arm64"}, image_list_limit=50).images().list()
     assert arm and len(arm) <= 50 and all(i.os_architecture == "arm64" for i in arm)
 
