@@ -384,7 +384,7 @@ class BatchOp(BaseModel):
     args: dict[str, Any] | BatchRequest
 
 
-def _as_op(index: int, value: Any) -> tuple[str, OpSpec, BatchRequest]:
+def _as_op(index: int, value: Any, known: set[str]) -> tuple[str, OpSpec, BatchRequest]:
     where = f"items[{index}]"
     if isinstance(value, BatchOp):
         conn, op, args = value.connection, value.op, value.args
@@ -400,6 +400,9 @@ def _as_op(index: int, value: Any) -> tuple[str, OpSpec, BatchRequest]:
         conn = v.name(conn, "connection")
     except InvalidRequest as exc:
         raise InvalidBatchRequest(f"{where}: {exc}", index=index, field=f"{where}.connection") from None
+    if conn not in known:
+        raise InvalidBatchRequest(f"{where}: connection {conn!r} does not exist", index=index,
+                                  field=f"{where}.connection")
     spec = op_spec(op)
     if spec is None:
         known = ", ".join(sorted(OPS))
@@ -415,12 +418,8 @@ def run_batch(infra: Infra, items: Any, *, concurrency: int | Mapping[str, int] 
     check_options(concurrency=concurrency, progress=progress, rollback_on_failure=rollback_on_failure,
                   cancel=cancel, max_workers=max_workers)
     v.flag(ordered, "ordered")
-    parsed = [_as_op(i, item) for i, item in enumerate(_as_list(items, "items"))]
     known = {c.name for c in infra.connections.list()}
-    for index, (conn, _, _) in enumerate(parsed):
-        if conn not in known:
-            raise InvalidBatchRequest(f"items[{index}]: connection {conn!r} does not exist", index=index,
-                                      field=f"items[{index}].connection")
+    parsed = [_as_op(i, item, known) for i, item in enumerate(_as_list(items, "items"))]
     _no_twice([(c, f"{s.attr}.{s.method}", r.name) for c, s, r in parsed], "items")
     per_conn = dict(concurrency) if isinstance(concurrency, Mapping) else {}
     for conn in per_conn:
