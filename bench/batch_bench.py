@@ -147,7 +147,8 @@ def report(label: str, r: dict[str, Any], rate_limit: float, vms: int) -> None:
     if not rate_limit:
         print(f"  (no rate limit: the pool's own bound ceil(calls/concurrency) x latency = {r['pool_bound']:.2f} s"
               f" -> {r['wall'] / r['pool_bound']:.2f}x)")
-    limit = f"limit {rate_limit:g}/s" if rate_limit else "no limit"
+    limit = (f"limit {rate_limit:g}/s: {'within' if max(r['rates'].values()) <= rate_limit else 'ABOVE'}"
+             if rate_limit else "no limit")
     print(f"  highest calls in any 1 s window per connection: {r['rates']} ({limit}); calls {r['calls']}")
     print(f"  threads: {r['threads']} (pool {r['workers']}); peak open fds {r['fds']}; "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (process so far)")

@@ -164,10 +164,12 @@ class _Dispatcher:
     phase, stopping new ones when ``stop()`` gives a reason (or on Ctrl-C)."""
 
     def __init__(self, pool: ThreadPoolExecutor, limit: Callable[[str], int],
-                 on_done: Callable[[Job, BatchItem], None]) -> None:
+                 on_done: Callable[[Job, BatchItem], None], *, interruptible: bool = True) -> None:
         self.pool = pool
         self.limit = limit
         self.on_done = on_done
+        #: whether Ctrl-C stops new items (a rollback is not interruptible)
+        self.interruptible = interruptible
         self.interrupted = False
 
     def run(self, jobs: list[Job], stop: Callable[[], str | None]) -> dict[int, BatchItem]:
@@ -200,6 +202,9 @@ class _Dispatcher:
                     running[job.connection] -= 1
                     self._record(job, future.result(), out)
             except KeyboardInterrupt:
+                if not self.interruptible:
+                    log.warning("a batch rollback cannot be interrupted: it goes on")
+                    continue
                 # the running items finish (their rows settle); no new one starts
                 log.warning("batch interrupted: waiting for %d running item(s) to finish", len(inflight))
                 self.interrupted = True
@@ -276,10 +281,16 @@ def run_jobs(jobs: list[Job], *, limit: Callable[[str], int], max_workers: int,
         rolled_back = False
         if rollback_on_failure and any(i.status == ItemStatus.FAILED for i in items.values()):
             rolled_back = True
-            _roll_back(jobs, items, _Dispatcher(pool, limit, lambda job, item: note(f"rolled back {job.name}")))
+            _roll_back(jobs, items, _Dispatcher(pool, limit, lambda job, item: note(f"rolled back {job.name}"),
+                                                interruptible=False))
+    for job in jobs:
+        if job.index not in items:  # Ctrl-C between handing it to the pool and noting that: unknown
+            items[job.index] = _item(job, ItemStatus.FAILED, message="interrupted while it was being started: its "
+                                     "outcome is unknown (see list_all() and reconcile())")
+    stopped = any(i.status == ItemStatus.CANCELLED for i in items.values())
     result = BatchResult(items=[items[j.index] for j in sorted(jobs, key=lambda j: j.index)],
                          seconds=round(time.perf_counter() - start, 6), workers=workers,
-                         cancelled=cancelled or dispatcher.interrupted, rolled_back=rolled_back)
+                         cancelled=(cancelled and stopped) or dispatcher.interrupted, rolled_back=rolled_back)
     if dispatcher.interrupted:
         raise BatchInterrupted(result)
     return result
@@ -295,9 +306,7 @@ def _roll_back(jobs: list[Job], items: dict[int, BatchItem], dispatcher: _Dispat
     if not undo:
         return
     log.warning("batch: an item failed; rolling back %d item(s) it made", len(undo))
-    done = dispatcher.run(undo, lambda: None)
-    while dispatcher.interrupted:  # Ctrl-C during a rollback: it finishes, or resources would be lost track of
-        dispatcher.interrupted = False
+    done = dispatcher.run(undo, lambda: None)  # not interruptible: stopping half-way would strand resources
     for index, outcome in done.items():
         before = items[index]
         if outcome.status == ItemStatus.OK:

@@ -324,3 +324,15 @@ def test_results_show_as_tables(cloud: TestCloud) -> None:
     assert "b-0" in text and "failed" in text and "2 ok" in text
     dumped = result.model_dump(mode="json")
     assert dumped["items"][0]["error_type"] == "CloudError" and "error" not in dumped["items"][0]
+
+
+def test_a_failed_rollback_is_reported_and_the_resource_stays_mapped(cloud: TestCloud) -> None:
+    reqs = [*vm_reqs(3), *vm_reqs(1, prefix="bad", image="no-such-image")]
+    with cloud.fail_next("vm.terminate", error="Stuck"):
+        result = cloud.vms.start_many(reqs, concurrency=1, rollback_on_failure=True)
+    statuses = [i.status for i in result]
+    assert statuses.count(ItemStatus.ROLLBACK_FAILED) == 1 and statuses.count(ItemStatus.ROLLED_BACK) == 2
+    stuck = next(i for i in result if i.status == ItemStatus.ROLLBACK_FAILED)
+    assert "Stuck" in (stuck.rollback_error or "")
+    assert stored(cloud) == {stuck.name}
+    cloud.assert_store_matches_cloud()
