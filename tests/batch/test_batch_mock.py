@@ -303,7 +303,8 @@ def test_vm_control_and_delete_many(cloud: TestCloud) -> None:
     assert [i.error_type for i in again] == ["InvalidRequest"] * 2  # suspend needs Running
     assert cloud.vms.resume_many(names, wait=True).all_ok
     assert cloud.vms.reboot_many(names[:3]).all_ok
-    gone = cloud.vms.delete_many([*names, "vm-missing"])
+    assert len(cloud.vms.start_many([])) == 0
+    gone = cloud.vms.delete_many([*names, "vm-missing"], progress=True)  # a rich bar on stderr
     assert [i.status for i in gone][:6] == [ItemStatus.OK] * 6 and isinstance(gone[6].error, NotFound)
     assert stored(cloud) == set()
     assert cloud.security_groups.delete_many(["sg-1"]).all_ok and cloud.keypairs.delete_many(["key-1"]).all_ok
