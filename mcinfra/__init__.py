@@ -13,6 +13,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mcinfra.core.batch_requests import (
+    DeleteReq,
+    KeyPairCreateReq,
+    NLBCreateReq,
+    SecurityGroupCreateReq,
+    TerminateReq,
+    VMControlReq,
+    VMStartReq,
+    VPCCreateReq,
+)
+from mcinfra.core.batch_results import (
+    BatchError,
+    BatchInterrupted,
+    BatchItem,
+    BatchResult,
+    CancelToken,
+    InvalidBatchRequest,
+    ItemStatus,
+)
 from mcinfra.core.errors import (
     AlreadyExists,
     CloudError,
@@ -62,7 +81,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {"Infra": "mcinfra.core.infra", "Connection": "mcinfra.core.connection",
-         "CachePolicy": "mcinfra.core.cache", "CacheStats": "mcinfra.core.cache"}
+         "CachePolicy": "mcinfra.core.cache", "CacheStats": "mcinfra.core.cache",
+         "BatchOp": "mcinfra.core.batch", "BatchPlan": "mcinfra.core.batch"}
 
 
 def __getattr__(name: str) -> Any:
@@ -74,12 +94,61 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "IID", "AlreadyExists", "CachePolicy", "CacheStats", "CallRecord", "CloudError", "Connection",
-    "DestroyReport", "DriverConflict",
+    "IID",
+    "AlreadyExists",
+    "BatchError",
+    "BatchInterrupted",
+    "BatchItem",
+    "BatchOp",
+    "BatchPlan",
+    "BatchResult",
+    "CachePolicy",
+    "CacheStats",
+    "CallRecord",
+    "CancelToken",
+    "CloudError",
+    "Connection",
+    "DeleteReq",
+    "DestroyReport",
+    "DriverConflict",
     "DriverNotInstalled",
-    "GpuInfo", "HealthChecker", "HealthInfo", "ImageInfo", "InUse", "Infra", "InvalidRequest", "KeyPairInfo",
-    "ListAll", "Listener", "LockTimeout", "McInfraError", "NLBInfo", "NotFound", "PriceInfo", "ReconcileReport",
+    "GpuInfo",
+    "HealthChecker",
+    "HealthInfo",
+    "ImageInfo",
+    "InUse",
+    "Infra",
+    "InvalidBatchRequest",
+    "InvalidRequest",
+    "ItemStatus",
+    "KeyPairCreateReq",
+    "KeyPairInfo",
+    "ListAll",
+    "Listener",
+    "LockTimeout",
+    "McInfraError",
+    "NLBCreateReq",
+    "NLBInfo",
+    "NotFound",
+    "PriceInfo",
+    "ReconcileReport",
     "RegionZoneInfo",
-    "SecurityGroupInfo", "SecurityRule", "SpecInfo", "StoreError", "SubnetInfo", "SubnetReq", "Unsupported",
-    "VMGroup", "VMInfo", "VMStatus", "VPCInfo", "ZoneInfo", "ZoneStatus",
+    "SecurityGroupCreateReq",
+    "SecurityGroupInfo",
+    "SecurityRule",
+    "SpecInfo",
+    "StoreError",
+    "SubnetInfo",
+    "SubnetReq",
+    "TerminateReq",
+    "Unsupported",
+    "VMControlReq",
+    "VMGroup",
+    "VMInfo",
+    "VMStartReq",
+    "VMStatus",
+    "VPCCreateReq",
+    "VPCInfo",
+    "ZoneInfo",
+    "ZoneStatus",
 ]

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from mcinfra import __version__
-from mcinfra.cli import compute, config, demo, network, nlb, ops, resources
+from mcinfra.cli import batch, compute, config, demo, network, nlb, ops, resources
 from mcinfra.cli.context import State, begin, end, exit_code
 from mcinfra.cli.output import error
 from mcinfra.core.errors import McInfraError
@@ -79,6 +79,7 @@ app.command("reconcile")(ops.reconcile)
 app.add_typer(ops.lock_app, name="lock")
 app.command("history")(ops.history)
 app.command("demo")(demo.demo)
+app.command("batch")(batch.batch)
 
 
 def mount_optional(parent: typer.Typer, module: str, name: str) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from mcinfra.core.batch_results import BatchItem, ItemStatus
 from mcinfra.core.models import (
     IID,
     CallRecord,
@@ -104,6 +105,28 @@ COLUMNS: dict[type, Columns] = {
 }
 
 
+def batch_outcome(item: BatchItem) -> str:
+    """A batch item's result or error in a few words."""
+    if item.error_message:
+        text = f"{item.error_type}: {item.error_message}" if item.error_type else item.error_message
+    else:
+        result = item.result
+        iid = getattr(result, "iid", None)
+        status = getattr(result, "status", None)
+        text = "-" if result is None else " ".join(str(p) for p in (
+            iid.system_id if iid is not None else None,
+            status.value if isinstance(status, Enum) else None,
+            getattr(result, "public_ip", None)) if p) or cell_text(result)
+    if item.rollback_error:
+        text += f" (rollback failed: {item.rollback_error})"
+    return text
+
+
+COLUMNS[BatchItem] = Columns("Batch", ("#", "connection", "operation", "name", "status", "s", "result / error"),
+                             lambda i: (i.index, i.connection, i.operation, i.name, i.status, f"{i.seconds:.2f}",
+                                        batch_outcome(i)))
+
+
 def columns_of(item: Any) -> Columns | None:
     return COLUMNS.get(type(item))
 
@@ -124,13 +147,25 @@ STATUS_COLOURS = {
     VMStatus.RUNNING: "green", VMStatus.SUSPENDED: "yellow", VMStatus.FAILED: "red",
     VMStatus.TERMINATED: "grey50", VMStatus.NOT_EXIST: "grey50",
 }
+ITEM_COLOURS = {ItemStatus.OK: "green", ItemStatus.FAILED: "red", ItemStatus.CANCELLED: "grey50",
+                ItemStatus.ROLLED_BACK: "yellow", ItemStatus.ROLLBACK_FAILED: "red"}
+
+
+def status_colour(value: Any) -> str | None:
+    if isinstance(value, VMStatus):
+        return STATUS_COLOURS.get(value)
+    if isinstance(value, ItemStatus):
+        return ITEM_COLOURS[value]
+    return None
+
+
 _HTML_COLOURS = {"green": "#1a7f37", "yellow": "#9a6700", "red": "#cf222e", "grey50": "#6e7781"}
 
 
 def _html_cell(value: Any) -> str:
     text = html.escape(cell_text(value)).replace("\n", "<br>")
-    if isinstance(value, VMStatus):
-        colour = _HTML_COLOURS.get(STATUS_COLOURS.get(value, ""), "#0969da")
+    if isinstance(value, VMStatus | ItemStatus):
+        colour = _HTML_COLOURS.get(status_colour(value) or "", "#0969da")
         return f'<span style="color:{colour};font-weight:600">{text}</span>'
     return text
 
@@ -170,7 +205,7 @@ def rich_of(items: Sequence[Any]) -> Any:
         cells = []
         for value in cols.row(item):
             text = cell_text(value)
-            colour = STATUS_COLOURS.get(value) if isinstance(value, VMStatus) else None
+            colour = status_colour(value)
             cells.append(f"[{colour}]{text}[/]" if colour else text)
         table.add_row(*cells)
     return table

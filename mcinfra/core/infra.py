@@ -6,7 +6,7 @@ import logging
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
@@ -21,6 +21,10 @@ from mcinfra.core.models import CallRecord, ReconcileReport
 from mcinfra.drivers.loader import DriverRegistry, ProviderInfo
 from mcinfra.splock import LockInfo, SPLock
 from mcinfra.store import Store
+
+if TYPE_CHECKING:
+    from mcinfra.core.batch import BatchPlan
+    from mcinfra.core.batch_results import BatchResult
 
 log = logging.getLogger("mcinfra")
 #: the most records one history() call returns
@@ -314,6 +318,31 @@ class Infra:
                 continue
             conn.reconcile(report)
         return report
+
+    def batch(self, items: Any, *, concurrency: int | dict[str, int] = 16, max_workers: int | None = None,
+              progress: Any = None, rollback_on_failure: bool = False, cancel: Any = None,
+              ordered: bool = True) -> BatchResult:
+        """Many single calls on any connections as one batch: ``items`` are
+        ``(connection, op, args)`` tuples, ``BatchOp``s or mappings, ``op`` one of "vpcs.create",
+        "security_groups.create", "keypairs.create", "vms.start", "nlbs.create", "vms.suspend",
+        "vms.resume", "vms.reboot", "vms.terminate", "<kind>.delete" ("vm.start" works too), and
+        ``args`` the single call's keyword arguments with ``name`` (or its request model).
+
+        Every item is checked first (``InvalidBatchRequest`` naming ``items[i].<field>``). With
+        ``ordered`` (default) creates run VPCs -> SGs/key pairs -> VMs -> NLBs, then VM control
+        calls, then deletes the other way round; within a step items run at once, at most
+        ``concurrency`` per connection (an int, or connection -> int) and ``max_workers``
+        threads in all. See docs/batch.md for results, cancellation and rollback."""
+        from mcinfra.core.batch import run_batch
+
+        return run_batch(self, items, concurrency=concurrency, max_workers=max_workers, progress=progress,
+                         rollback_on_failure=rollback_on_failure, cancel=cancel, ordered=ordered)
+
+    def batch_plan(self) -> BatchPlan:
+        """A batch built item by item: ``infra.batch_plan().add("aws-1", "vms.start", name=...).run()``."""
+        from mcinfra.core.batch import BatchPlan
+
+        return BatchPlan(self)
 
     def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,
                 since: datetime | None = None, ok: bool | None = None, limit: int = 100) -> list[CallRecord]:

@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from mcinfra.core import batch
 from mcinfra.core import validation as v
+from mcinfra.core.batch_results import BatchResult
 from mcinfra.core.cache import READ_OPS
 from mcinfra.core.crashpoint import crash_point
-from mcinfra.core.display import ResultList
+from mcinfra.core.display import ItemProgress, ResultList
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import ResourceHandler
 from mcinfra.core.models import IID, Kind, ListAll
@@ -248,6 +250,27 @@ class ResourceManager(ABC, Generic[Info, Handler]):
             self._delete_at_csp(rec, force, self._gated_delete)
             crash_point(f"{rec.kind}.delete:csp-done")
             self._store.drop(rec.id, rec)
+
+    # ------------------------------------------------------------------ batches (see core/batch.py)
+    def create_many(self, requests: Iterable[Any], *, concurrency: int = batch.DEFAULT_CONCURRENCY,
+                    progress: ItemProgress | bool | None = None, rollback_on_failure: bool = False,
+                    cancel: batch.Cancel | None = None) -> BatchResult:
+        """``create`` (VMs: ``start``) once per request, at most ``concurrency`` at once. A request
+        is the kind's request model (``VPCCreateReq``...) or a mapping of the single call's
+        keyword arguments with ``name``. Every request is checked before anything runs (a bad one:
+        ``InvalidBatchRequest`` naming its index and field); then each gets its own result or
+        error in the ``BatchResult``. ``cancel``: a ``CancelToken`` that stops new items;
+        ``rollback_on_failure``: a failure stops new items and deletes what this batch made."""
+        return batch.many(self, batch.kind_op(self.kind, "create"), requests, concurrency=concurrency,
+                          progress=progress, rollback_on_failure=rollback_on_failure, cancel=cancel)
+
+    def delete_many(self, names: Iterable[Any], *, force: bool = False,
+                    concurrency: int = batch.DEFAULT_CONCURRENCY, progress: ItemProgress | bool | None = None,
+                    cancel: batch.Cancel | None = None) -> BatchResult:
+        """``delete(name, force=force)`` once per name, as one batch (see :meth:`create_many`)."""
+        return batch.many(self, batch.kind_op(self.kind, "delete"), names, what="names",
+                          defaults={"force": v.flag(force, "force")}, concurrency=concurrency, progress=progress,
+                          cancel=cancel)
 
     def _mark_deleting(self, rec: IIDRecord) -> None:
         """Say in the store that the delete is under way, before the CSP is asked: a crash from

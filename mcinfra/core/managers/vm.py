@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from mcinfra.core import batch
 from mcinfra.core import validation as v
+from mcinfra.core.batch_results import BatchResult
 from mcinfra.core.crashpoint import crash_point
 from mcinfra.core.errors import InvalidRequest, McInfraError
 from mcinfra.core.handlers import VMHandler
@@ -98,6 +100,14 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
             info = self._gated("get", name, self.handler.get, self._iid(rec))
             return self._user_view(info, rec.name_id, rec.extra.get("ids"))
 
+    def start_many(self, requests: Iterable[Any], *, concurrency: int = batch.DEFAULT_CONCURRENCY,
+                   progress: Any = None, rollback_on_failure: bool = False,
+                   cancel: batch.Cancel | None = None) -> BatchResult:
+        """``start`` once per request (a ``VMStartReq`` or a mapping of ``start``'s keyword
+        arguments with ``name``), as one batch: see :meth:`ResourceManager.create_many`."""
+        return self.create_many(requests, concurrency=concurrency, progress=progress,
+                                rollback_on_failure=rollback_on_failure, cancel=cancel)
+
     def _user_view(self, info: VMInfo, name: str, known: dict[str, str] | None = None) -> VMInfo:
         view = super()._user_view(info, name)
         sgs = self._name_of(Kind.SECURITY_GROUP, info.security_groups, known)
@@ -148,6 +158,28 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
 
     def reboot(self, name: str, *, wait: bool = False, timeout: float = DEFAULT_WAIT) -> VMStatus:
         return self._control("reboot", name, VMStatus.RUNNING, wait, timeout)
+
+    def suspend_many(self, names: Iterable[Any], *, wait: bool = False, timeout: float = DEFAULT_WAIT,
+                     concurrency: int = batch.DEFAULT_CONCURRENCY, progress: Any = None,
+                     cancel: batch.Cancel | None = None) -> BatchResult:
+        """``suspend`` once per name, as one batch (results: each VM's status)."""
+        return self._control_many("suspend", names, wait, timeout, concurrency, progress, cancel)
+
+    def resume_many(self, names: Iterable[Any], *, wait: bool = False, timeout: float = DEFAULT_WAIT,
+                    concurrency: int = batch.DEFAULT_CONCURRENCY, progress: Any = None,
+                    cancel: batch.Cancel | None = None) -> BatchResult:
+        return self._control_many("resume", names, wait, timeout, concurrency, progress, cancel)
+
+    def reboot_many(self, names: Iterable[Any], *, wait: bool = False, timeout: float = DEFAULT_WAIT,
+                    concurrency: int = batch.DEFAULT_CONCURRENCY, progress: Any = None,
+                    cancel: batch.Cancel | None = None) -> BatchResult:
+        return self._control_many("reboot", names, wait, timeout, concurrency, progress, cancel)
+
+    def _control_many(self, op: str, names: Iterable[Any], wait: bool, timeout: float, concurrency: int,
+                      progress: Any, cancel: batch.Cancel | None) -> BatchResult:
+        defaults = {"wait": v.flag(wait, "wait"), "timeout": v.seconds(timeout, "timeout", allow_zero=True)}
+        return batch.many(self, f"vms.{op}", names, what="names", defaults=defaults,
+                          concurrency=concurrency, progress=progress, cancel=cancel)
 
     def _control(self, op: str, name: str, target: VMStatus, wait: bool, timeout: float) -> VMStatus:
         """The state change under the VM's write lock; the wait for its end without it, so
@@ -220,6 +252,20 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
             if fresh is not None and fresh.id == rec.id:  # not closed meanwhile (by reconcile())
                 self._store.drop(rec.id, rec)
         return status
+
+    def terminate_many(self, names: Iterable[Any], *, force: bool = False, wait: bool = True,
+                       timeout: float = DEFAULT_WAIT, concurrency: int = batch.DEFAULT_CONCURRENCY,
+                       progress: Any = None, cancel: batch.Cancel | None = None) -> BatchResult:
+        """``terminate`` once per name, as one batch (results: each VM's last status)."""
+        return batch.many(self, "vms.terminate", names, what="names",
+                          defaults={"force": v.flag(force, "force"), "wait": v.flag(wait, "wait"),
+                                    "timeout": v.seconds(timeout, "timeout", allow_zero=True)},
+                          concurrency=concurrency, progress=progress, cancel=cancel)
+
+    def delete_many(self, names: Iterable[Any], *, force: bool = False,
+                    concurrency: int = batch.DEFAULT_CONCURRENCY, progress: Any = None,
+                    cancel: batch.Cancel | None = None) -> BatchResult:
+        return self.terminate_many(names, force=force, concurrency=concurrency, progress=progress, cancel=cancel)
 
     def _gated_terminate(self, name: str, iid: IID) -> VMStatus:
         return self._gated("terminate", name, self.handler.terminate, iid)  # type: ignore[no-any-return]
