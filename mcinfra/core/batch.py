@@ -310,7 +310,8 @@ def _roll_back(jobs: list[Job], items: dict[int, BatchItem], dispatcher: _Dispat
     for index, outcome in done.items():
         before = items[index]
         if outcome.status == ItemStatus.OK:
-            items[index] = before.model_copy(update={"status": ItemStatus.ROLLED_BACK})
+            # the resource is gone: its info (a key pair's private key included) describes nothing
+            items[index] = before.model_copy(update={"status": ItemStatus.ROLLED_BACK, "result": None})
         else:
             items[index] = before.model_copy(update={"status": ItemStatus.ROLLBACK_FAILED,
                                                      "rollback_error": outcome.error_message})

@@ -212,6 +212,9 @@ def test_rollback_across_kinds_goes_in_reverse_dependency_order(mock_cloud: Test
     result = infra.batch(items, rollback_on_failure=True, concurrency=4)
     assert result.items[-1].status == ItemStatus.FAILED and isinstance(result.items[-1].error, NotFound)
     assert [i.status for i in result.items[:-1]] == [ItemStatus.ROLLED_BACK] * 6
+    # what was rolled back has no result left: the key pair's private key is not kept in the batch
+    assert [i.result for i in result.items[:-1]] == [None] * 6
+    assert "PRIVATE KEY" not in result.model_dump_json()
     assert mock_cloud.mapped() == set()
     mock_cloud.assert_no_leftovers()
     deletes = [op for op in mock_cloud.call_names if op.endswith((".delete", ".terminate"))]
