@@ -37,9 +37,11 @@ class Connection:
     """The user's side of one connection: a manager per kind over the driver's session."""
 
     def __init__(self, name: str, provider: str, session: DriverSession, capabilities: Capabilities,
-                 gate: CallGate, zone: str | None, store: Store, locks: SPLock) -> None:
+                 gate: CallGate, zone: str | None, store: Store, locks: SPLock, *, region: str | None = None) -> None:
         self.name = name
         self.provider = provider
+        #: the CSP region the session was opened for (None: the driver's default)
+        self.region = region
         self.capabilities = capabilities
         self.zone = zone
         self._session = session

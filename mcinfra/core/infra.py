@@ -6,7 +6,7 @@ import logging
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
@@ -20,6 +20,9 @@ from mcinfra.core.models import CallRecord, ReconcileReport
 from mcinfra.drivers.loader import DriverRegistry, ProviderInfo
 from mcinfra.splock import LockInfo, SPLock
 from mcinfra.store import Store
+
+if TYPE_CHECKING:
+    from mcinfra.catalog import Catalog
 
 log = logging.getLogger("mcinfra")
 #: the most records one history() call returns
@@ -235,14 +238,34 @@ class Infra:
                 self._connections[name] = self._open(name)
             return self._connections[name]
 
-    def _open(self, name: str) -> Connection:
+    def open(self, name: str, *, region: str) -> Connection:
+        """A new Connection (not shared, not cached: close it) for the named connection's
+        credential and options in another CSP ``region`` (no zone), e.g. to sync the catalog
+        of every region with one credential."""
+        name = v.name(name, "connection")
+        if not isinstance(region, str) or not region.strip():
+            raise InvalidRequest("region must be a non-empty CSP region name", field="region")
+        return self._open(name, region=region.strip())
+
+    @property
+    def catalog(self) -> Catalog:
+        """The image/spec/price catalog (``mcinfra.catalog.Catalog``), made on first use. The core's
+        one lazy edge to an add-on (docs/architecture.md): importing the core never loads it."""
+        cat: Catalog | None = self.__dict__.get("_catalog")
+        if cat is None:
+            from mcinfra.catalog import Catalog
+
+            cat = self.__dict__.setdefault("_catalog", Catalog(self))
+        return cat
+
+    def _open(self, name: str, region: str | None = None) -> Connection:
         cfg = self._store_connection(name)
         driver = self.registry.get(cfg["provider"])
         keys: dict[str, str] = {}
         if cfg["credential"]:
             keys = self.store.credential(cfg["credential"])[1]
-        region = zone = None
-        if cfg["region"]:
+        zone = None
+        if region is None and cfg["region"]:
             r = self.store.region(cfg["region"])
             region, zone = r["region"], r["zone"]
         info = SessionInfo(name=name, provider=cfg["provider"], region=region, zone=zone,
@@ -250,7 +273,7 @@ class Infra:
         gate = CallGate(self.store, name, cfg["provider"], list(keys.values()))
         session = gate.run("connection", "connect", name, driver.connect, info)
         return Connection(name, cfg["provider"], session, driver.capabilities(), gate, zone, self.store,
-                          self.locks.splock)
+                          self.locks.splock, region=region)
 
     def _store_connection(self, name: str) -> dict[str, Any]:
         try:
