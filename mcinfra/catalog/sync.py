@@ -10,6 +10,7 @@ table lets the next sync skip what the interrupted run finished.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -79,6 +80,8 @@ class SyncEngine:
     def __init__(self, infra: Infra, store: CatalogStore) -> None:
         self.infra = infra
         self.store = store
+        #: set on an interruption: workers start no further partition
+        self._stop = threading.Event()
 
     def run(self, jobs: Sequence[RegionJob], *, concurrency: int, resume: bool,
             progress: SyncProgress | bool | None) -> SyncReport:
@@ -94,6 +97,7 @@ class SyncEngine:
                     report.partitions.extend(fut.result())
             except BaseException:
                 # an interruption: leave the run marker, so the next sync resumes it
+                self._stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
             pool.shutdown(wait=True)
@@ -102,6 +106,14 @@ class SyncEngine:
         return report
 
     def _region(self, job: RegionJob, done: set[tuple[str, str, str]], tell: SyncProgress) -> list[PartitionOutcome]:
+        try:
+            return self._region_kinds(job, done, tell)
+        except BaseException:
+            self._stop.set()  # an interruption (not a cloud's error): the run stops here
+            raise
+
+    def _region_kinds(self, job: RegionJob, done: set[tuple[str, str, str]], tell: SyncProgress
+                      ) -> list[PartitionOutcome]:
         outcomes: list[PartitionOutcome] = []
         todo = [k for k in job.kinds if (job.connection, job.label, k) not in done]
         for k in job.kinds:
@@ -109,7 +121,7 @@ class SyncEngine:
                 out = self._outcome(job, k, "skipped")
                 outcomes.append(out)
                 tell(out)
-        if not todo:
+        if not todo or self._stop.is_set():
             return outcomes
         with ExitStack() as stack:
             try:
@@ -121,6 +133,8 @@ class SyncEngine:
                     tell(out)
                 return outcomes
             for k in todo:
+                if self._stop.is_set():
+                    break
                 out = self._partition(cloud, job, k)
                 outcomes.append(out)
                 tell(out)

@@ -15,6 +15,7 @@ are removed from it (FTS5 'delete' with their old values) before they are rewrit
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,9 +42,17 @@ LAYOUT: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
     "specs": (T_SPEC, ("spec_id",), ("vcpus", "memory_gb", "arch", "gpu", "gpu_count", "listed_price_usd")),
     "prices": (T_PRICE, ("spec_id", "zone"), ("price_usd", "price", "currency", "source")),
 }
-FTS_COLUMNS = "name, distribution, os_family, os_version"
-#: bm25 weights of the FTS columns: a word of the name counts most
-FTS_WEIGHTS = "4.0, 1.0, 2.0, 2.0"
+FTS_COLUMNS = "name, distribution, os_family, os_version, facets"
+#: the columns user keywords are matched against (facets are only the filters' words)
+TEXT_COLUMNS = "{name distribution os_family os_version}"
+#: bm25 weights of the FTS columns: a word of the name counts most; facets not at all
+FTS_WEIGHTS = "4.0, 1.0, 2.0, 2.0, 0.0"
+#: facet prefixes (see migration 0004): the filter columns that have index words
+FACETS = {"provider": "zp", "region": "zr", "connection": "zc", "arch": "za"}
+#: characters the facet expression strips; a value with any other non-alphanumeric character
+#: gets no facet word in the query (its column filter still applies)
+_FACET_STRIP = re.compile(r"[-_. :/]")
+_ALNUM = re.compile(r"[a-z0-9]+")
 _P = bindparam
 
 
@@ -146,19 +155,19 @@ class CatalogStore:
                 c.execute(insert(table), new)
                 if fts:
                     c.execute(text(f"INSERT INTO catalog_images_fts(rowid, {FTS_COLUMNS}) "
-                                   f"SELECT id, {FTS_COLUMNS} FROM catalog_images WHERE id > :before"),
+                                   f"SELECT id, {FTS_COLUMNS} FROM catalog_images_fts_src WHERE id > :before"),
                               {"before": before})
             if changed:
                 ids = [{"row_id": r["row_id"]} for r in changed]
                 if fts:
                     c.execute(text(f"INSERT INTO catalog_images_fts(catalog_images_fts, rowid, {FTS_COLUMNS}) "
-                                   f"SELECT 'delete', id, {FTS_COLUMNS} FROM catalog_images WHERE id = :row_id"),
+                                   f"SELECT 'delete', id, {FTS_COLUMNS} FROM catalog_images_fts_src WHERE id = :row_id"),
                               ids)
                 values = {c: _P(c) for c in (*data_cols, "content_hash", "synced_at")}
                 c.execute(update(table).where(table.c.id == _P("row_id")).values(**values, gone_at=None), changed)
                 if fts:
                     c.execute(text(f"INSERT INTO catalog_images_fts(rowid, {FTS_COLUMNS}) "
-                                   f"SELECT id, {FTS_COLUMNS} FROM catalog_images WHERE id = :row_id"), ids)
+                                   f"SELECT id, {FTS_COLUMNS} FROM catalog_images_fts_src WHERE id = :row_id"), ids)
             if gone:
                 c.execute(update(table).where(table.c.id == _P("row_id")).values(gone_at=_P("gone_at")), gone)
         counts.inserted, counts.updated, counts.gone = len(new), len(changed), len(gone)
@@ -236,13 +245,28 @@ class CatalogStore:
             return _aware(c.execute(q).scalar())
 
     # ------------------------------------------------------------------ search
-    def _match(self, terms: Terms) -> tuple[Any, Any, str]:
+    @staticmethod
+    def _facets(f: ImageFilters) -> list[str]:
+        """The facet words of the filters given (see FACETS)."""
+        out = []
+        for col, prefix in FACETS.items():
+            value = getattr(f, col)
+            if value is None:
+                continue
+            word = _FACET_STRIP.sub("", value.lower())
+            if _ALNUM.fullmatch(word):
+                out.append(prefix + word)
+        return out
+
+    def _match(self, terms: Terms, facets: list[str]) -> tuple[Any, Any, str]:
         """(where clause, rank expression ascending, query string) of a keyword query."""
         if self.is_sqlite:
             def phrase(i: int, t: tuple[str, ...]) -> str:
                 return '"' + " ".join(t) + '"' + ("*" if i in terms.prefix else "")
             q = " ".join(phrase(i, t) for i, t in enumerate(terms.include))
-            q = f"({q})" + "".join(f" NOT {phrase(-1, t)}" for t in terms.exclude)
+            q = f"{TEXT_COLUMNS} : ({q})" + "".join(f" NOT {TEXT_COLUMNS} : {phrase(-1, t)}" for t in terms.exclude)
+            if facets:
+                q = " AND ".join([f"({q})", *(f'facets : "{w}"' for w in facets)])
             return (text("catalog_images_fts MATCH :q"),
                     literal_column(f"bm25(catalog_images_fts, {FTS_WEIGHTS})"), q)
 
@@ -250,6 +274,7 @@ class CatalogStore:
             return " <-> ".join(t) + (":*" if i in terms.prefix else "")
         parts = [f"({ts(i, t)})" for i, t in enumerate(terms.include)]
         parts += [f"!({ts(-1, t)})" for t in terms.exclude]
+        parts += facets
         q = " & ".join(parts)
         query = func.to_tsquery(literal_column("'simple'"), _P("q"))
         return (literal_column("catalog_images.search").op("@@")(query),
@@ -262,7 +287,7 @@ class CatalogStore:
         params: dict[str, Any] = {}
         order: list[Any] = []
         if f.terms is not None:
-            where, rank, params["q"] = self._match(f.terms)
+            where, rank, params["q"] = self._match(f.terms, self._facets(f))
             if self.is_sqlite:
                 q = q.select_from(T_FTS.join(T_IMG, T_IMG.c.id == T_FTS.c.rowid))
             q = q.where(where)

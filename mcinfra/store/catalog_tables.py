@@ -23,7 +23,7 @@ class CatalogImageRow(Base):
     __table_args__ = (
         UniqueConstraint("connection", "region", "image_id", name="uq_catalog_images_key"),
         Index("ix_catalog_images_os", "os_family", "os_version", "arch"),
-        Index("ix_catalog_images_where", "provider", "region"),
+        Index("ix_catalog_images_where", "region", "provider"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connection: Mapped[str] = mapped_column(String(128))

@@ -19,9 +19,17 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
-#: the words PostgreSQL indexes: what SQLite's unicode61 tokenizer splits out, lower-cased
+#: facet words: one word per provider, region, connection and arch value (letters and digits of
+#: the value behind a prefix), so that a keyword search filtered by them intersects in the index
+#: instead of joining every keyword match to the table
+SQLITE_FACET = "lower(replace(replace(replace(replace(replace(replace({col}, '-', ''), '_', ''), '.', ''), ' ', ''), ':', ''), '/', ''))"
+SQLITE_FACETS = " || ' ' || ".join(f"'{p}' || " + SQLITE_FACET.format(col=c) for p, c in (
+    ("zp", "provider"), ("zr", "region"), ("zc", "connection"), ("za", "arch")))
+PG_FACETS = " || ' ' || ".join(f"'{p}' || regexp_replace(lower({c}), '[^a-z0-9]+', '', 'g')" for p, c in (
+    ("zp", "provider"), ("zr", "region"), ("zc", "connection"), ("za", "arch")))
+#: the words PostgreSQL indexes: what SQLite's unicode61 tokenizer splits out, lower-cased, and the facets
 PG_WORDS = ("to_tsvector('simple', regexp_replace(lower(name || ' ' || distribution || ' ' || os_family || ' ' "
-            "|| os_version), '[^a-z0-9]+', ' ', 'g'))")
+            f"|| os_version), '[^a-z0-9]+', ' ', 'g') || ' ' || {PG_FACETS})")
 
 
 def _synced() -> list[sa.Column]:
@@ -48,7 +56,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("connection", "region", "image_id", name="uq_catalog_images_key"),
     )
     op.create_index("ix_catalog_images_os", "catalog_images", ["os_family", "os_version", "arch"])
-    op.create_index("ix_catalog_images_where", "catalog_images", ["provider", "region"])
+    op.create_index("ix_catalog_images_where", "catalog_images", ["region", "provider"])
     op.create_table(
         "catalog_specs",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -102,8 +110,11 @@ def upgrade() -> None:
     )
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
+        # the FTS content is a view: the image columns plus the facet words
+        op.execute("CREATE VIEW catalog_images_fts_src AS SELECT id, name, distribution, os_family, os_version, "
+                   f"{SQLITE_FACETS} AS facets FROM catalog_images")
         op.execute("CREATE VIRTUAL TABLE catalog_images_fts USING fts5(name, distribution, os_family, os_version, "
-                   "content='catalog_images', content_rowid='id', tokenize='unicode61')")
+                   "facets, content='catalog_images_fts_src', content_rowid='id', tokenize='unicode61')")
     elif dialect == "postgresql":
         op.execute(f"ALTER TABLE catalog_images ADD COLUMN search tsvector GENERATED ALWAYS AS ({PG_WORDS}) STORED")
         op.execute("CREATE INDEX ix_catalog_images_search ON catalog_images USING GIN (search)")
@@ -112,5 +123,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS catalog_images_fts")
+        op.execute("DROP VIEW IF EXISTS catalog_images_fts_src")
     for table in ("catalog_partitions", "catalog_prices", "catalog_specs", "catalog_images"):
         op.drop_table(table)
