@@ -20,6 +20,7 @@ total is ``--rows`` / ``--specs``, and loads them through the catalog's own sync
 Prints figures; asserts nothing.
 """
 
+# ruff: noqa: E501  (the name templates read best one per line)
 from __future__ import annotations
 
 import argparse
@@ -286,7 +287,7 @@ def run(label: str, url: str, args: argparse.Namespace, layout: list[tuple[str, 
             print(f"[{label}]   {p95(ts):7.2f} ms p95  {statistics.median(ts):7.2f} ms p50  {q}")
         print(f"[{label}] search over all queries: p95 {p95(all_ms):.2f} ms, p50 {statistics.median(all_ms):.2f} ms, "
               f"max {max(all_ms):.2f} ms (target p95 <= 50 ms)")
-        provider, region, n_img, n_spec = next(x for x in layout if x[0] == "azure")
+        provider, region, n_img, _ = next(x for x in layout if x[0] == "azure")
         writes = count_writes(infra)
         rows = image_rows(provider, region, n_img, args.seed)
         t0 = time.perf_counter()

@@ -189,7 +189,8 @@ class SpecCatalog:
             gpu = gpu.upper() if gpu else gpu
         if not isinstance(sort, str) or sort not in SORTS:
             raise InvalidRequest(f"sort must be one of {SORTS}, not {sort!r}", field="sort")
-        f = SpecFilters(vcpus=number_range(vcpus, "vcpus", integer=True), memory_gb=number_range(memory_gb, "memory_gb"),
+        f = SpecFilters(vcpus=number_range(vcpus, "vcpus", integer=True),
+                        memory_gb=number_range(memory_gb, "memory_gb"),
                         gpu=gpu, gpu_count=number_range(gpu_count, "gpu_count", integer=True),
                         arch=arch_filter(arch), max_price=number(max_price, "max_price"),
                         provider=cat.provider_filter(provider), region=text_filter(region, "region"),

@@ -161,8 +161,8 @@ class CatalogStore:
                 ids = [{"row_id": r["row_id"]} for r in changed]
                 if fts:
                     c.execute(text(f"INSERT INTO catalog_images_fts(catalog_images_fts, rowid, {FTS_COLUMNS}) "
-                                   f"SELECT 'delete', id, {FTS_COLUMNS} FROM catalog_images_fts_src WHERE id = :row_id"),
-                              ids)
+                                   f"SELECT 'delete', id, {FTS_COLUMNS} FROM catalog_images_fts_src "
+                                   "WHERE id = :row_id"), ids)
                 values = {c: _P(c) for c in (*data_cols, "content_hash", "synced_at")}
                 c.execute(update(table).where(table.c.id == _P("row_id")).values(**values, gone_at=None), changed)
                 if fts:

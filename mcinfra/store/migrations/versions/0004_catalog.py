@@ -22,7 +22,8 @@ TS = sa.DateTime(timezone=True)
 #: facet words: one word per provider, region, connection and arch value (letters and digits of
 #: the value behind a prefix), so that a keyword search filtered by them intersects in the index
 #: instead of joining every keyword match to the table
-SQLITE_FACET = "lower(replace(replace(replace(replace(replace(replace({col}, '-', ''), '_', ''), '.', ''), ' ', ''), ':', ''), '/', ''))"
+SQLITE_FACET = ("lower(replace(replace(replace(replace(replace(replace({col}, '-', ''), '_', ''), '.', ''), ' ', ''), "
+                "':', ''), '/', ''))")
 SQLITE_FACETS = " || ' ' || ".join(f"'{p}' || " + SQLITE_FACET.format(col=c) for p, c in (
     ("zp", "provider"), ("zr", "region"), ("zc", "connection"), ("za", "arch")))
 PG_FACETS = " || ' ' || ".join(f"'{p}' || regexp_replace(lower({c}), '[^a-z0-9]+', '', 'g')" for p, c in (
