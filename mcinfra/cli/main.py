@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from mcinfra import __version__
-from mcinfra.cli import batch, compute, config, demo, network, nlb, ops, resources
+from mcinfra.cli import batch, catalog, compute, config, demo, network, nlb, ops, resources
 from mcinfra.cli.context import State, begin, end, exit_code
 from mcinfra.cli.output import error
 from mcinfra.core.errors import McInfraError
@@ -74,6 +74,7 @@ app.add_typer(nlb.nlb_app, name="nlb")
 app.add_typer(resources.region_zone_app, name="region-zone")
 app.add_typer(resources.image_app, name="image")
 app.add_typer(resources.spec_app, name="spec")
+app.add_typer(catalog.catalog_app, name="catalog")
 app.command("destroy")(ops.destroy)
 app.command("reconcile")(ops.reconcile)
 app.add_typer(ops.lock_app, name="lock")

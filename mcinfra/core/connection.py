@@ -39,9 +39,11 @@ class Connection:
 
     def __init__(self, name: str, provider: str, session: DriverSession, capabilities: Capabilities,
                  gate: CallGate, zone: str | None, store: Store, locks: SPLock,
-                 cache: ConnectionCache | None = None) -> None:
+                 cache: ConnectionCache | None = None, *, region: str | None = None) -> None:
         self.name = name
         self.provider = provider
+        #: the CSP region the session was opened for (None: the driver's default)
+        self.region = region
         self.capabilities = capabilities
         self.zone = zone
         self._session = session

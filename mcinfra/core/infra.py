@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, SecretStr
 
 from mcinfra.core import validation as v
-from mcinfra.core.cache import CachePolicy, ReadCache
+from mcinfra.core.cache import CachePolicy, ConnectionCache, ReadCache
 from mcinfra.core.calls import CallGate
 from mcinfra.core.connection import Connection
 from mcinfra.core.display import ResultList
@@ -23,6 +23,7 @@ from mcinfra.splock import LockInfo, SPLock
 from mcinfra.store import Store
 
 if TYPE_CHECKING:
+    from mcinfra.catalog import Catalog
     from mcinfra.core.batch import BatchPlan
     from mcinfra.core.batch_results import BatchResult
 
@@ -275,14 +276,35 @@ class Infra:
             self.cache.connection(name).configure(policy)
         return conn
 
-    def _open(self, name: str) -> Connection:
+    def open(self, name: str, *, region: str) -> Connection:
+        """A new Connection (not shared, not cached: close it) for the named connection's
+        credential and options in another CSP ``region`` (no zone), e.g. to sync the catalog
+        of every region with one credential."""
+        name = v.name(name, "connection")
+        if not isinstance(region, str) or not region.strip():
+            raise InvalidRequest("region must be a non-empty CSP region name", field="region")
+        return self._open(name, region=region.strip())
+
+    @property
+    def catalog(self) -> Catalog:
+        """The image/spec/price catalog (``mcinfra.catalog.Catalog``), made on first use. The core's
+        one lazy edge to an add-on (docs/architecture.md): importing the core never loads it."""
+        cat: Catalog | None = self.__dict__.get("_catalog")
+        if cat is None:
+            from mcinfra.catalog import Catalog
+
+            cat = self.__dict__.setdefault("_catalog", Catalog(self))
+        return cat
+
+    def _open(self, name: str, region: str | None = None) -> Connection:
         cfg = self._store_connection(name)
         driver = self.registry.get(cfg["provider"])
         keys: dict[str, str] = {}
         if cfg["credential"]:
             keys = self.store.credential(cfg["credential"])[1]
-        region = zone = None
-        if cfg["region"]:
+        zone = None
+        other_region = region is not None
+        if region is None and cfg["region"]:
             r = self.store.region(cfg["region"])
             region, zone = r["region"], r["zone"]
         options = dict(cfg["options"] or {})
@@ -291,11 +313,13 @@ class Infra:
                               credentials={k: SecretStr(val) for k, val in keys.items()}, options=options)
         gate = CallGate(self.store, name, cfg["provider"], list(keys.values()))
         session = gate.run("connection", "connect", name, driver.connect, info)
-        cache = self.cache.connection(name)
-        if stored_policy is not None and not cache.configured:
-            cache.configure(CachePolicy.parse(stored_policy))
+        cache: ConnectionCache | None = None
+        if not other_region:  # the read cache holds the connection's own region's answers only
+            cache = self.cache.connection(name)
+            if stored_policy is not None and not cache.configured:
+                cache.configure(CachePolicy.parse(stored_policy))
         return Connection(name, cfg["provider"], session, driver.capabilities(), gate, zone, self.store,
-                          self.locks.splock, cache)
+                          self.locks.splock, cache, region=region)
 
     def _store_connection(self, name: str) -> dict[str, Any]:
         try:

@@ -27,6 +27,20 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
     def handler(self) -> VMHandler:
         return self._ctx.handlers.vm
 
+    def _catalog_id(self, value: Any, field: str) -> str:
+        """An image/spec given by its CSP id, or by a catalog row (``infra.catalog`` search
+        result: anything with a string ``id``) of this connection's provider and connection."""
+        if not isinstance(value, str) and isinstance(getattr(value, "id", None), str):
+            for attr, mine in (("provider", self._ctx.provider), ("connection", self._ctx.connection)):
+                theirs = getattr(value, attr, None)
+                if theirs is not None and theirs != mine:
+                    raise InvalidRequest(f"{field} {value.id!r} is a catalog row of {attr} {theirs!r}, not "
+                                         f"{mine!r}", field=field)
+            value = value.id
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidRequest(f"{field} must be a non-empty id or a catalog row", field=field)
+        return value
+
     def _delete_at_csp_fn(self) -> Callable[[IID], object]:
         return self.handler.terminate
 
@@ -34,8 +48,8 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
         self,
         name: str,
         *,
-        image: str,
-        spec: str,
+        image: Any,
+        spec: Any,
         vpc: str,
         subnet: str,
         security_groups: list[str],
@@ -45,13 +59,12 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
         wait: bool = True,
         timeout: float = DEFAULT_WAIT,
     ) -> VMInfo:
-        """Start a VM; with ``wait`` (default) return once it is Running (or ``timeout`` passes)."""
+        """Start a VM; with ``wait`` (default) return once it is Running (or ``timeout`` passes).
+        ``image``/``spec``: the CSP's id, or a row of ``infra.catalog`` search results."""
         name, vpc = v.name(name), v.name(vpc, "vpc")
         subnet, keypair = v.name(subnet, "subnet"), v.name(keypair, "keypair")
         sgs = v.names(security_groups, "security_groups")
-        for field, value in (("image", image), ("spec", spec)):
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidRequest(f"{field} must be a non-empty name", field=field)
+        image, spec = self._catalog_id(image, "image"), self._catalog_id(spec, "spec")
         root_disk_type = v.optional_text(root_disk_type, "root_disk_type")
         if root_disk_size is not None:
             root_disk_size = v.count(root_disk_size, "root_disk_size", maximum=65_536)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from mcinfra.core.errors import NotFound
 from mcinfra.core.handlers import ImageHandler, PriceHandler, RegionZoneHandler, SpecHandler
 from mcinfra.core.models import IID, GpuInfo, ImageInfo, PriceInfo, RegionZoneInfo, SpecInfo, ZoneInfo, ZoneStatus
@@ -88,11 +90,27 @@ class MockRegionZones(RegionZoneHandler):
         return [RegionZoneInfo(name=r, display_name=f"Mock {r.title()}", zones=zones_of(r)) for r in REGIONS]
 
 
+class Pause(Protocol):
+    def pause(self) -> float: ...
+
+
+class _NoPause:
+    def pause(self) -> float:
+        return 0.0
+
+
 class MockImages(ImageHandler):
+    """The seed's images; each call waits the connection's latency, as the mock's other calls do."""
+
+    def __init__(self, *, behaviour: Pause | None = None) -> None:
+        self.behaviour = behaviour or _NoPause()
+
     def list(self) -> list[ImageInfo]:
+        self.behaviour.pause()
         return list(IMAGES.values())
 
     def get(self, name: str) -> ImageInfo:
+        self.behaviour.pause()
         try:
             return IMAGES[name]
         except KeyError:
@@ -100,13 +118,16 @@ class MockImages(ImageHandler):
 
 
 class MockSpecs(SpecHandler):
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, behaviour: Pause | None = None) -> None:
         self.region = region
+        self.behaviour = behaviour or _NoPause()
 
     def list(self) -> list[SpecInfo]:
+        self.behaviour.pause()
         return [s.model_copy(update={"region": self.region}) for s in SPECS.values()]
 
     def get(self, name: str) -> SpecInfo:
+        self.behaviour.pause()
         try:
             return SPECS[name].model_copy(update={"region": self.region})
         except KeyError:
@@ -116,9 +137,11 @@ class MockSpecs(SpecHandler):
 class MockPrices(PriceHandler):
     """The seed's on-demand prices (USD per hour), the same in every mock region."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, behaviour: Pause | None = None) -> None:
         self.region = region
+        self.behaviour = behaviour or _NoPause()
 
     def list(self) -> list[PriceInfo]:
+        self.behaviour.pause()
         return [PriceInfo(spec=s.name, region=self.region, price_per_hour=s.price_per_hour or 0.0,
                           currency="USD", source="mock-seed") for s in SPECS.values()]

@@ -58,13 +58,13 @@ class MockSession(DriverSession):
         return MockRegionZones()
 
     def images(self) -> ImageHandler:
-        return MockImages()
+        return MockImages(behaviour=self.client.behaviour)
 
     def specs(self) -> SpecHandler:
-        return MockSpecs(self.region)
+        return MockSpecs(self.region, self.client.behaviour)
 
     def prices(self) -> PriceHandler:
-        return MockPrices(self.region)
+        return MockPrices(self.region, self.client.behaviour)
 
 
 class MockDriver(CloudDriver):

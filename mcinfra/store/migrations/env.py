@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from mcinfra.store import catalog_tables  # noqa: F401  (its tables join Base.metadata)
 from mcinfra.store.tables import Base
 
 connection = context.config.attributes["connection"]
