@@ -116,8 +116,11 @@ class AwsClient:
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
-        # The Price List API is its own endpoint (a few regions only): endpoint_url is EC2's/ELB's
-        endpoint = self.options.pricing_endpoint_url if service == "pricing" else self.endpoint_url
+        # The Price List API is its own endpoint (a few regions only). A connection pointed at a
+        # test endpoint sends its Price List calls there too unless told otherwise: nothing it
+        # does may reach the real AWS by surprise.
+        endpoint = (self.options.pricing_endpoint_url or self.endpoint_url) if service == "pricing" \
+            else self.endpoint_url
         with self._lock:
             if key not in self._clients:
                 self._clients[key] = self.session.client(

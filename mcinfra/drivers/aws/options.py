@@ -49,7 +49,8 @@ class AwsOptions(DriverOptions):
     pricing_region: Literal["us-east-1", "eu-central-1", "ap-south-1", "cn-northwest-1"] | None = Field(
         None, description="the Price List API endpoint region (None: the nearest to the connection's region)"
     )
-    pricing_endpoint_url: str | None = Field(None, description="send Price List calls here (a test endpoint)")
+    pricing_endpoint_url: str | None = Field(
+        None, description="send Price List calls here (a test endpoint; default: endpoint_url when set)")
     pricing_page_size: int = Field(100, ge=1, le=100, description="products per GetProducts page")
 
     @field_validator("image_owners", mode="before")

@@ -182,3 +182,12 @@ def test_server_errors_are_retried_and_bad_requests_are_not(fake: PricingFake) -
 
 def test_the_price_capability_is_declared() -> None:
     assert "price" in AwsDriver().capabilities().kinds
+
+
+def test_a_connection_pointed_at_a_test_endpoint_sends_price_calls_there(fake: PricingFake) -> None:
+    """With ``endpoint_url`` set and no ``pricing_endpoint_url``, the Price List calls go to
+    ``endpoint_url`` too, never to the real AWS."""
+    session = AwsDriver().connect(SessionInfo(name="p", provider="aws", credentials=CREDS, region="us-east-1",
+                                              options={"endpoint_url": fake.url, "retry_base": 0.001}))
+    assert session.prices().list()
+    assert fake.get_products_calls()
