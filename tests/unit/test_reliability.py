@@ -407,10 +407,6 @@ def test_reads_during_a_wait_see_the_transitional_status(op: str, monkeypatch: p
 
     import mcinfra.drivers.mock.vm as mock_vm
 
-    # The mock's transitions run on its wall clock; the clock stands still while the reader runs,
-    # so a loaded machine cannot let the transition end before the reader looks.
-    frozen: list[float] = []
-    monkeypatch.setattr(mock_vm, "time", types.SimpleNamespace(time=lambda: frozen[0] if frozen else time.time()))
     reset("mars")
     with mcinfra.Infra("sqlite:///:memory:", lock_timeout=30) as infra:
         infra.regions.add("r", provider="mock", region="mars")
@@ -418,6 +414,10 @@ def test_reads_during_a_wait_see_the_transitional_status(op: str, monkeypatch: p
         cloud = infra.connect("c")
         build_base(cloud)
         cloud.nlbs.delete("nlb")
+        # From here the mock's clock (which times its transitions) moves only when the test says:
+        # a loaded machine cannot let the transition end before the waiter and the reader look.
+        clock = [time.time()]
+        monkeypatch.setattr(mock_vm, "time", types.SimpleNamespace(time=lambda: clock[0]))
         seen: list[object] = []
         handler = cloud.handlers.vm
         real_status = handler.status
@@ -427,12 +427,9 @@ def test_reads_during_a_wait_see_the_transitional_status(op: str, monkeypatch: p
             if not seen and now in (VMStatus.TERMINATING, VMStatus.SUSPENDING):
                 # a reader in another thread, while the waiter polls: it must not wait for the lock
                 held = [i for i in infra.locks.info() if i.key[2] == "vm" and i.mode == "write"]
-                frozen.append(time.time())
-                try:
-                    with ThreadPoolExecutor(1) as pool:
-                        seen.append((held, pool.submit(cloud.vms.get, "vm").result().status))
-                finally:
-                    frozen.clear()
+                with ThreadPoolExecutor(1) as pool:
+                    seen.append((held, pool.submit(cloud.vms.get, "vm").result().status))
+                clock[0] += 3600  # now let the transition finish
             return now
 
         handler.status = status
