@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import replace
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from mcinfra.drivers.kit import DriverOptions, RetryPolicy
+from mcinfra.drivers.kit import DriverOptions, RateDefault, RetryPolicy
 
 KeyType = Literal["ed25519", "rsa"]
 
 
 class GcpOptions(DriverOptions):
+    #: Compute Engine rate quotas: 1,500 requests per minute per project and quota group = 25/s
+    #: (docs/gcp.md)
+    RATE_DEFAULT: ClassVar[RateDefault] = RateDefault(25.0, 25, "https://cloud.google.com/compute/api-quota")
+
     project: str | None = Field(None, description="project to work in (default: the key's project_id)")
     api_endpoint: str | None = Field(None, description="e.g. http://127.0.0.1:PORT for a test fake")
     anonymous: bool = Field(False, description="AnonymousCredentials (test endpoints only)")
@@ -26,6 +31,6 @@ class GcpOptions(DriverOptions):
     )
     key_type: KeyType = Field("ed25519", description="type of generated key pairs")
 
-    def retry_policy(self) -> RetryPolicy:
-        attempts = self.retry_attempts if self.retries is None else self.retries + 1
-        return RetryPolicy(attempts=attempts, base=self.retry_base, budget=self.retry_budget)
+    def retry_policy(self, provider: str | None = None, region: str | None = None) -> RetryPolicy:
+        policy = super().retry_policy(provider, region)
+        return policy if self.retries is None else replace(policy, attempts=self.retries + 1)
