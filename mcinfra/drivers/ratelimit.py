@@ -42,6 +42,7 @@ FLOOR = 1 / 32
 COOLDOWN = 1.0
 #: a call that would wait longer than this for its token fails instead (CloudError RateLimitWait)
 DEFAULT_MAX_WAIT = 300.0
+_EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ class TokenBucket:
         if window and at < window[-1]:
             at = window[-1]  # only after a limit was lifted mid-queue: keep the window sorted
         window.append(at)
-        while window[0] <= at - 1.0:
+        while window[0] <= at - 1.0 + _EPSILON:  # tolerate float drift: slots k/rate land on 1.0 - 1e-16
             window.popleft()
         self.peak = max(self.peak, len(window))
 
