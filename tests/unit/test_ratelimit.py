@@ -6,6 +6,7 @@ Every test runs on an injected clock: nothing here measures or waits on wall-clo
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from mcinfra.core.errors import CloudError, InvalidRequest
 from mcinfra.drivers import ratelimit
 from mcinfra.drivers.kit import DriverOptions, RetryPolicy, rate_limits
 from mcinfra.drivers.mock.options import MockOptions
-from mcinfra.drivers.ratelimit import RateLimits, TokenBucket
+from mcinfra.drivers.ratelimit import RateLimits
 
 
 class FakeTime:
@@ -79,7 +80,7 @@ def test_burst_then_the_rate(registry: RateLimits, fake_time: FakeTime) -> None:
         limiter.acquire()
         grants.append(fake_time.now)
     assert grants[:5] == [0.0] * 5  # the burst goes at once
-    gaps = [b - a for a, b in zip(grants[5:], grants[6:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(grants[5:])]
     assert all(g == pytest.approx(0.1) for g in gaps)  # then 10 per second, evenly
     assert grants[-1] == pytest.approx(5.0)  # 55 calls = 5 at once + 50 at 10/s
     assert max_in_window(grants) <= 5 + 10  # at most burst + rate in any second
@@ -242,7 +243,7 @@ def test_retries_take_tokens_and_tell_the_bucket(registry: RateLimits, fake_time
     stats = limiter.bucket.stats()
     assert stats.calls == 3 and stats.throttles == 2  # every attempt took a token
     assert 2.0 <= stats.rate < 4.0  # one episode: halved once (then recovering a little)
-    assert all(b - a >= 0.5 - 1e-9 for a, b in zip(sent, sent[1:], strict=False))  # paced at the slowed rate
+    assert all(b - a >= 0.5 - 1e-9 for a, b in itertools.pairwise(sent))  # paced at the slowed rate
 
 
 def test_a_refused_call_is_not_retried_but_still_took_its_token(registry: RateLimits, fake_time: FakeTime) -> None:
