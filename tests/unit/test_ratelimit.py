@@ -386,3 +386,23 @@ def test_the_mock_never_exceeds_its_rate_limit_measured_at_the_mock(
     assert stats["mercury"].connections == 2 and stats["mercury"].peak_calls_per_second <= 5
     assert stats["mercury"].calls == len(mercury) and stats["venus"].calls == len(venus)
     state.reset(cloud_id=cid)
+
+
+def test_drivers_built_on_the_kit_share_their_region_bucket(registry: RateLimits) -> None:
+    pytest.importorskip("boto3")
+    from mcinfra.core.handlers import SessionInfo
+    from mcinfra.drivers.aws.client import AwsClient
+    from mcinfra.drivers.aws.options import AwsOptions
+
+    def client(region: str, **options: Any) -> AwsClient:
+        info = SessionInfo(name="a", provider="aws", credentials={"aws_access_key_id": "AKIDEXAMPLE",
+                           "aws_secret_access_key": "x"}, region=region, zone=None, options=options)
+        return AwsClient(info, AwsOptions.parse("aws", options))
+
+    a, b, c = client("us-east-2"), client("us-east-2", rate_limit=5), client("eu-west-1")
+    assert a.retry.limiter is not None and b.retry.limiter is not None and c.retry.limiter is not None
+    assert a.retry.limiter.bucket is b.retry.limiter.bucket is not c.retry.limiter.bucket
+    east = a.retry.limiter.bucket.stats()
+    assert (east.configured_rate, east.burst) == (5.0, 1)  # the stricter connection wins
+    west = c.retry.limiter.bucket.stats()
+    assert (west.configured_rate, west.burst) == (AwsOptions.RATE_DEFAULT.rate, AwsOptions.RATE_DEFAULT.burst)
