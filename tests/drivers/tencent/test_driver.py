@@ -323,8 +323,8 @@ def test_every_attempt_takes_a_token_from_the_region_bucket(fake: TencentFake, m
     registry = ratelimit.RateLimits(clock=lambda: 0.0, sleep=slept.append)  # a frozen clock: waits add up
     monkeypatch.setattr(ratelimit, "RATE_LIMITS", registry)
     fake.reset()
-    s = connect(fake, rate_limit=4, retry_attempts=4)
-    other = connect(fake, rate_limit=4)  # a second connection to the same region shares the bucket
+    s = connect(fake, rate_limit=4, rate_burst=1, retry_attempts=4)
+    other = connect(fake, rate_limit=4, rate_burst=1)  # a second connection to the same region shares the bucket
     fake.fail("DescribeVpcs", "RequestLimitExceeded", times=2)
     assert s.vpcs().list() == []
     assert other.vpcs().list() == []
