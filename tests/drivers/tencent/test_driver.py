@@ -22,6 +22,7 @@ from mcinfra.core.models import (
 )
 from mcinfra.drivers.tencent.driver import TencentSession
 from tests.drivers.tencent.conftest import IMAGE, SPEC, ZONE, connect
+from tests.fakes import FAKE_RATE
 from tests.fakes.tencent import TencentFake
 
 SSH = SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22)
@@ -285,7 +286,8 @@ def test_without_a_zone_the_first_available_one_is_used(fake: TencentFake) -> No
     s = TencentDriver().connect(SessionInfo(
         name="z", provider="tencent", region="ap-shanghai",
         credentials={"secret_id": SECRET_ID, "secret_key": SECRET_KEY},
-        options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001}))
+        options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001,
+                 **FAKE_RATE}))
     vpc = s.vpcs().create(VPCReq(name="v", cidr="10.0.0.0/16", subnets=[SubnetReq(name="s", cidr="10.0.1.0/24")]))
     assert vpc.subnets[0].zone == "ap-shanghai-3"
     sg = s.security_groups().create(SecurityGroupReq(name="g", vpc=vpc.iid.system_id))
