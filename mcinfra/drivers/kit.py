@@ -1,7 +1,9 @@
 """The driver kit: what every driver needs and would otherwise write again.
 
 - :class:`DriverOptions` — a driver's connection options as a typed, strict pydantic model;
-- :class:`RetryPolicy` — the one retry policy, run at each driver's SDK choke point;
+- :class:`RetryPolicy` — the one retry policy, run at each driver's SDK choke point; it takes a
+  token from the connection's (provider, region) rate limit before each attempt and tells the
+  bucket of throttled answers (see :mod:`mcinfra.drivers.ratelimit` and docs/batch.md);
 - :class:`ErrorTable` — a CSP's error codes (and HTTP statuses) -> mcinfra errors;
 - :class:`Rollback` — undo a half-made create, newest step first, never hiding the first error;
 - :func:`describe_one`, :func:`paginate`, :func:`poll_until` — describe-by-id, paging, waiting;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mcinfra.core.errors import AlreadyExists, CloudError, InUse, InvalidRequest, McInfraError, NotFound
 from mcinfra.core.handlers import (
@@ -38,6 +41,8 @@ from mcinfra.core.handlers import (
     VMHandler,
     VPCHandler,
 )
+from mcinfra.drivers import ratelimit
+from mcinfra.drivers.ratelimit import UNLIMITED, BucketStats, RateDefault, RateLimiter, rate_limits
 
 log = logging.getLogger("mcinfra.drivers")
 
@@ -55,9 +60,35 @@ class DriverOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    #: the driver's documented default rate limit (set in its options module, cited in its docs)
+    RATE_DEFAULT: ClassVar[RateDefault] = UNLIMITED
+
+    rate_limit: float | None = Field(
+        None, ge=0, le=1_000_000, allow_inf_nan=False,
+        description="calls per second this process sends to the connection's (provider, region), shared by "
+        "every connection and thread of the process with that (provider, region); per process, not across "
+        "processes (N processes on one account: give each the cloud's limit / N). Absent: the driver's "
+        "documented default; 0: unlimited. Connections that disagree: the lowest wins",
+    )
+    rate_burst: int | None = Field(
+        None, ge=1, le=1_000_000, strict=True,
+        description="calls that may go at once before rate_limit paces them; absent: the driver's default "
+        "burst, or 1 (even pacing: at most rate_limit calls in any second) when rate_limit is given",
+    )
     retry_attempts: int = Field(5, ge=1, le=10, description="tries of one SDK call, the first included")
     retry_base: float = Field(0.2, gt=0, le=10, description="first back-off pause in seconds (doubles per try)")
     retry_budget: float = Field(20.0, ge=0, le=600, description="seconds of back-off one SDK call may spend")
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _rate_is_a_number(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("rate_limit must be calls per second: a number >= 0 (0 = unlimited)")
+        if not math.isfinite(value):
+            raise ValueError("rate_limit must be a finite number (0 = unlimited)")
+        return float(value)
 
     @classmethod
     def parse(cls, provider: str, options: Mapping[str, Any] | None) -> Self:
@@ -74,8 +105,26 @@ class DriverOptions(BaseModel):
             # from None: pydantic's text repeats the input values
             raise InvalidRequest(message, field=f"options.{key}") from None
 
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(attempts=self.retry_attempts, base=self.retry_base, budget=self.retry_budget)
+    def rate(self) -> tuple[float, int]:
+        """The (calls per second, burst) this connection asks for: its options over the driver's
+        default. A rate of 0 means unlimited. ``rate_limit`` without ``rate_burst`` paces evenly
+        (burst 1), so no 1-second window ever holds more than ``rate_limit`` calls."""
+        default = self.RATE_DEFAULT
+        rate = default.rate if self.rate_limit is None else self.rate_limit
+        burst = self.rate_burst or (default.burst if self.rate_limit is None else 1)
+        return rate, burst
+
+    def rate_limiter(self, provider: str, region: str) -> RateLimiter:
+        """This connection's handle on the process-wide bucket of (provider, region)."""
+        rate, burst = self.rate()
+        return ratelimit.RATE_LIMITS.limiter(provider, region or "", rate, burst)
+
+    def retry_policy(self, provider: str | None = None, region: str | None = None) -> RetryPolicy:
+        """The retry policy of a connection; given its provider (and region), every attempt it runs
+        takes a token from that (provider, region)'s rate limit."""
+        limiter = self.rate_limiter(provider, region or "") if provider else None
+        return RetryPolicy(attempts=self.retry_attempts, base=self.retry_base, budget=self.retry_budget,
+                           limiter=limiter)
 
 
 # --------------------------------------------------------------------------- retries
@@ -88,6 +137,11 @@ class RetryPolicy:
     acted) and the call is idempotent. At most ``attempts`` tries in all; back-off doubles from
     ``base`` up to ``cap`` with jitter, honours the cloud's ``retry_after`` hint, and stops when
     the next pause would take the total past ``budget`` seconds.
+
+    With a ``limiter`` (the connection's (provider, region) rate limit), every attempt first
+    takes a token — so retries are paced like first tries — and each answer tells the bucket:
+    a throttled one slows it down, a success lets it recover. The time spent waiting for tokens
+    is not part of ``budget`` (it is pacing, not back-off).
     """
 
     attempts: int = 5
@@ -95,6 +149,7 @@ class RetryPolicy:
     cap: float = 5.0
     budget: float = 20.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    limiter: RateLimiter | None = field(default=None, compare=False, repr=False)
 
     def should_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
         if not isinstance(exc, CloudError):
@@ -109,10 +164,15 @@ class RetryPolicy:
     def run(self, call: Callable[[], T], *, idempotent: bool, what: str = "") -> T:
         """``call()`` (which raises only mcinfra errors) under this policy."""
         waited = 0.0
+        limiter = self.limiter
         for attempt in range(1, self.attempts + 1):
+            if limiter is not None:
+                limiter.acquire()
             try:
-                return call()
+                out = call()
             except McInfraError as exc:
+                if limiter is not None and isinstance(exc, CloudError) and exc.throttled:
+                    limiter.throttled()
                 if attempt >= self.attempts or not self.should_retry(exc, idempotent=idempotent):
                     raise
                 assert isinstance(exc, CloudError)
@@ -122,6 +182,10 @@ class RetryPolicy:
                 log.info("%s: %s, try %d of %d in %.2f s", what, exc.code, attempt + 1, self.attempts, delay)
                 self.sleep(delay)
                 waited += delay
+            else:
+                if limiter is not None:
+                    limiter.succeeded()
+                return out
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -342,12 +406,16 @@ class ClientSession(DriverSession):
 
 
 __all__ = [
+    "BucketStats",
     "ClientSession",
     "DriverOptions",
     "ErrorTable",
+    "RateDefault",
+    "RateLimiter",
     "RetryPolicy",
     "Rollback",
     "describe_one",
     "paginate",
     "poll_until",
+    "rate_limits",
 ]

@@ -117,7 +117,7 @@ class AliClient:
         self.options = options
         self.region: str = info.region
         self.zone: str | None = info.zone
-        self.retry = options.retry_policy()
+        self.retry = options.retry_policy(PROVIDER, self.region)
         self.models: dict[str, Any] = {}
         self._clients: dict[str, Any] = {}
         for product, (client_mod, models_mod) in PRODUCTS.items():

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from mcinfra.drivers.kit import DriverOptions
+from mcinfra.drivers.kit import DriverOptions, RateDefault
 
 
 class AlibabaOptions(DriverOptions):
+    #: ECS throttles per account, API and region at thresholds shown in Quota Center, not published as
+    #: one figure: a conservative 10/s (docs/alibaba.md)
+    RATE_DEFAULT: ClassVar[RateDefault] = RateDefault(10.0, 10, "https://www.alibabacloud.com/help/en/ecs/developer-reference/api-throttling")
+
     endpoint: str | None = Field(
         None,
         min_length=1,

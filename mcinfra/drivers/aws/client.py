@@ -104,7 +104,7 @@ class AwsClient:
         if key_id:
             kwargs.update(aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token)
         self.session = boto3.session.Session(**kwargs)
-        self.retry = options.retry_policy()
+        self.retry = options.retry_policy(PROVIDER, self.region)
         self.config = Config(
             retries={"mode": "standard", "total_max_attempts": 1},  # the kit's policy retries
             connect_timeout=options.connect_timeout,

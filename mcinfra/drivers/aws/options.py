@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 
-from mcinfra.drivers.kit import DriverOptions
+from mcinfra.drivers.kit import DriverOptions, RateDefault
 
 DEFAULT_OWNERS = ("amazon",)
 
@@ -27,6 +27,10 @@ def nearest_pricing_region(region: str) -> str:
 
 
 class AwsOptions(DriverOptions):
+    #: EC2 throttles per account and region with token buckets; non-mutating actions: bucket 100, refill 20/s
+    #: (docs/aws.md: the figures, and why one bucket)
+    RATE_DEFAULT: ClassVar[RateDefault] = RateDefault(20.0, 100, "https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html")
+
     region: str | None = Field(None, description="the region when the connection names none")
     endpoint_url: str | None = Field(None, description="send every EC2/ELBv2 call here (a test endpoint)")
     retry_attempts: int = Field(

@@ -121,7 +121,7 @@ class AzureClient:
                                  "'subscription_id'", field="subscription_id")
         self.subscription: str = subscription
         self.group: str = opts.resource_group
-        self.retry = opts.retry_policy()
+        self.retry = opts.retry_policy(PROVIDER, self.location)
         self.credential = self._credential(info, opts)
         self._clients: dict[str, Any] = {}
         self._group_ready = False
@@ -228,6 +228,8 @@ class AzureClient:
                 result = poller.result(timeout=max(deadline - time.monotonic(), 0.001))
             except Exception as exc:
                 err = map_error(exc, what)
+                if isinstance(err, CloudError) and err.throttled and self.retry.limiter is not None:
+                    self.retry.limiter.throttled()  # the SDK's own polls are throttled: slow the bucket too
                 if resume is not None and isinstance(err, CloudError) and err.throttled \
                         and tries < self.retry.attempts:
                     delay = self.retry.pause(tries, err)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from mcinfra.drivers.kit import DriverOptions
+from mcinfra.drivers.kit import DriverOptions, RateDefault
 
 #: marketplace images images.list reports (publisher:offer:sku; the newest version of each)
 DEFAULT_IMAGES = (
@@ -20,6 +20,10 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 class AzureOptions(DriverOptions):
     """Retries are the kit's ``retry_attempts``/``retry_base``/``retry_budget`` (the SDK's own are off)."""
+
+    #: Azure Resource Manager token buckets per subscription and region: writes and deletes 200 / 10 per s,
+    #: reads 250 / 25 per s; one bucket at the stricter class (docs/azure.md)
+    RATE_DEFAULT: ClassVar[RateDefault] = RateDefault(10.0, 200, "https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/request-limits-and-throttling")
 
     resource_group: str = Field("mcinfra", min_length=1, max_length=90, pattern=r"^[-\w._()]+$",
                                 description="resource group of everything this connection makes (created if missing)")

@@ -130,7 +130,7 @@ class GcpClient:
         endpoint = options.api_endpoint
         self.client_options: dict[str, Any] | None = {"api_endpoint": endpoint} if endpoint else None
         self.op_timeout = options.operation_timeout
-        self.retry = options.retry_policy()
+        self.retry = options.retry_policy(PROVIDER, self.region)
         self.request_timeout = options.request_timeout
         self.image_projects: list[str] = list(options.image_projects)
         self._clients: dict[str, Any] = {}

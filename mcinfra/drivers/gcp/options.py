@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from mcinfra.drivers.kit import DriverOptions, RetryPolicy
+from mcinfra.drivers.kit import DriverOptions, RateDefault, RetryPolicy
 
 KeyType = Literal["ed25519", "rsa"]
 
@@ -20,6 +21,10 @@ PUBLIC_IMAGE_PROJECTS = (
 
 
 class GcpOptions(DriverOptions):
+    #: Compute Engine rate quotas: 1,500 requests per minute per project and quota group = 25/s
+    #: (docs/gcp.md)
+    RATE_DEFAULT: ClassVar[RateDefault] = RateDefault(25.0, 25, "https://cloud.google.com/compute/api-quota")
+
     project: str | None = Field(None, description="project to work in (default: the key's project_id)")
     api_endpoint: str | None = Field(None, description="e.g. http://127.0.0.1:PORT for a test fake")
     anonymous: bool = Field(False, description="AnonymousCredentials (test endpoints only)")
@@ -44,6 +49,6 @@ class GcpOptions(DriverOptions):
             value = tuple(dict.fromkeys(p for v in value for p in (PUBLIC_IMAGE_PROJECTS if v == "public" else (v,))))
         return value
 
-    def retry_policy(self) -> RetryPolicy:
-        attempts = self.retry_attempts if self.retries is None else self.retries + 1
-        return RetryPolicy(attempts=attempts, base=self.retry_base, budget=self.retry_budget)
+    def retry_policy(self, provider: str | None = None, region: str | None = None) -> RetryPolicy:
+        policy = super().retry_policy(provider, region)
+        return policy if self.retries is None else replace(policy, attempts=self.retries + 1)

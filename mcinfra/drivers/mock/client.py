@@ -1,5 +1,6 @@
 """The mock cloud's "SDK": a connection's behaviour (latency, faults, ids), its state, and the
-plumbing every mock handler shares (latency before each call, faults before each change)."""
+plumbing every mock handler shares (a rate-limit token and latency before each call, faults
+before each change)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.mock.catalog import DEFAULT_REGION, REGIONS
 from mcinfra.drivers.mock.options import MockOptions
 from mcinfra.drivers.mock.state import Data, cloud_for
+from mcinfra.drivers.ratelimit import RateLimiter
 
 
 class Behaviour:
@@ -26,7 +28,9 @@ class Behaviour:
     the change was made, as a timeout or a dropped connection after the request does.
     """
 
-    def __init__(self, options: MockOptions) -> None:
+    def __init__(self, options: MockOptions, limiter: RateLimiter | None = None) -> None:
+        #: the connection's ("mock", region) rate limit: every call takes a token first
+        self.limiter = limiter
         self.latency = options.latency
         self.fail_rate = options.fail_rate
         self.lost_reply_rate = options.lost_reply_rate
@@ -37,6 +41,8 @@ class Behaviour:
         self._rng_lock = threading.Lock()
 
     def pause(self) -> float:
+        if self.limiter is not None:
+            self.limiter.acquire()
         lo, hi = self.latency
         if hi <= 0:
             return 0.0
@@ -77,7 +83,8 @@ class MockClient:
             raise InvalidRequest(f"mock region {self.region!r} does not exist; mock regions: {', '.join(REGIONS)}",
                                  field="region")
         self.zone = info.zone or f"{self.region}-a"
-        self.behaviour = Behaviour(options)
+        self.limiter = options.rate_limiter("mock", self.region)
+        self.behaviour = Behaviour(options, self.limiter)
         self.cloud = cloud_for(self.region, options.state_path, options.cloud_id)
 
 

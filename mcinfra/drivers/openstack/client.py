@@ -188,9 +188,12 @@ class OpenStackClient:
     def __init__(self, info: SessionInfo, options: OpenStackOptions) -> None:
         self.info = info
         self.options = options
-        self.retry = options.retry_policy()
         self.sdk = connect_sdk(info, options)
         self.region = info.region or ""
+        # one OpenStack cloud is one Keystone: its rate-limit bucket is (auth_url or clouds.yaml
+        # entry, region), so two clouds without region names do not share a bucket
+        cloud = info.secret("auth_url") or f"cloud:{info.secret('cloud')}"
+        self.retry = options.retry_policy(PROVIDER, f"{self.region or '-'}@{cloud}")
         self.zone = info.zone
 
     # ------------------------------------------------------------ the choke point

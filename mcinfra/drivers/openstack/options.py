@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from mcinfra.drivers.kit import DriverOptions
+from mcinfra.drivers.kit import DriverOptions, RateDefault
 
 
 class OpenStackOptions(DriverOptions):
     """``infra.connections.add(..., options={...})`` for ``provider="openstack"``."""
+
+    #: OpenStack has no cloud-wide limit: each operator configures its own; a conservative 10/s
+    #: (docs/openstack.md)
+    RATE_DEFAULT: ClassVar[RateDefault] = RateDefault(
+        10.0, 10, "operator-defined (nova/neutron api rate limiting is configured per cloud)"
+    )
 
     #: the external (provider) network for router gateways and floating IPs, by name or id;
     #: None: the project's only ``router:external`` network

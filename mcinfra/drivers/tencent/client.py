@@ -75,7 +75,7 @@ class TencentClient:
         self.region: str = info.region
         self.zone: str | None = info.zone
         self.options = options
-        self.retry = options.retry_policy()
+        self.retry = options.retry_policy(PROVIDER, self.region)
         self._credential = _credential(info)
         #: (service, region) -> SDK client, made on first use
         self._clients: dict[tuple[str, str], Any] = {}

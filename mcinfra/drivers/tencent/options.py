@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from mcinfra.drivers.kit import DriverOptions
+from mcinfra.drivers.kit import DriverOptions, RateDefault
 
 
 class TencentOptions(DriverOptions):
+    #: TencentCloud API limits per API + access region + sub-account, 20 requests/s by default (e.g.
+    #: DescribeInstances); one bucket for all actions at that figure (docs/tencent.md)
+    RATE_DEFAULT: ClassVar[RateDefault] = RateDefault(20.0, 20, "https://cloud.tencent.com/document/product/1278/109059")
+
     endpoint: str | None = Field(
         None,
         description="host[:port] every service is called at instead of <service>.tencentcloudapi.com "

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.conformance.targets import Target
+from tests.fakes import FAKE_RATE
 
 
 @contextmanager
@@ -36,6 +37,7 @@ def target() -> Iterator[Target]:
                 "protocol": "http",
                 "poll_interval": 0.005,
                 "retry_base": 0.01,
+                **FAKE_RATE,
             },
             reset=fake.reset,
             root_disk_type="cloud_essd",

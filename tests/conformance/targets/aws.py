@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conformance.targets import Target
+from tests.fakes import FAKE_RATE
 
 #: Amazon Linux 2 (x86_64), one of the AMIs moto loads into every region.
 IMAGE = "ami-04681a1dbd79675a5"
@@ -96,7 +97,7 @@ def make_target(url: str) -> Target:
         credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
         region=REGION,
         zone=f"{REGION}a",
-        options={"endpoint_url": url, "pricing_endpoint_url": pricing_url(), "poll_interval": 0.05},
+        options={"endpoint_url": url, "pricing_endpoint_url": pricing_url(), "poll_interval": 0.05, **FAKE_RATE},
         image=IMAGE,
         spec=SPEC,
         other_zone=f"{REGION}b",

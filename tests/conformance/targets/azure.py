@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.conformance.targets import Target
+from tests.fakes import FAKE_RATE
 
 IMAGE = "Canonical:ubuntu-24_04-lts:server:latest"
 SPEC = "Standard_B1s"
@@ -37,7 +38,7 @@ def target() -> Iterator[Target]:
             image=IMAGE,
             spec=SPEC,
             options={"base_url": fake.url, "credential": "static", "poll_interval": 0, "retry_base": 0.01,
-                     "resource_group": "mcinfra-conformance"},
+                     "resource_group": "mcinfra-conformance", **FAKE_RATE},
             reset=fake.reset,
             unsupported=dict(UNSUPPORTED),
         )

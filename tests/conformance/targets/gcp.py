@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.conformance.targets import Target
+from tests.fakes import FAKE_RATE
 
 #: what Compute Engine cannot do, shared with the live target (docs/gcp.md, "Known limits")
 UNSUPPORTED = {
@@ -32,7 +33,7 @@ def target() -> Iterator[Target]:
             other_zone="us-central1-b",
             image="debian-12",
             spec="e2-small",
-            options={"api_endpoint": fake.url, "anonymous": True, "retry_base": 0.01},
+            options={"api_endpoint": fake.url, "anonymous": True, "retry_base": 0.01, **FAKE_RATE},
             reset=fake.reset,
             root_disk_type="pd-balanced",
             unsupported=UNSUPPORTED,

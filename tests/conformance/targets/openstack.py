@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.conformance.targets import Target
+from tests.fakes import FAKE_RATE
 
 
 @contextmanager
@@ -31,7 +32,8 @@ def target() -> Iterator[Target]:
             image="ubuntu-22.04",
             spec="m1.small",
             # fast polls: the fake keeps servers in BUILD and load balancers PENDING_* for one read
-            options={"poll_interval": 0.001, "max_poll_interval": 0.01, "retry_base": 0.01, "wait_timeout": 10},
+            options={"poll_interval": 0.001, "max_poll_interval": 0.01, "retry_base": 0.01, "wait_timeout": 10,
+                     **FAKE_RATE},
             state_timeout=10,
             reset=fake.reset,
             # Cinder's default volume type (a boot volume of that type is made from the image)

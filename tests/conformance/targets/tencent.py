@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.conformance.targets import Target
+from tests.fakes import FAKE_RATE
 
 
 @contextmanager
@@ -30,7 +31,7 @@ def target() -> Iterator[Target]:
             image="img-487zeit5",
             spec="S5.SMALL2",
             options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001,
-                     "poll_max_interval": 0.01, "retry_base": 0.001},
+                     "poll_max_interval": 0.01, "retry_base": 0.001, **FAKE_RATE},
             reset=fake.reset,
             root_disk_type="CLOUD_SSD",
         )

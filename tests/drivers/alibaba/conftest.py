@@ -11,6 +11,7 @@ pytest.importorskip("alibabacloud_ecs20140526", reason="the alibaba extra is not
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import IID, KeyPairReq, SecurityGroupReq, SecurityRule, SubnetReq, VPCReq
 from mcinfra.drivers.alibaba.driver import AlibabaDriver, AlibabaSession
+from tests.fakes import FAKE_RATE
 from tests.fakes.alibaba import AliFake
 
 REGION = "cn-hangzhou"
@@ -32,6 +33,7 @@ def connect(fake: AliFake, **options: Any) -> AlibabaSession:
             "protocol": "http",
             "poll_interval": 0.001,
             "retry_base": 0.001,
+            **FAKE_RATE,
             **options,
         },
     )

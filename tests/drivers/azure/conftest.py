@@ -11,6 +11,7 @@ from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.keys import generate_ssh_keypair
 from mcinfra.core.models import IID, KeyPairReq, SecurityGroupReq, SecurityRule, SubnetReq, VMReq, VPCReq
 from mcinfra.drivers.azure.driver import AzureDriver, AzureSession
+from tests.fakes import FAKE_RATE
 from tests.fakes.azure import SUBSCRIPTION, AzureFake
 
 REGION = "koreacentral"
@@ -43,7 +44,8 @@ def fake() -> Iterator[AzureFake]:
 def connect(fake: AzureFake, **options: Any) -> AzureSession:
     info = SessionInfo(name="azure-test", provider="azure", credentials={"subscription_id": SUBSCRIPTION},
                        region=REGION, options={"base_url": fake.url, "credential": "static", "poll_interval": 0,
-                                               "retry_base": 0.001, "resource_group": GROUP, **options})
+                                               "retry_base": 0.001, "resource_group": GROUP, **FAKE_RATE,
+                                               **options})
     session = AzureDriver().connect(info)
     assert isinstance(session, AzureSession)
     return session

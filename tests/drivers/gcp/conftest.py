@@ -9,6 +9,7 @@ pytest.importorskip("google.cloud.compute_v1", reason="the gcp extra is not inst
 
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.gcp.driver import GcpDriver
+from tests.fakes import FAKE_RATE
 from tests.fakes.gcp import GcpFake
 
 PROJECT = "mcinfra-test"
@@ -29,7 +30,7 @@ def connect(fake: GcpFake, **options: Any) -> Any:
         credentials={"project_id": PROJECT},
         region=REGION,
         zone=ZONE,
-        options={"api_endpoint": fake.url, "anonymous": True, "retry_base": 0.001, **options},
+        options={"api_endpoint": fake.url, "anonymous": True, "retry_base": 0.001, **FAKE_RATE, **options},
     )
     return GcpDriver().connect(info)
 

@@ -12,9 +12,10 @@ pytest.importorskip("tempest.lib.api_schema.response.compute.v2_1.servers",
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.core.models import SecurityRule, SubnetReq, VPCReq
 from mcinfra.drivers.openstack.driver import OpenStackDriver, OpenStackSession
+from tests.fakes import FAKE_RATE
 from tests.fakes.openstack import OpenStackFake
 
-FAST = {"poll_interval": 0.001, "max_poll_interval": 0.005, "retry_base": 0.001, "wait_timeout": 5}
+FAST = {"poll_interval": 0.001, "max_poll_interval": 0.005, "retry_base": 0.001, "wait_timeout": 5, **FAKE_RATE}
 SSH_IN = SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22, cidr="0.0.0.0/0")
 OUT_ALL = SecurityRule(direction="outbound", protocol="ALL", cidr="0.0.0.0/0")
 

@@ -9,6 +9,7 @@ pytest.importorskip("tencentcloud.clb.v20180317", reason="the tencent extra is n
 
 from mcinfra.core.handlers import SessionInfo
 from mcinfra.drivers.tencent.driver import TencentDriver, TencentSession
+from tests.fakes import FAKE_RATE
 from tests.fakes.tencent import SECRET_ID, SECRET_KEY, TencentFake
 
 REGION, ZONE = "ap-guangzhou", "ap-guangzhou-3"
@@ -29,7 +30,7 @@ def connect(fake: TencentFake, **options: Any) -> TencentSession:
         region=REGION,
         zone=ZONE,
         options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001,
-                 "poll_max_interval": 0.005, "retry_base": 0.001, **options},
+                 "poll_max_interval": 0.005, "retry_base": 0.001, **FAKE_RATE, **options},
     )
     session = TencentDriver().connect(info)
     assert isinstance(session, TencentSession)

@@ -22,6 +22,7 @@ from mcinfra.core.models import (
 )
 from mcinfra.drivers.tencent.driver import TencentSession
 from tests.drivers.tencent.conftest import IMAGE, SPEC, ZONE, connect
+from tests.fakes import FAKE_RATE
 from tests.fakes.tencent import TencentFake
 
 SSH = SecurityRule(direction="inbound", protocol="TCP", from_port=22, to_port=22)
@@ -285,7 +286,8 @@ def test_without_a_zone_the_first_available_one_is_used(fake: TencentFake) -> No
     s = TencentDriver().connect(SessionInfo(
         name="z", provider="tencent", region="ap-shanghai",
         credentials={"secret_id": SECRET_ID, "secret_key": SECRET_KEY},
-        options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001}))
+        options={"endpoint": f"127.0.0.1:{fake.port}", "protocol": "http", "poll_interval": 0.001,
+                 **FAKE_RATE}))
     vpc = s.vpcs().create(VPCReq(name="v", cidr="10.0.0.0/16", subnets=[SubnetReq(name="s", cidr="10.0.1.0/24")]))
     assert vpc.subnets[0].zone == "ap-shanghai-3"
     sg = s.security_groups().create(SecurityGroupReq(name="g", vpc=vpc.iid.system_id))
@@ -314,3 +316,25 @@ def test_terminating_twice_is_not_an_error(session: TencentSession, fake: Tencen
     assert session.vms().terminate(vm.iid) == VMStatus.TERMINATING
     assert session.vms().terminate(vm.iid) == VMStatus.TERMINATING
     assert [r.path for r in fake.calls("TerminateInstances")] == ["/cvm/TerminateInstances"] * 2
+
+
+def test_every_attempt_takes_a_token_from_the_region_bucket(fake: TencentFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcinfra.drivers import ratelimit
+
+    slept: list[float] = []
+    registry = ratelimit.RateLimits(clock=lambda: 0.0, sleep=slept.append)  # a frozen clock: waits add up
+    monkeypatch.setattr(ratelimit, "RATE_LIMITS", registry)
+    fake.reset()
+    s = connect(fake, rate_limit=4, rate_burst=1, retry_attempts=4)
+    other = connect(fake, rate_limit=4, rate_burst=1)  # a second connection to the same region shares the bucket
+    fake.fail("DescribeVpcs", "RequestLimitExceeded", times=2)
+    assert s.vpcs().list() == []
+    assert other.vpcs().list() == []
+    stats = registry.stats("tencent")
+    assert len(stats) == 1 and stats[0].region == "ap-guangzhou" and stats[0].connections == 2
+    assert stats[0].calls == len(fake.calls("DescribeVpcs")) == 4  # the two retries were paced too
+    assert stats[0].throttles == 2 and stats[0].rate == 2.0  # the throttled answers slowed the bucket
+    assert slept == [0.5, 1.0, 1.5]  # after the first throttled answer: 2/s, the burst drained
+    fake.clear_faults()
+    s.close()
+    other.close()

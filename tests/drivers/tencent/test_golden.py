@@ -21,6 +21,7 @@ from mcinfra.drivers.tencent.security_group import rules_of
 from mcinfra.drivers.tencent.spec import spec_info
 from mcinfra.drivers.tencent.vm import STATUS, vm_info, vm_status
 from mcinfra.drivers.tencent.vpc import subnet_info, vpc_info
+from tests.fakes import FAKE_RATE
 from tests.fakes.tencent import schema
 
 MODELS = {"cvm": "tencentcloud.cvm.v20170312.models", "vpc": "tencentcloud.vpc.v20170312.models",
@@ -181,7 +182,7 @@ def test_published_bodies_through_the_sdk_client_and_the_handlers() -> None:
     with LoopbackFake(table) as server:
         info = SessionInfo(name="replay", provider="tencent", region="ap-guangzhou",
                            credentials={"secret_id": "AKIDreplay", "secret_key": "replay"},
-                           options={"endpoint": f"127.0.0.1:{server.port}", "protocol": "http"})
+                           options={"endpoint": f"127.0.0.1:{server.port}", "protocol": "http", **FAKE_RATE})
         session = TencentDriver().connect(info)
         raw = json.loads(schema.examples("cvm")["DescribeInstances"][0]["output"])["Response"]["InstanceSet"][0]
         vms = session.vms().list()
