@@ -24,6 +24,7 @@ from mcinfra.core.models import (
     KeyPairInfo,
     ListAll,
     NLBInfo,
+    PriceInfo,
     ReconcileReport,
     RegionZoneInfo,
     SecurityGroupInfo,
@@ -86,6 +87,8 @@ COLUMNS: dict[type, Columns] = {
                                   i.os_platform, f"{i.os_disk_type} {i.os_disk_size_gb or '-'} GB", i.status)),
     SpecInfo: Columns("Specs", ("name", "vcpus", "memory (MiB)", "gpus", "arch", "price/h"), lambda s: (
         s.name, s.vcpus, s.memory_mib, gpus_text(s), s.architecture, s.price_per_hour)),
+    PriceInfo: Columns("Prices", ("spec", "region", "zone", "price/h", "currency", "os", "source"), lambda p: (
+        p.spec, p.region, p.zone or "-", p.price_per_hour, p.currency, p.os, p.source)),
     SubnetInfo: Columns("Subnets", ("name", "system id", "cidr", "zone"), lambda s: (
         s.iid.name_id, s.iid.system_id, s.cidr, s.zone)),
     ZoneInfo: Columns("Zones", ("zone", "display name", "status"), lambda z: (z.name, z.display_name, z.status)),
