@@ -17,8 +17,7 @@ a mock latency L per call and, with ``--rate-limit R``, the connection option ``
     PYTHONPATH=. python bench/batch_bench.py [--vms 1000] [--connections 4] [--latency 0.5]
                                              [--rate-limit 50] [--concurrency K] [--fail-rate 0.2]
 
-The ``rate_limit`` option comes with the rate-limit work of issue 17; on a tree without it, run
-with ``--rate-limit 0``.
+``--rate-limit 0`` runs without a limit (the physical limit is then just the latency).
 """
 
 from __future__ import annotations
