@@ -227,10 +227,24 @@ QUERIES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-def searches(infra: mcinfra.Infra, rounds: int) -> dict[str, list[float]]:
+#: shapes beyond the issue's set, measured and reported apart: the headline question with no
+#: filter ("Ubuntu 22.04 on every cloud"), one provider, and keyword-only queries (no OS family:
+#: full text alone), one of them broad (~15 % of the Azure rows match "gen2")
+EXTRA_QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("images", "ubuntu 22.04", {}),
+    ("images", "ubuntu 22.04", {"provider": "aws"}),
+    ("images", "rhel 9 -arm64", {"provider": "azure"}),
+    ("images", "nginx", {}),
+    ("images", "gen2", {"provider": "azure", "region": "az-westus2"}),
+    ("images", "gen2", {}),
+]
+
+
+def searches(infra: mcinfra.Infra, rounds: int, queries: list[tuple[str, str, dict[str, Any]]]
+             ) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     for _ in range(rounds):
-        for kind, q, kw in QUERIES:
+        for kind, q, kw in queries:
             label = f"{kind} {q!r} {kw}"
             t0 = time.perf_counter()
             if kind == "images":
@@ -280,13 +294,19 @@ def run(label: str, url: str, args: argparse.Namespace, layout: list[tuple[str, 
         write_s, total, gen_s = load(infra, layout, args.seed)
         print(f"[{label}] bulk load: {total:,} rows in {write_s:.1f} s = {total / write_s:,.0f} rows/s "
               f"(target >= 50,000; generating them took another {gen_s:.1f} s)")
-        searches(infra, 2)  # warm the caches
-        times = searches(infra, args.rounds)
+        searches(infra, 2, QUERIES + EXTRA_QUERIES)  # warm the caches
+        times = searches(infra, args.rounds, QUERIES)
+        extra = searches(infra, args.rounds, EXTRA_QUERIES)
         all_ms = [t for ts in times.values() for t in ts]
+        extra_ms = [t for ts in extra.values() for t in ts]
         for q, ts in times.items():
             print(f"[{label}]   {p95(ts):7.2f} ms p95  {statistics.median(ts):7.2f} ms p50  {q}")
-        print(f"[{label}] search over all queries: p95 {p95(all_ms):.2f} ms, p50 {statistics.median(all_ms):.2f} ms, "
-              f"max {max(all_ms):.2f} ms (target p95 <= 50 ms)")
+        print(f"[{label}] search over the issue's {len(QUERIES)} queries: p95 {p95(all_ms):.2f} ms, "
+              f"p50 {statistics.median(all_ms):.2f} ms, max {max(all_ms):.2f} ms (target p95 <= 50 ms)")
+        for q, ts in extra.items():
+            print(f"[{label}]   {p95(ts):7.2f} ms p95  {statistics.median(ts):7.2f} ms p50  {q} (extra)")
+        print(f"[{label}] search over {len(EXTRA_QUERIES)} extra shapes: p95 {p95(extra_ms):.2f} ms, "
+              f"p50 {statistics.median(extra_ms):.2f} ms, max {max(extra_ms):.2f} ms")
         provider, region, n_img, _ = next(x for x in layout if x[0] == "azure")
         writes = count_writes(infra)
         rows = image_rows(provider, region, n_img, args.seed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mcinfra.store.tables import Base
@@ -22,8 +22,10 @@ class CatalogImageRow(Base):
     __tablename__ = "catalog_images"
     __table_args__ = (
         UniqueConstraint("connection", "region", "image_id", name="uq_catalog_images_key"),
-        Index("ix_catalog_images_os", "os_family", "os_version", "arch"),
-        Index("ix_catalog_images_where", "region", "provider"),
+        # keyword searches naming an OS family (see CatalogStore.search_images): read in rank
+        # order, the other filters checked in the index; or by region, then sorted
+        Index("ix_catalog_images_rank", "os_family", "rank_key", "os_version", "arch", "region", "provider"),
+        Index("ix_catalog_images_where", "region", "os_family", "os_version", "arch"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connection: Mapped[str] = mapped_column(String(128))
@@ -36,6 +38,8 @@ class CatalogImageRow(Base):
     arch: Mapped[str] = mapped_column(String(16))
     platform: Mapped[str] = mapped_column(String(32))
     distribution: Mapped[str] = mapped_column(Text)
+    #: the static order of a family's images (normalize.rank_key): shortest name, then newest build
+    rank_key: Mapped[int] = mapped_column(BigInteger)
     content_hash: Mapped[str] = mapped_column(String(32))
     synced_at: Mapped[datetime]
     gone_at: Mapped[datetime | None]
