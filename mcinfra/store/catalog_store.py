@@ -432,7 +432,7 @@ class CatalogStore:
            of ``rank_key`` — shortest name, then newest build date — read from the B-tree
            index in that order, the query's other words as full-text lookups.
         2. Only if they are fewer than ``limit``: the other keyword matches, ranked by bm25 /
-           ts_rank among at most :data:`RANK_CANDIDATES` of them (the most recently synced).
+           ts_rank among at most :data:`RANK_CANDIDATES` of them (see :meth:`_ranked`).
 
         Ranking every keyword match was what made a search cost grow with the catalog
         ("ubuntu" is ~30 % of it); now a search reads a bounded number of rows."""
@@ -453,23 +453,35 @@ class CatalogStore:
                     return out
             where, rank, params["q"] = self._match(f.terms, self._facets(f))
             q = self._image_select(f).where(where)
-            if self.is_sqlite:
-                q = q.select_from(T_FTS.join(T_IMG, T_IMG.c.id == T_FTS.c.rowid))
             if f.os_match is not None:
                 q = q.where(not_(self._os_condition(f.os_match)))
-            floor = c.execute(self._candidate_floor(where), {"q": params["q"], "k": RANK_CANDIDATES - 1}).scalar()
-            if floor is not None:
-                q = q.where((T_FTS.c.rowid if self.is_sqlite else T_IMG.c.id) >= floor)
-            q = q.order_by(rank, *where_order).limit(limit - len(out))
-            return out + [_timed(r) for r in c.execute(q, params).mappings()]
+            return out + self._ranked(c, q, rank, params, where_order, limit - len(out))
 
-    def _candidate_floor(self, where: Any) -> Any:
-        """The id of the RANK_CANDIDATES-th newest keyword match (None: there are fewer): the
-        full-text index walks its matches in id order and stops there."""
+    def _ranked(self, c: Any, q: Any, rank: Any, params: dict[str, Any], then: list[Any], n: int
+                ) -> list[dict[str, Any]]:
+        """The ``n`` best rows of ``q`` (keyword matches) by rank, ranking at most
+        max(RANK_CANDIDATES, n) matches.
+
+        SQLite: the full-text index yields matches in rowid order and stops at the K-th newest;
+        only rows from there on are joined, filtered and ranked. Filters the index does not
+        hold (gone, os=...) may leave fewer than ``n`` of them: then all matches are ranked.
+        PostgreSQL: the candidates are the first K matching rows (filters included) the plan
+        yields — a LIMIT without an order, so the scan stops there —, then ranked."""
+        k = max(RANK_CANDIDATES, n)
         if self.is_sqlite:
-            return text("SELECT rowid FROM catalog_images_fts WHERE catalog_images_fts MATCH :q "
-                        "ORDER BY rowid DESC LIMIT 1 OFFSET :k")
-        return select(T_IMG.c.id).where(where).order_by(T_IMG.c.id.desc()).limit(1).offset(_P("k"))
+            floor = c.execute(text("SELECT rowid FROM catalog_images_fts WHERE catalog_images_fts MATCH :q "
+                                   "ORDER BY rowid DESC LIMIT 1 OFFSET :k"), {"q": params["q"], "k": k - 1}).scalar()
+            q = q.select_from(T_FTS.join(T_IMG, T_IMG.c.id == T_FTS.c.rowid)).order_by(rank, *then).limit(n)
+            if floor is not None:
+                rows = [_timed(r) for r in c.execute(q.where(T_FTS.c.rowid >= floor), params).mappings()]
+                if len(rows) == n:
+                    return rows
+            return [_timed(r) for r in c.execute(q, params).mappings()]
+        inner = q.add_columns(literal_column("catalog_images.search").label("search")).limit(k).subquery()
+        query = func.to_tsquery(literal_column("'simple'"), _P("q"))
+        q = select(*(inner.c[col.name] for col in q.selected_columns)).order_by(
+            -func.ts_rank(inner.c.search, query), *(inner.c[col.name] for col in then)).limit(n)
+        return [_timed(r) for r in c.execute(q, params).mappings()]
 
     def search_specs(self, f: SpecFilters, sort: str, limit: int) -> list[dict[str, Any]]:
         price = T_PRICE.alias("p")
