@@ -208,6 +208,9 @@ def load(infra: mcinfra.Infra, layout: list[tuple[str, str, int, int]], seed: in
         gen_s += t1 - t0
         write_s += t2 - t1
         total += n_img + n_spec
+    t0 = time.perf_counter()
+    store.after_sync(total)  # as SyncEngine.run does at the end of a sync
+    write_s += time.perf_counter() - t0
     return write_s, total, gen_s
 
 

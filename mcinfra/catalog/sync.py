@@ -103,6 +103,7 @@ class SyncEngine:
                 raise
             pool.shutdown(wait=True)
         self.store.end_run(run_id)
+        self.store.after_sync(sum(p.written for p in report.partitions))
         report.duration_s = time.monotonic() - started
         return report
 

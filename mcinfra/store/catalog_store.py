@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,28 @@ _FACET_WORD = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord
                              **dict.fromkeys("-_. :/")})
 
 
+_ASCII_LOWER = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
+
+
+@lru_cache(maxsize=1024)
+def pg_facet_words(provider: str, region: str, connection: str, arch: str) -> tuple[str, ...]:
+    """PostgreSQL's facet words of a row: ``zp`` + the provider's letters and digits, ``zr``
+    the region's, ``zc`` the connection's, ``za`` the arch's (lower-cased)."""
+    return tuple(prefix + "".join(_ALNUM.findall(value.translate(_ASCII_LOWER)))
+                 for value, prefix in ((provider, "zp"), (region, "zr"), (connection, "zc"), (arch, "za")))
+
+
+def pg_search_words(name: str, distribution: str, os_family: str, os_version: str, facets: tuple[str, ...]) -> str:
+    """The ``search`` tsvector of an image row on PostgreSQL, as tsvector text: the words
+    (runs of ASCII letters and digits, lower-cased: what SQLite's tokenizer makes of them) of
+    the name, distribution, OS family and version at their positions, then the row's facet
+    words (:func:`pg_facet_words`). A word at several positions is listed once per position;
+    PostgreSQL merges them."""
+    words = _ALNUM.findall(f"{name} {distribution} {os_family} {os_version}".translate(_ASCII_LOWER))
+    words += facets
+    return " ".join([f"'{w}':{i}" for i, w in enumerate(words[:MAX_TS_POSITION], 1)])
+
+
 def facet_word(value: str) -> str:
     """The facet word of a provider/region/connection/arch value, as SQLite's view makes it."""
     return value.translate(_FACET_WORD)
@@ -84,6 +107,14 @@ _ALNUM = re.compile(r"[a-z0-9]+")
 #: a keyword search ranks (bm25 / ts_rank) at most this many of its matches: the most recently
 #: synced ones. A query matching more is broad ("linux"); ranking all of them costs ~4 us a row.
 RANK_CANDIDATES = 1000
+#: a residual keyword (tier one) matching at least this many rows is checked row by row
+RESIDUAL_SET_MAX = 20_000
+#: PostgreSQL's tsvector positions go up to 16,383
+MAX_TS_POSITION = 16_383
+#: a sync writing at least this many rows refreshes PostgreSQL's statistics (after_sync)
+ANALYZE_AFTER_ROWS = 10_000
+#: PostgreSQL: the GIN pending list an image partition's sync lets grow (default 4 MB)
+GIN_PENDING_KB = 32 * 1024
 #: WAL pages a sync lets accumulate before a checkpoint (see sync_rows): ~40 MB
 WAL_CHECKPOINT_PAGES = 10_000
 _P = bindparam
@@ -197,6 +228,11 @@ class CatalogStore:
                 # commit saves about a third of a large load's time. Durability is the same (the
                 # WAL is the committed data); the setting stays with this pooled connection.
                 c.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            if not self.is_sqlite and kind == "images":
+                # new words go to the GIN index's pending list and are merged into it 32 MB at a
+                # time instead of 4 (fewer, larger merges: ~15 % of a bulk load); the sync run
+                # merges what is left when it ends (after_sync)
+                c.exec_driver_sql(f"SET LOCAL gin_pending_list_limit = '{GIN_PENDING_KB}kB'")
             existing = {tuple(row[3:]): (row[0], row[1], row[2]) for row in c.execute(sel)}
             new: list[tuple[Any, ...]] = []
             changed: list[dict[str, Any]] = []
@@ -212,13 +248,21 @@ class CatalogStore:
                 if key not in incoming and gone_at is None:
                     gone.append({"row_id": row_id, "gone_at": now})
             fts = kind == "images" and self.is_sqlite
+            cols: tuple[str, ...] = (*key_cols, *data_cols, "content_hash")
+            if kind == "images" and not self.is_sqlite:
+                words = self._pg_words_of(cols, provider, region, connection)
+                new = [(*t, words(t)) for t in new]
+                cols = (*cols, "search")
+                for r in changed:
+                    r["search"] = pg_search_words(r["name"], r["distribution"], r["os_family"], r["os_version"],
+                                                  pg_facet_words(provider, region, connection, r["arch"]))
             if new:
                 # in the order of the kind's main index: its B-tree then takes the batch page by
                 # page instead of at random places (a third of an image insert's cost)
                 at = (*key_cols, *data_cols).index
                 new.sort(key=itemgetter(*(at(col) for col in LOAD_ORDER[kind])))
                 before = c.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() if fts else 0
-                self._bulk_insert(c, table, (*key_cols, *data_cols, "content_hash"), new,
+                self._bulk_insert(c, table, cols, new,
                                   {"connection": connection, "provider": provider, "region": region,
                                    "synced_at": now, "gone_at": None})
                 if fts:
@@ -237,6 +281,9 @@ class CatalogStore:
                                    "WHERE id = :row_id"), ids)
                 values = {c: _P(c) for c in (*data_cols, "content_hash", "synced_at")}
                 c.execute(update(table).where(table.c.id == _P("row_id")).values(**values, gone_at=None), changed)
+                if "search" in cols:  # PostgreSQL's words column (not an ORM column: SQLite has none)
+                    c.execute(text("UPDATE catalog_images SET search = CAST(:search AS tsvector) WHERE id = :row_id"),
+                              [{"search": r["search"], "row_id": r["row_id"]} for r in changed])
                 if fts:
                     c.execute(text(f"INSERT INTO catalog_images_fts(rowid, {FTS_COLUMNS}) "
                                    f"SELECT id, {FTS_COLUMNS} FROM catalog_images_fts_src WHERE id = :row_id"), ids)
@@ -244,6 +291,15 @@ class CatalogStore:
                 c.execute(update(table).where(table.c.id == _P("row_id")).values(gone_at=_P("gone_at")), gone)
         counts.inserted, counts.updated, counts.gone = len(new), len(changed), len(gone)
         return counts
+
+    @staticmethod
+    def _pg_words_of(cols: tuple[str, ...], provider: str, region: str, connection: str
+                     ) -> Callable[[tuple[Any, ...]], str]:
+        """tuple of ``cols`` -> its ``search`` words (pg_search_words)."""
+        name, dist, family, version, arch = (cols.index(c) for c in (
+            "name", "distribution", "os_family", "os_version", "arch"))
+        return lambda t: pg_search_words(t[name], t[dist], t[family], t[version],
+                                         pg_facet_words(provider, region, connection, t[arch]))
 
     def _bulk_insert(self, c: Any, table: Any, cols: tuple[str, ...], rows: list[tuple[Any, ...]],
                      same: dict[str, Any]) -> None:
@@ -329,6 +385,21 @@ class CatalogStore:
         with self.store._tx(write=True) as c:
             c.execute(update(T_PART).where(T_PART.c.run_id == run_id).values(run_id=None, run_done=False))
 
+    def after_sync(self, written: int) -> None:
+        """After a sync that wrote rows, on PostgreSQL: merge the GIN index's pending list, and
+        when it wrote many, refresh the planner statistics of the catalog tables: without them
+        the planner takes a large keyword search's candidates to be a handful and sorts all of
+        them instead of reading the rank index in order (tens of times slower at a million
+        rows). Autovacuum would get there, later. SQLite's planner needs none for these queries."""
+        if self.is_sqlite or not written:
+            return
+        with self.store._tx(write=True) as c:
+            # a search reads the whole pending list of the GIN index: merge it now
+            c.exec_driver_sql("SELECT gin_clean_pending_list('ix_catalog_images_search')")
+            if written >= ANALYZE_AFTER_ROWS:
+                for t in (T_IMG, T_SPEC, T_PRICE):
+                    c.exec_driver_sql(f"ANALYZE {t.name}")
+
     def oldest_synced(self, kinds: Iterable[str], *, provider: str | None = None, region: str | None = None,
                       connection: str | None = None) -> datetime | None:
         q = select(func.min(T_PART.c.synced_at)).where(T_PART.c.kind.in_(list(kinds)))
@@ -378,7 +449,7 @@ class CatalogStore:
         return (literal_column("catalog_images.search").op("@@")(query),
                 -func.ts_rank(literal_column("catalog_images.search"), query), q)
 
-    def _residual(self, terms: Terms, params: dict[str, Any]) -> list[Any]:
+    def _residual(self, c: Any, terms: Terms, params: dict[str, Any]) -> list[Any]:
         """Conditions on catalog_images rows for the words of a query left after its OS family
         and version (tier one of the ranking): each a full-text lookup, not a ranking."""
         if not self.is_sqlite:
@@ -392,7 +463,12 @@ class CatalogStore:
         if terms.include:
             params["ri"] = f"{TEXT_COLUMNS} : (" + " ".join(
                 self._fts_phrase(terms, i, t) for i, t in enumerate(terms.include)) + ")"
-            out.append(T_IMG.c.id.in_(fts_ids.where(text("catalog_images_fts MATCH :ri"))))
+            # a word in few rows: the set of its rows (tier one then reads only those); a word
+            # in many ("server"): row by row, as tier one reads rows in rank order and stops
+            matches = fts_ids.where(text("catalog_images_fts MATCH :ri"))
+            many = c.execute(select(func.count()).select_from(matches.limit(RESIDUAL_SET_MAX).subquery()),
+                             {"ri": params["ri"]}).scalar_one() >= RESIDUAL_SET_MAX
+            out.append(exists(matches.where(T_FTS.c.rowid == T_IMG.c.id)) if many else T_IMG.c.id.in_(matches))
         if terms.exclude:
             params["rx"] = f"{TEXT_COLUMNS} : (" + " OR ".join(
                 self._fts_phrase(terms, -1, t) for t in terms.exclude) + ")"
@@ -446,7 +522,7 @@ class CatalogStore:
             if f.os_match is not None:
                 q = self._image_select(f).where(self._os_condition(f.os_match))
                 if f.os_match.residual is not None:
-                    q = q.where(*self._residual(f.os_match.residual, params))
+                    q = q.where(*self._residual(c, f.os_match.residual, params))
                 q = q.order_by(T_IMG.c.rank_key, T_IMG.c.name, T_IMG.c.provider, T_IMG.c.region)
                 out = [_timed(r) for r in c.execute(q.limit(limit), params).mappings()]
                 if len(out) >= limit:
