@@ -1,6 +1,7 @@
 """The catalog at cloud scale: bulk load, keyword + filter search, incremental re-sync.
 
     PYTHONPATH=. python bench/catalog_bench.py [--rows 1200000] [--specs 100000] [--pg URL | --no-pg]
+                                               [--concurrency 1] [--rounds 20]
 
 Generates image rows with realistic names and per-region counts (Azure ~20,000 per region,
 AWS ~10,000, GCP ~5,000 — Cloud-Barista's MC-Meta figures) and spec rows, scaled so that the
@@ -31,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -189,25 +191,34 @@ def plan(rows: int, specs: int) -> list[tuple[str, str, int, int]]:
             for p, (rs, n, s) in SHAPE.items() for region in rs]
 
 
-def load(infra: mcinfra.Infra, layout: list[tuple[str, str, int, int]], seed: int) -> tuple[float, int, float]:
-    """Bulk load through the sync path; returns (seconds writing, rows, seconds generating)."""
+def load(infra: mcinfra.Infra, layout: list[tuple[str, str, int, int]], seed: int, concurrency: int = 1
+         ) -> tuple[float, int, float]:
+    """Bulk load through the sync path; returns (seconds writing, rows, seconds generating).
+    ``concurrency`` partitions are written at once (threads), as ``sync(concurrency=...)``
+    runs regions; their rows are generated beforehand, outside the timed part."""
     store = infra.catalog.store
     now = datetime.now(UTC)
     write_s = gen_s = 0.0
     total = 0
-    for provider, region, n_img, n_spec in layout:
-        t0 = time.perf_counter()
-        imgs, sps = image_rows(provider, region, n_img, seed), spec_rows(provider, region, n_spec, seed)
-        t1 = time.perf_counter()
-        for kind, rows in (("images", imgs), ("specs", sps)):
-            store.sync_rows(kind, f"bench-{provider}", provider, region, rows, now)
-            store.begin_run([(f"bench-{provider}", provider, region, kind)], resume=False)
-            store.finish_partition(f"bench-{provider}", region, kind, status="ok", error=None, synced_at=now,
-                                   duration_s=0.0, row_count=len(rows), written=len(rows))
-        t2 = time.perf_counter()
-        gen_s += t1 - t0
-        write_s += t2 - t1
-        total += n_img + n_spec
+
+    def write(provider: str, region: str, kind: str, rows: list[dict[str, Any]]) -> None:
+        store.sync_rows(kind, f"bench-{provider}", provider, region, rows, now)
+        store.begin_run([(f"bench-{provider}", provider, region, kind)], resume=False)
+        store.finish_partition(f"bench-{provider}", region, kind, status="ok", error=None, synced_at=now,
+                               duration_s=0.0, row_count=len(rows), written=len(rows))
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for start in range(0, len(layout), concurrency):
+            t0 = time.perf_counter()
+            batch = [(provider, region, kind, rows) for provider, region, n_img, n_spec in layout[start:start + concurrency]
+                     for kind, rows in (("images", image_rows(provider, region, n_img, seed)),
+                                        ("specs", spec_rows(provider, region, n_spec, seed)))]
+            t1 = time.perf_counter()
+            for fut in [pool.submit(write, *job) for job in batch]:
+                fut.result()
+            gen_s += t1 - t0
+            write_s += time.perf_counter() - t1
+            total += sum(len(job[3]) for job in batch)
     t0 = time.perf_counter()
     store.after_sync(total)  # as SyncEngine.run does at the end of a sync
     write_s += time.perf_counter() - t0
@@ -294,9 +305,10 @@ def live_answer(latency: tuple[float, float]) -> tuple[float, int]:
 def run(label: str, url: str, args: argparse.Namespace, layout: list[tuple[str, str, int, int]],
         db_path: Path | None) -> None:
     with mcinfra.Infra(url) as infra:
-        write_s, total, gen_s = load(infra, layout, args.seed)
-        print(f"[{label}] bulk load: {total:,} rows in {write_s:.1f} s = {total / write_s:,.0f} rows/s "
-              f"(target >= 50,000; generating them took another {gen_s:.1f} s)")
+        write_s, total, gen_s = load(infra, layout, args.seed, args.concurrency)
+        print(f"[{label}] bulk load: {total:,} rows in {write_s:.1f} s = {total / write_s:,.0f} rows/s, "
+              f"{args.concurrency} partition(s) at a time (target >= 50,000; generating them took another "
+              f"{gen_s:.1f} s)")
         searches(infra, 2, QUERIES + EXTRA_QUERIES)  # warm the caches
         times = searches(infra, args.rounds, QUERIES)
         extra = searches(infra, args.rounds, EXTRA_QUERIES)
@@ -341,6 +353,8 @@ def main() -> None:
     ap.add_argument("--specs", type=int, default=100_000, help="spec rows (default 100,000)")
     ap.add_argument("--rounds", type=int, default=20, help="times each query runs")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--concurrency", type=int, default=1,
+                    help="partitions written at once, as sync(concurrency=...) does with regions (default 1)")
     ap.add_argument("--live-latency", type=float, default=0.1, help="mock seconds per call for the live answer")
     ap.add_argument("--pg", help="a PostgreSQL URL (default: a throwaway cluster when the server is installed)")
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")

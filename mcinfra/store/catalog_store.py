@@ -9,7 +9,13 @@ content hashes, insert rows with new keys, update rows whose hash changed (or th
 after being gone), and stamp ``gone_at`` on rows the CSP no longer lists. A re-sync of
 unchanged data therefore writes no catalog row at all. On SQLite the FTS5 index is external
 content: new rows are indexed with one INSERT ... SELECT over the new id range, changed rows
-are removed from it (FTS5 'delete' with their old values) before they are rewritten.
+are removed from it (FTS5 'delete' with their old values) before they are rewritten. New rows
+go in by executemany (SQLite) or COPY (PostgreSQL, with their tsvector words computed here), in
+the order of the rank index.
+
+Search (``search_images``) answers in two tiers: the rows of the OS family/version the query
+names, from the B-tree rank index in its static order; then, only if needed, the other keyword
+matches ranked by bm25 / ts_rank among a bounded candidate set.
 """
 
 from __future__ import annotations
@@ -74,11 +80,10 @@ FACETS = {"provider": "zp", "region": "zr", "connection": "zc", "arch": "za"}
 #: what SQLite's facet expression does to a value (migration 0004): drop these characters, lower
 #: ASCII letters (SQLite's lower() folds only those); a value with any other non-alphanumeric
 #: character gets no facet word in the query (its column filter still applies)
+_ALNUM = re.compile(r"[a-z0-9]+")
+_ASCII_LOWER = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
 _FACET_WORD = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)},
                              **dict.fromkeys("-_. :/")})
-
-
-_ASCII_LOWER = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
 
 
 @lru_cache(maxsize=1024)
@@ -103,9 +108,11 @@ def pg_search_words(name: str, distribution: str, os_family: str, os_version: st
 def facet_word(value: str) -> str:
     """The facet word of a provider/region/connection/arch value, as SQLite's view makes it."""
     return value.translate(_FACET_WORD)
-_ALNUM = re.compile(r"[a-z0-9]+")
-#: a keyword search ranks (bm25 / ts_rank) at most this many of its matches: the most recently
-#: synced ones. A query matching more is broad ("linux"); ranking all of them costs ~4 us a row.
+
+
+#: a keyword search ranks (bm25 / ts_rank) at most this many of its matches (or its limit, if
+#: larger; see CatalogStore._ranked). A query matching more is broad ("server"): ranking every
+#: match costs ~4 us a row.
 RANK_CANDIDATES = 1000
 #: a residual keyword (tier one) matching at least this many rows is checked row by row
 RESIDUAL_SET_MAX = 20_000
