@@ -4,7 +4,7 @@ the sync partitions (one per connection, region and kind) that say how fresh the
 Every catalog row carries ``content_hash`` (a digest of what the CSP said about it), so a
 re-sync compares hashes and writes only what changed, and ``gone_at``: set when the CSP stops
 listing the row, cleared if it comes back. Full-text indexes are not ORM objects: SQLite gets
-an external-content FTS5 table, PostgreSQL a generated ``tsvector`` column with a GIN index
+an external-content FTS5 table, PostgreSQL a ``search`` tsvector column with a GIN index
 (both made by migration 0004_catalog, maintained by :mod:`mcinfra.store.catalog_store`).
 """
 
