@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("connection", "region", "image_id", name="uq_catalog_images_key"),
     )
     op.create_index("ix_catalog_images_rank", "catalog_images",
-                    ["os_family", "rank_key", "os_version", "arch", "region", "provider"])
+                    ["os_family", "rank_key", "os_version", "arch", "provider"])
     op.create_index("ix_catalog_images_where", "catalog_images", ["region", "os_family", "os_version", "arch"])
     op.create_table(
         "catalog_specs",
