@@ -3,7 +3,9 @@
 Keyword syntax (``images.search``): words are ANDed and matched case-insensitively against the
 image name, description and normalised OS family/version; ``"quoted words"`` must appear in
 that order; ``word*`` matches a prefix; ``-word`` excludes. A term like ``22.04`` is the phrase
-``22 04`` (punctuation splits words the same way in the index and the query).
+``22 04`` (punctuation splits words the same way in the index and the query). A query that
+names an OS family (and version) ranks that family's normalised rows first (:func:`os_match`;
+the tiers are in :meth:`mcinfra.store.catalog_store.CatalogStore.search_images`).
 """
 
 from __future__ import annotations

@@ -64,7 +64,11 @@ def test_exact_os_family_and_version_first_plain_and_newest_before_variants(cata
     assert {r.os_version for r in older} == {"20.04"} and len(older) == 9
 
 
-def test_exclusions_apply_to_both_tiers(catalog: mcinfra.Infra) -> None:
+@pytest.mark.parametrize("set_max", [catalog_store.RESIDUAL_SET_MAX, 1])
+def test_exclusions_apply_to_both_tiers(catalog: mcinfra.Infra, monkeypatch: pytest.MonkeyPatch,
+                                        set_max: int) -> None:
+    # the other words of a query as a set of rows (few matches) or row by row (many: set_max 1)
+    monkeypatch.setattr(catalog_store, "RESIDUAL_SET_MAX", set_max)
     images = catalog.catalog.images
     rows = images.search("ubuntu 22.04 -minimal -wordpress", region="us-east-1", arch="x86_64")
     assert len(rows) == 6 and not [n for n in names(rows) if "minimal" in n or "wordpress" in n]
