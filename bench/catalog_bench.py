@@ -1,6 +1,7 @@
 """The catalog at cloud scale: bulk load, keyword + filter search, incremental re-sync.
 
     PYTHONPATH=. python bench/catalog_bench.py [--rows 1200000] [--specs 100000] [--pg URL | --no-pg]
+                                               [--concurrency 1] [--rounds 20]
 
 Generates image rows with realistic names and per-region counts (Azure ~20,000 per region,
 AWS ~10,000, GCP ~5,000 — Cloud-Barista's MC-Meta figures) and spec rows, scaled so that the
@@ -31,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -189,25 +191,37 @@ def plan(rows: int, specs: int) -> list[tuple[str, str, int, int]]:
             for p, (rs, n, s) in SHAPE.items() for region in rs]
 
 
-def load(infra: mcinfra.Infra, layout: list[tuple[str, str, int, int]], seed: int) -> tuple[float, int, float]:
-    """Bulk load through the sync path; returns (seconds writing, rows, seconds generating)."""
+def load(infra: mcinfra.Infra, layout: list[tuple[str, str, int, int]], seed: int, concurrency: int = 1
+         ) -> tuple[float, int, float]:
+    """Bulk load through the sync path; returns (seconds writing, rows, seconds generating).
+    ``concurrency`` partitions are written at once (threads), as ``sync(concurrency=...)``
+    runs regions; their rows are generated beforehand, outside the timed part."""
     store = infra.catalog.store
     now = datetime.now(UTC)
     write_s = gen_s = 0.0
     total = 0
-    for provider, region, n_img, n_spec in layout:
-        t0 = time.perf_counter()
-        imgs, sps = image_rows(provider, region, n_img, seed), spec_rows(provider, region, n_spec, seed)
-        t1 = time.perf_counter()
-        for kind, rows in (("images", imgs), ("specs", sps)):
-            store.sync_rows(kind, f"bench-{provider}", provider, region, rows, now)
-            store.begin_run([(f"bench-{provider}", provider, region, kind)], resume=False)
-            store.finish_partition(f"bench-{provider}", region, kind, status="ok", error=None, synced_at=now,
-                                   duration_s=0.0, row_count=len(rows), written=len(rows))
-        t2 = time.perf_counter()
-        gen_s += t1 - t0
-        write_s += t2 - t1
-        total += n_img + n_spec
+
+    def write(provider: str, region: str, kind: str, rows: list[dict[str, Any]]) -> None:
+        store.sync_rows(kind, f"bench-{provider}", provider, region, rows, now)
+        store.begin_run([(f"bench-{provider}", provider, region, kind)], resume=False)
+        store.finish_partition(f"bench-{provider}", region, kind, status="ok", error=None, synced_at=now,
+                               duration_s=0.0, row_count=len(rows), written=len(rows))
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for start in range(0, len(layout), concurrency):
+            t0 = time.perf_counter()
+            batch = [(provider, region, kind, rows) for provider, region, n_img, n_spec in layout[start:start + concurrency]
+                     for kind, rows in (("images", image_rows(provider, region, n_img, seed)),
+                                        ("specs", spec_rows(provider, region, n_spec, seed)))]
+            t1 = time.perf_counter()
+            for fut in [pool.submit(write, *job) for job in batch]:
+                fut.result()
+            gen_s += t1 - t0
+            write_s += time.perf_counter() - t1
+            total += sum(len(job[3]) for job in batch)
+    t0 = time.perf_counter()
+    store.after_sync(total)  # as SyncEngine.run does at the end of a sync
+    write_s += time.perf_counter() - t0
     return write_s, total, gen_s
 
 
@@ -227,10 +241,24 @@ QUERIES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-def searches(infra: mcinfra.Infra, rounds: int) -> dict[str, list[float]]:
+#: shapes beyond the issue's set, measured and reported apart: the headline question with no
+#: filter ("Ubuntu 22.04 on every cloud"), one provider, and keyword-only queries (no OS family:
+#: full text alone), one of them broad (~15 % of the Azure rows match "gen2")
+EXTRA_QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("images", "ubuntu 22.04", {}),
+    ("images", "ubuntu 22.04", {"provider": "aws"}),
+    ("images", "rhel 9 -arm64", {"provider": "azure"}),
+    ("images", "nginx", {}),
+    ("images", "gen2", {"provider": "azure", "region": "az-westus2"}),
+    ("images", "gen2", {}),
+]
+
+
+def searches(infra: mcinfra.Infra, rounds: int, queries: list[tuple[str, str, dict[str, Any]]]
+             ) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     for _ in range(rounds):
-        for kind, q, kw in QUERIES:
+        for kind, q, kw in queries:
             label = f"{kind} {q!r} {kw}"
             t0 = time.perf_counter()
             if kind == "images":
@@ -277,16 +305,23 @@ def live_answer(latency: tuple[float, float]) -> tuple[float, int]:
 def run(label: str, url: str, args: argparse.Namespace, layout: list[tuple[str, str, int, int]],
         db_path: Path | None) -> None:
     with mcinfra.Infra(url) as infra:
-        write_s, total, gen_s = load(infra, layout, args.seed)
-        print(f"[{label}] bulk load: {total:,} rows in {write_s:.1f} s = {total / write_s:,.0f} rows/s "
-              f"(target >= 50,000; generating them took another {gen_s:.1f} s)")
-        searches(infra, 2)  # warm the caches
-        times = searches(infra, args.rounds)
+        write_s, total, gen_s = load(infra, layout, args.seed, args.concurrency)
+        print(f"[{label}] bulk load: {total:,} rows in {write_s:.1f} s = {total / write_s:,.0f} rows/s, "
+              f"{args.concurrency} partition(s) at a time (target >= 50,000; generating them took another "
+              f"{gen_s:.1f} s)")
+        searches(infra, 2, QUERIES + EXTRA_QUERIES)  # warm the caches
+        times = searches(infra, args.rounds, QUERIES)
+        extra = searches(infra, args.rounds, EXTRA_QUERIES)
         all_ms = [t for ts in times.values() for t in ts]
+        extra_ms = [t for ts in extra.values() for t in ts]
         for q, ts in times.items():
             print(f"[{label}]   {p95(ts):7.2f} ms p95  {statistics.median(ts):7.2f} ms p50  {q}")
-        print(f"[{label}] search over all queries: p95 {p95(all_ms):.2f} ms, p50 {statistics.median(all_ms):.2f} ms, "
-              f"max {max(all_ms):.2f} ms (target p95 <= 50 ms)")
+        print(f"[{label}] search over the issue's {len(QUERIES)} queries: p95 {p95(all_ms):.2f} ms, "
+              f"p50 {statistics.median(all_ms):.2f} ms, max {max(all_ms):.2f} ms (target p95 <= 50 ms)")
+        for q, ts in extra.items():
+            print(f"[{label}]   {p95(ts):7.2f} ms p95  {statistics.median(ts):7.2f} ms p50  {q} (extra)")
+        print(f"[{label}] search over {len(EXTRA_QUERIES)} extra shapes: p95 {p95(extra_ms):.2f} ms, "
+              f"p50 {statistics.median(extra_ms):.2f} ms, max {max(extra_ms):.2f} ms")
         provider, region, n_img, _ = next(x for x in layout if x[0] == "azure")
         writes = count_writes(infra)
         rows = image_rows(provider, region, n_img, args.seed)
@@ -318,6 +353,8 @@ def main() -> None:
     ap.add_argument("--specs", type=int, default=100_000, help="spec rows (default 100,000)")
     ap.add_argument("--rounds", type=int, default=20, help="times each query runs")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--concurrency", type=int, default=1,
+                    help="partitions written at once, as sync(concurrency=...) does with regions (default 1)")
     ap.add_argument("--live-latency", type=float, default=0.1, help="mock seconds per call for the live answer")
     ap.add_argument("--pg", help="a PostgreSQL URL (default: a throwaway cluster when the server is installed)")
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")

@@ -97,9 +97,13 @@ class Catalog:
     def connection_filter(self, connection: Any) -> str | None:
         return None if connection is None else v.name(connection, "connection")
 
-    def synced_map(self, kinds: tuple[str, ...]) -> dict[tuple[str, str, str], datetime]:
+    def synced_map(self, kinds: tuple[str, ...], rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], datetime]:
+        """When each partition behind ``rows`` was last synced (only their connections are read)."""
+        if not rows:
+            return {}
         return {(p["connection"], p["region"], p["kind"]): p["synced_at"]
-                for p in self.store.partitions(kinds=kinds) if p["synced_at"] is not None}
+                for p in self.store.partitions(kinds=kinds, connections={r["connection"] for r in rows})
+                if p["synced_at"] is not None}
 
     def refresh(self, kinds: tuple[str, ...], max_age: float, *, provider: str | None, region: str | None,
                 connection: str | None) -> SyncReport | None:

@@ -3,7 +3,9 @@
 Keyword syntax (``images.search``): words are ANDed and matched case-insensitively against the
 image name, description and normalised OS family/version; ``"quoted words"`` must appear in
 that order; ``word*`` matches a prefix; ``-word`` excludes. A term like ``22.04`` is the phrase
-``22 04`` (punctuation splits words the same way in the index and the query).
+``22 04`` (punctuation splits words the same way in the index and the query). A query that
+names an OS family (and version) ranks that family's normalised rows first (:func:`os_match`;
+the tiers are in :meth:`mcinfra.store.catalog_store.CatalogStore.search_images`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from mcinfra.catalog.models import CatalogResult, ImageRow, SpecRow
+from mcinfra.catalog.normalize import FAMILIES
 from mcinfra.core.errors import InvalidRequest
-from mcinfra.store.catalog_store import ImageFilters, SpecFilters, Terms
+from mcinfra.store.catalog_store import ImageFilters, OsMatch, SpecFilters, Terms
 
 if TYPE_CHECKING:
     from mcinfra.catalog import Catalog
@@ -26,6 +29,9 @@ ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "arm64": "arm6
 SORTS = ("price", "vcpus", "memory", "name")
 MAX_LIMIT = 10_000
 _WORD = re.compile(r"[a-z0-9]+")
+#: query term (its words) -> the normalised OS family it names: the family's own words, so that
+#: a row of that family always matches the term in the full-text index too
+FAMILY_TERMS = {tuple(_WORD.findall(family)): family for family, _ in FAMILIES}
 
 
 def parse_query(query: Any) -> Terms | None:
@@ -58,6 +64,28 @@ def parse_query(query: Any) -> Terms | None:
             raise InvalidRequest("a query needs at least one word to look for besides -excluded ones", field="query")
         return None
     return Terms(tuple(include), tuple(exclude), frozenset(prefix))
+
+
+def os_match(terms: Terms | None) -> OsMatch | None:
+    """The OS family (and version) a keyword query names, for the structured first tier of the
+    ranking: ``ubuntu 22.04`` -> family ubuntu, version 22.04, no other words; ``rhel 9 -sap`` ->
+    rhel, 9 (9 or 9.x), ``-sap`` left to the full-text index. The first family term and the
+    first all-digit term of the query are taken; prefix terms (``22*``) stay full-text words.
+    None when the query names no family."""
+    if terms is None:
+        return None
+    family_at = next((i for i, t in enumerate(terms.include)
+                      if t in FAMILY_TERMS and i not in terms.prefix), None)
+    if family_at is None:
+        return None
+    version_at = next((i for i, t in enumerate(terms.include)
+                       if i != family_at and i not in terms.prefix and all(w.isdigit() for w in t)), None)
+    rest = [i for i in range(len(terms.include)) if i not in (family_at, version_at)]
+    residual = Terms(tuple(terms.include[i] for i in rest), terms.exclude,
+                     frozenset(rest.index(i) for i in terms.prefix if i in rest))
+    version = ".".join(terms.include[version_at]) if version_at is not None else None
+    return OsMatch(FAMILY_TERMS[terms.include[family_at]], version,
+                   residual if residual.include or residual.exclude else None)
 
 
 # ------------------------------------------------------------------ validators
@@ -151,7 +179,9 @@ class ImageCatalog:
         """Images matching ``query`` (see the module doc) and the filters, best match first."""
         cat = self._catalog
         family, version = os_filter(os)
-        f = ImageFilters(terms=parse_query(query), arch=arch_filter(arch), os_family=family, os_version=version,
+        terms = parse_query(query)
+        f = ImageFilters(terms=terms, os_match=os_match(terms), arch=arch_filter(arch), os_family=family,
+                         os_version=version,
                          provider=cat.provider_filter(provider), region=text_filter(region, "region"),
                          connection=cat.connection_filter(connection),
                          include_gone=flag(include_gone, "include_gone"))
@@ -159,7 +189,7 @@ class ImageCatalog:
         if age is not None:
             cat.refresh(("images",), age, provider=f.provider, region=f.region, connection=f.connection)
         rows = cat.store.search_images(f, limit)
-        synced = cat.synced_map(("images",))
+        synced = cat.synced_map(("images",), rows)
         out = [ImageRow(id=r["image_id"], **{k: r[k] for k in ("connection", "provider", "region", "name",
                                                                "os_family", "os_version", "arch", "platform",
                                                                "distribution", "gone_at")},
@@ -200,7 +230,7 @@ class SpecCatalog:
         if age is not None:
             cat.refresh(kinds, age, provider=f.provider, region=f.region, connection=f.connection)
         rows = cat.store.search_specs(f, sort, limit)
-        synced = cat.synced_map(("specs",))
+        synced = cat.synced_map(("specs",), rows)
         out = [SpecRow(id=r["spec_id"], name=r["spec_id"],
                        **{k: r[k] for k in ("connection", "provider", "region", "vcpus", "memory_gb", "arch", "gpu",
                                             "gpu_count", "price", "original_price", "gone_at")},

@@ -49,10 +49,11 @@ class RegionJob:
 
 # ------------------------------------------------------------------ rows from driver models
 def image_row(i: ImageInfo) -> dict[str, Any]:
-    family, version = norm.os_of(i.name or i.iid.system_id, i.os_distribution, i.os_platform)
-    return {"image_id": i.iid.system_id or i.name, "name": i.name or i.iid.system_id, "os_family": family,
-            "os_version": version, "arch": norm.arch_of(i.os_architecture, i.name or i.iid.system_id),
-            "platform": i.os_platform, "distribution": i.os_distribution}
+    name = i.name or i.iid.system_id
+    family, version = norm.os_of(name, i.os_distribution, i.os_platform)
+    return {"image_id": i.iid.system_id or i.name, "name": name, "os_family": family,
+            "os_version": version, "arch": norm.arch_of(i.os_architecture, name),
+            "platform": i.os_platform, "distribution": i.os_distribution, "rank_key": norm.rank_key(name)}
 
 
 def spec_row(s: SpecInfo) -> dict[str, Any]:
@@ -102,6 +103,7 @@ class SyncEngine:
                 raise
             pool.shutdown(wait=True)
         self.store.end_run(run_id)
+        self.store.after_sync(sum(p.written for p in report.partitions))
         report.duration_s = time.monotonic() - started
         return report
 

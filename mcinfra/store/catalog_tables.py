@@ -4,7 +4,7 @@ the sync partitions (one per connection, region and kind) that say how fresh the
 Every catalog row carries ``content_hash`` (a digest of what the CSP said about it), so a
 re-sync compares hashes and writes only what changed, and ``gone_at``: set when the CSP stops
 listing the row, cleared if it comes back. Full-text indexes are not ORM objects: SQLite gets
-an external-content FTS5 table, PostgreSQL a generated ``tsvector`` column with a GIN index
+an external-content FTS5 table, PostgreSQL a ``search`` tsvector column with a GIN index
 (both made by migration 0004_catalog, maintained by :mod:`mcinfra.store.catalog_store`).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mcinfra.store.tables import Base
@@ -22,8 +22,12 @@ class CatalogImageRow(Base):
     __tablename__ = "catalog_images"
     __table_args__ = (
         UniqueConstraint("connection", "region", "image_id", name="uq_catalog_images_key"),
-        Index("ix_catalog_images_os", "os_family", "os_version", "arch"),
-        Index("ix_catalog_images_where", "region", "provider"),
+        # keyword searches naming an OS family (see CatalogStore.search_images): read in rank
+        # order, version/arch/provider checked in the index; with a region, by region, then
+        # sorted. (The region is left out of the rank index: its pages are spread over the
+        # whole catalog, and every entry byte costs bulk-load time.)
+        Index("ix_catalog_images_rank", "os_family", "rank_key", "os_version", "arch", "provider"),
+        Index("ix_catalog_images_where", "region", "os_family", "os_version", "arch"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connection: Mapped[str] = mapped_column(String(128))
@@ -36,6 +40,8 @@ class CatalogImageRow(Base):
     arch: Mapped[str] = mapped_column(String(16))
     platform: Mapped[str] = mapped_column(String(32))
     distribution: Mapped[str] = mapped_column(Text)
+    #: the static order of a family's images (normalize.rank_key): shortest name, then newest build
+    rank_key: Mapped[int] = mapped_column(BigInteger)
     content_hash: Mapped[str] = mapped_column(String(32))
     synced_at: Mapped[datetime]
     gone_at: Mapped[datetime | None]

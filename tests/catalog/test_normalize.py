@@ -85,3 +85,21 @@ def test_specs_memory_gpus_and_prices() -> None:
     assert norm.to_usd(1.0, "USD") == 1.0
     assert norm.to_usd(10.0, "cny") == pytest.approx(1.389)
     assert norm.to_usd(1.0, "XYZ") is None and norm.to_usd(None, "USD") is None
+
+
+def test_rank_key_orders_plain_before_variants_then_newest_build() -> None:
+    from mcinfra.catalog.normalize import rank_key
+
+    names = ["cuda-ubuntu-22.04", "ubuntu-22.04",
+             "ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-amd64-server-20240612",
+             "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240301",
+             "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240612",
+             "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202403010",
+             "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202406120"]
+    assert sorted(names, key=rank_key) == [
+        "ubuntu-22.04", "cuda-ubuntu-22.04",
+        "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240612",
+        "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240301",
+        "ubuntu/images/hvm-ssd-gp3/ubuntu-jammy-22.04-amd64-server-20240612",
+        "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202406120",
+        "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202403010"]
