@@ -68,8 +68,8 @@ class CatalogResult(ResultList):  # type: ignore[type-arg]
         return (datetime.now(UTC) - self.oldest_synced_at).total_seconds()
 
 
-class Partition(BaseModel):
-    """One (connection, region, kind) of the catalog and how its last sync went."""
+class _PartitionState(BaseModel):
+    """A (connection, region, kind) of the catalog and where its sync stands."""
 
     connection: str
     provider: str
@@ -77,6 +77,11 @@ class Partition(BaseModel):
     kind: str
     status: PartitionState
     error: str | None = None
+
+
+class Partition(_PartitionState):
+    """One (connection, region, kind) of the catalog and how its last sync went."""
+
     synced_at: datetime | None = None
     duration_s: float | None = None
     row_count: int = 0
@@ -87,15 +92,9 @@ class Partition(BaseModel):
         return None if self.synced_at is None else (datetime.now(UTC) - self.synced_at).total_seconds()
 
 
-class PartitionOutcome(BaseModel):
+class PartitionOutcome(_PartitionState):
     """What one sync did to one partition."""
 
-    connection: str
-    provider: str
-    region: str
-    kind: str
-    status: PartitionState
-    error: str | None = None
     rows: int = 0
     inserted: int = 0
     updated: int = 0
