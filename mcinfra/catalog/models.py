@@ -68,7 +68,7 @@ class CatalogResult(ResultList):  # type: ignore[type-arg]
         return (datetime.now(UTC) - self.oldest_synced_at).total_seconds()
 
 
-class _PartitionState(BaseModel):
+class _PartitionKey(BaseModel):
     """A (connection, region, kind) of the catalog and where its sync stands."""
 
     connection: str
@@ -79,7 +79,7 @@ class _PartitionState(BaseModel):
     error: str | None = None
 
 
-class Partition(_PartitionState):
+class Partition(_PartitionKey):
     """One (connection, region, kind) of the catalog and how its last sync went."""
 
     synced_at: datetime | None = None
@@ -92,7 +92,7 @@ class Partition(_PartitionState):
         return None if self.synced_at is None else (datetime.now(UTC) - self.synced_at).total_seconds()
 
 
-class PartitionOutcome(_PartitionState):
+class PartitionOutcome(_PartitionKey):
     """What one sync did to one partition."""
 
     rows: int = 0
