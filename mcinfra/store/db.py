@@ -169,7 +169,7 @@ class Store:
         try:
             self.engine = self._make_engine()
             self._migrate()
-            self._raw = SQLiteRaw(self.engine) if self.is_sqlite else None
+            self._raw = SQLiteRaw(self.engine, shared=self.is_memory) if self.is_sqlite else None
         except (OSError, DBAPIError, SATimeoutError, KeyError) as exc:
             raise StoreError(f"cannot open the metadata store {self!r}: {exc!r}") from exc
         if self.is_memory:
@@ -309,8 +309,18 @@ class Store:
             with self._tx(write) as conn:
                 yield SAExecutor(conn)
             return
-        with self._typed_errors(), self._guard_for(write), self._raw.tx(write) as tx:
-            yield tx
+        guard = self._serial if (write or self.is_memory) else None
+        try:
+            if guard is None:
+                with self._raw.tx(write) as tx:
+                    yield tx
+            else:
+                with guard, self._raw.tx(write) as tx:
+                    yield tx
+        except IntegrityError:
+            raise
+        except (DBAPIError, SATimeoutError) as exc:
+            raise StoreError(f"metadata store sqlite failed: {_reason(exc)}") from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -321,6 +331,8 @@ class Store:
 
     def close(self) -> None:
         self.flush_history()
+        if self._raw is not None:
+            self._raw.close()
         self.engine.dispose()
 
     # ------------------------------------------------------------------ credentials / regions / connections

@@ -10,6 +10,9 @@ same on the other. Other databases use the plain SQLAlchemy executor.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -44,8 +47,23 @@ class SAExecutor:
         self.conn.execute(stmt, params)
 
 
+class _Sentinel:
+    """Stands in for a caller's value while a statement's parameter plan is worked out."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
 class _Prepared:
-    """A statement compiled once for SQLite (qmark style), with its value processors."""
+    """A statement compiled once for SQLite (qmark style), with its value processors.
+
+    ``params`` turns a caller's dict into the positional tuple by a plan made once per set of
+    keys: which position takes which caller value, and which takes the statement's own literal.
+    The plan is read off SQLAlchemy's ``construct_params`` run once on placeholders, so it gives
+    what that gives; a statement whose parameters have callable defaults keeps calling it.
+    """
 
     def __init__(self, stmt: Any, dialect: Any, column_keys: list[str] | None) -> None:
         compiled = stmt.compile(dialect=dialect, column_keys=column_keys)
@@ -53,10 +71,44 @@ class _Prepared:
         self.sql = compiled.string
         self.names = list(compiled.positiontup or [])
         self.bind = {name: b.type.bind_processor(dialect) for name, b in compiled.binds.items()}
+        self._dynamic = any(compiled.binds[name].callable is not None for name in self.names)
+        self._plans: dict[tuple[str, ...], list[tuple[str | None, Any, Any]]] = {}
         columns = getattr(stmt, "selected_columns", None) if getattr(stmt, "is_select", False) else None
         self.result = [c.type.result_processor(dialect, None) for c in columns] if columns is not None else []
+        self._plain_rows = not any(self.result)
+
+    def _plan(self, keys: tuple[str, ...]) -> list[tuple[str | None, Any, Any]] | None:
+        if self._dynamic:
+            return None
+        plan = self._plans.get(keys)
+        if plan is None:
+            full = self.compiled.construct_params({k: _Sentinel(k) for k in keys})
+            plan = []
+            for name in self.names:
+                value = full[name]
+                if isinstance(value, _Sentinel):
+                    plan.append((value.key, None, self.bind.get(name)))
+                else:  # the statement's own value: processed once
+                    process = self.bind.get(name)
+                    plan.append((None, process(value) if process is not None and value is not None else value,
+                                 None))
+            self._plans[keys] = plan
+        return plan
 
     def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        plan = self._plan(tuple(values))
+        if plan is None:
+            return self._params_slow(values)
+        out = []
+        for key, literal, process in plan:
+            if key is None:
+                out.append(literal)
+            else:
+                value = values[key]
+                out.append(process(value) if process is not None and value is not None else value)
+        return tuple(out)
+
+    def _params_slow(self, values: dict[str, Any]) -> tuple[Any, ...]:
         full = self.compiled.construct_params(values)  # adds the statement's own literal values
         out = []
         for name in self.names:
@@ -66,23 +118,27 @@ class _Prepared:
         return tuple(out)
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        if self._plain_rows:
+            return tuple(raw)
         return tuple(p(v) if p is not None else v for p, v in zip(self.result, raw, strict=True))
 
 
 class SQLiteExecutor:
+    __slots__ = ("cur", "_cache", "_dialect")
+
     def __init__(self, cursor: Any, cache: dict[Any, _Prepared], dialect: Any) -> None:
         self.cur = cursor
         self._cache = cache
         self._dialect = dialect
 
     def _prep(self, stmt: Any, params: dict[str, Any]) -> _Prepared:
-        keys = sorted(params) if getattr(stmt, "is_insert", False) else None
+        keys = tuple(sorted(params)) if getattr(stmt, "is_insert", False) else None
         # keyed on the statement itself (not its id(), which a new statement could reuse once the
         # old one is gone); the hot path runs module-level statements, so the cache stays small
-        key = (stmt, tuple(keys) if keys else None)
+        key = (stmt, keys)
         prep = self._cache.get(key)
         if prep is None:
-            prep = self._cache[key] = _Prepared(stmt, self._dialect, keys)
+            prep = self._cache[key] = _Prepared(stmt, self._dialect, list(keys) if keys else None)
         return prep
 
     def one(self, stmt: ClauseElement, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -103,38 +159,94 @@ class SQLiteExecutor:
         rows = [params] if isinstance(params, dict) else list(params)
         if rows:
             prep = self._prep(stmt, rows[0])
-            self.cur.executemany(prep.sql, [prep.params(r) for r in rows])
+            if len(rows) == 1:
+                self.cur.execute(prep.sql, prep.params(rows[0]))
+            else:
+                self.cur.executemany(prep.sql, [prep.params(r) for r in rows])
+
+
+#: idle SQLite connections kept open for the next transaction (more are opened when threads need
+#: them at once, and closed again after use)
+IDLE_CONNECTIONS = 16
 
 
 class SQLiteRaw:
-    """Transactions on a pooled SQLite DBAPI connection (the engine's connect hook set it to
-    autocommit mode, so BEGIN IMMEDIATE / COMMIT are ours)."""
+    """Transactions on SQLite DBAPI connections of the store's own: a file store keeps up to
+    ``IDLE_CONNECTIONS`` idle connections in a LIFO list (taking one is a ``list.pop``, where the
+    engine's pool costs ~5 us a checkout); each is opened through the engine, so its connect hook
+    (WAL, busy timeout, autocommit mode: BEGIN IMMEDIATE / COMMIT are ours) has run on it. An
+    in-memory store is one connection, the engine's, used under the store's lock.
 
-    def __init__(self, engine: Engine) -> None:
+    Errors leave as SQLAlchemy's ``IntegrityError`` / ``DBAPIError``, as the engine raises them.
+    """
+
+    def __init__(self, engine: Engine, *, shared: bool = False) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self._cache: dict[Any, _Prepared] = {}
         self._dbapi = engine.dialect.dbapi
+        self._shared = engine.raw_connection().dbapi_connection if shared else None
+        self._idle: list[Any] = []
+        self._closed = False
+        ref = weakref.ref(self)
+        # a forked child must not use its parent's connections (nor close them under it)
+        os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s._forget())
+
+    def _forget(self) -> None:
+        self._idle = []
+
+    def _checkout(self) -> Any:
+        if self._shared is not None:
+            return self._shared
+        try:
+            return self._idle.pop()
+        except IndexError:
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours from now on: the engine's pool forgets it
+            return fairy.dbapi_connection
+
+    def _checkin(self, conn: Any) -> None:
+        if conn is self._shared:
+            return
+        if not self._closed and len(self._idle) < IDLE_CONNECTIONS:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     @contextmanager
     def tx(self, write: bool) -> Iterator[SQLiteExecutor]:
-        raw = self.engine.raw_connection()
-        cur = raw.cursor()
+        conn = None
         try:
-            if write:
-                cur.execute("BEGIN IMMEDIATE")
+            conn = self._checkout()
+            cur = conn.cursor()
             try:
-                yield SQLiteExecutor(cur, self._cache, self.dialect)
-            except BaseException:
-                if write and raw.dbapi_connection.in_transaction:
-                    cur.execute("ROLLBACK")
-                raise
-            if write:
-                cur.execute("COMMIT")
+                if write:
+                    cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SQLiteExecutor(cur, self._cache, self.dialect)
+                except BaseException:
+                    if write and conn.in_transaction:
+                        cur.execute("ROLLBACK")
+                    raise
+                if write:
+                    cur.execute("COMMIT")
+            finally:
+                cur.close()
         except self._dbapi.IntegrityError as exc:  # type: ignore[union-attr]
             raise IntegrityError("sqlite", None, exc) from exc
         except self._dbapi.Error as exc:  # type: ignore[union-attr]
+            if conn is not None and conn is not self._shared:
+                # a connection a statement failed on may be left mid-transaction: not reused
+                with contextlib.suppress(self._dbapi.Error):  # type: ignore[union-attr]
+                    conn.close()
+                conn = None
             raise DBAPIError("sqlite", None, exc) from exc
         finally:
-            cur.close()
-            raw.close()
+            if conn is not None:
+                self._checkin(conn)
