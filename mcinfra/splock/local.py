@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,25 +45,31 @@ class RWLock:
 
     def acquire(self, write: bool, timeout: float | None) -> bool:
         me = threading.get_ident()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None  # worked out only when the lock must be waited for
         with self._cond:
             if write:
-                self._writers_waiting += 1
-                try:
-                    while self._writer is not None or self._readers:
-                        if not self._wait(deadline):
-                            return False
-                finally:
-                    self._writers_waiting -= 1
+                if self._writer is not None or self._readers:
+                    deadline = None if timeout is None else time.monotonic() + timeout
+                    self._writers_waiting += 1
+                    try:
+                        while self._writer is not None or self._readers:
+                            if not self._wait(deadline):
+                                if self._readers_waiting:  # they may have waited for this writer only
+                                    self._cond.notify_all()
+                                return False
+                    finally:
+                        self._writers_waiting -= 1
                 self._writer = me
             else:
-                self._readers_waiting += 1
-                try:
-                    while self._writer is not None or self._writers_waiting:
-                        if not self._wait(deadline):
-                            return False
-                finally:
-                    self._readers_waiting -= 1
+                if self._writer is not None or self._writers_waiting:
+                    deadline = None if timeout is None else time.monotonic() + timeout
+                    self._readers_waiting += 1
+                    try:
+                        while self._writer is not None or self._writers_waiting:
+                            if not self._wait(deadline):
+                                return False
+                    finally:
+                        self._readers_waiting -= 1
                 self._readers[me] = self._readers.get(me, 0) + 1
             return True
 
@@ -85,7 +91,9 @@ class RWLock:
                     self._readers[me] = n
                 else:
                     self._readers.pop(me, None)
-            self._cond.notify_all()
+            # waiters count themselves under this lock before they wait: none counted, none to wake
+            if self._writers_waiting or self._readers_waiting:
+                self._cond.notify_all()
 
     def snapshot(self) -> tuple[str | None, list[int], int]:
         with self._cond:
@@ -116,6 +124,25 @@ class LockInfo:
 
     def __str__(self) -> str:
         return f"{'/'.join(self.key)} {self.mode or '-'} holders={self.holders} waiters={self.waiters}"
+
+
+class _Holding:
+    """The locks of one ``SPLock.hold`` block (a class, not a generator: it is on every call's path)."""
+
+    __slots__ = ("_splock", "_plan", "_timeout", "_held")
+
+    def __init__(self, splock: SPLock, plan: list[tuple[LockKey, bool]], timeout: float | None) -> None:
+        self._splock = splock
+        self._plan = plan
+        self._timeout = timeout
+        self._held: list[tuple[LockKey, _Entry, bool]] = []
+
+    def __enter__(self) -> None:
+        self._held = self._splock._take(self._plan, self._timeout)
+
+    def __exit__(self, *exc: object) -> None:
+        held, self._held = self._held, []
+        self._splock._give_back(held)
 
 
 def _thread_name(ident: int) -> str:
@@ -164,16 +191,18 @@ class SPLock:
     def _canon(self, key: LockKey) -> LockKey:
         return (key[0], key[1], "*") if self.coarse else key
 
-    @contextmanager
     def hold(
         self, writes: Iterable[LockKey] = (), reads: Iterable[LockKey] = (), timeout: float | None = -1.0
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         """Hold write locks on ``writes`` and read locks on ``reads`` for the block."""
-        timeout = self.timeout if timeout == -1.0 else timeout
+        return _Holding(self, self._plan(writes, reads), self.timeout if timeout == -1.0 else timeout)
+
+    def _take(self, plan: list[tuple[LockKey, bool]], timeout: float | None
+              ) -> list[tuple[LockKey, _Entry, bool]]:
         deadline = None if timeout is None else time.monotonic() + timeout
         held: list[tuple[LockKey, _Entry, bool]] = []
         try:
-            for key, write in self._plan(writes, reads):
+            for key, write in plan:
                 entry = self._ref(key)
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 if not entry.lock.acquire(write, left):
@@ -188,13 +217,17 @@ class SPLock:
                         self._unref(key, entry)
                         raise
                 held.append((key, entry, write))
-            yield
-        finally:
-            for key, entry, write in reversed(held):
-                if self.backend is not None:
-                    self._remote_exit(entry)
-                entry.lock.release(write)
-                self._unref(key, entry)
+        except BaseException:
+            self._give_back(held)
+            raise
+        return held
+
+    def _give_back(self, held: list[tuple[LockKey, _Entry, bool]]) -> None:
+        for key, entry, write in reversed(held):
+            if self.backend is not None:
+                self._remote_exit(entry)
+            entry.lock.release(write)
+            self._unref(key, entry)
 
     def _remote_enter(self, key: LockKey, entry: _Entry, write: bool, timeout: float | None,
                       deadline: float | None) -> None:
