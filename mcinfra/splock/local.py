@@ -22,6 +22,8 @@ from typing import Any, Protocol
 from mcinfra.core.errors import LockTimeout
 
 LockKey = tuple[str, str, str]  # (connection, kind, name)
+#: how many unused lock entries an SPLock keeps for reuse
+SPARE_ENTRIES = 256
 
 
 class LockBackend(Protocol):
@@ -129,7 +131,7 @@ class LockInfo:
 class _Holding:
     """The locks of one ``SPLock.hold`` block (a class, not a generator: it is on every call's path)."""
 
-    __slots__ = ("_splock", "_plan", "_timeout", "_held")
+    __slots__ = ("_held", "_plan", "_splock", "_timeout")
 
     def __init__(self, splock: SPLock, plan: list[tuple[LockKey, bool]], timeout: float | None) -> None:
         self._splock = splock
@@ -163,12 +165,15 @@ class SPLock:
         self.backend = backend
         self._self_lock = threading.Lock()
         self._map: dict[LockKey, _Entry] = {}
+        #: entries whose refcount fell to 0, for reuse: a new one (a lock, a condition, a mutex)
+        #: costs more than the rest of taking a lock
+        self._spare: list[_Entry] = []
 
     def _ref(self, key: LockKey) -> _Entry:
         with self._self_lock:
             entry = self._map.get(key)
             if entry is None:
-                entry = self._map[key] = _Entry()
+                entry = self._map[key] = self._spare.pop() if self._spare else _Entry()
             entry.refcount += 1
             return entry
 
@@ -177,6 +182,9 @@ class SPLock:
             entry.refcount -= 1
             if entry.refcount == 0:
                 del self._map[key]
+                # nobody holds or waits for it (they would count): it is as good as new
+                if len(self._spare) < SPARE_ENTRIES:
+                    self._spare.append(entry)
 
     def _plan(self, writes: Iterable[LockKey], reads: Iterable[LockKey]) -> list[tuple[LockKey, bool]]:
         modes: dict[LockKey, bool] = {}

@@ -22,7 +22,7 @@ import re
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -302,25 +302,16 @@ class Store:
             with conn.begin():
                 yield conn
 
-    @contextmanager
-    def _prepared_tx(self, write: bool = False) -> Iterator[Executor]:
+    def _prepared_tx(self, write: bool = False) -> AbstractContextManager[Executor]:
         """A transaction for the managers' per-call statements (see executors.py)."""
         if self._raw is None:
-            with self._tx(write) as conn:
-                yield SAExecutor(conn)
-            return
-        guard = self._serial if (write or self.is_memory) else None
-        try:
-            if guard is None:
-                with self._raw.tx(write) as tx:
-                    yield tx
-            else:
-                with guard, self._raw.tx(write) as tx:
-                    yield tx
-        except IntegrityError:
-            raise
-        except (DBAPIError, SATimeoutError) as exc:
-            raise StoreError(f"metadata store sqlite failed: {_reason(exc)}") from exc
+            return self._sa_prepared_tx(write)
+        return self._raw.tx(write, self._serial if (write or self.is_memory) else None)
+
+    @contextmanager
+    def _sa_prepared_tx(self, write: bool) -> Iterator[Executor]:
+        with self._tx(write) as conn:
+            yield SAExecutor(conn)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import ClauseElement
+
+from mcinfra.core.errors import StoreError
 
 
 class Executor(Protocol):
@@ -124,7 +125,7 @@ class _Prepared:
 
 
 class SQLiteExecutor:
-    __slots__ = ("cur", "_cache", "_dialect")
+    __slots__ = ("_cache", "_dialect", "cur")
 
     def __init__(self, cursor: Any, cache: dict[Any, _Prepared], dialect: Any) -> None:
         self.cur = cursor
@@ -219,34 +220,69 @@ class SQLiteRaw:
         for conn in idle:
             conn.close()
 
-    @contextmanager
-    def tx(self, write: bool) -> Iterator[SQLiteExecutor]:
-        conn = None
+    def tx(self, write: bool, guard: Any = None) -> _SQLiteTx:
+        """A transaction (``write``: BEGIN IMMEDIATE ... COMMIT) under ``guard`` (a lock, or None)."""
+        return _SQLiteTx(self, write, guard)
+
+
+class _SQLiteTx:
+    """One hot-path transaction: a class rather than nested generators, since every store call
+    of a manager passes here. A database failure leaves as :class:`StoreError`; a unique-key
+    clash as SQLAlchemy's ``IntegrityError`` (the store turns it into AlreadyExists)."""
+
+    __slots__ = ("_conn", "_cur", "_guard", "_raw", "_write")
+
+    def __init__(self, raw: SQLiteRaw, write: bool, guard: Any) -> None:
+        self._raw = raw
+        self._write = write
+        self._guard = guard
+        self._conn: Any = None
+        self._cur: Any = None
+
+    def __enter__(self) -> SQLiteExecutor:
+        if self._guard is not None:
+            self._guard.acquire()
         try:
-            conn = self._checkout()
-            cur = conn.cursor()
-            try:
-                if write:
-                    cur.execute("BEGIN IMMEDIATE")
+            self._conn = self._raw._checkout()
+            self._cur = self._conn.cursor()
+            if self._write:
+                self._cur.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            self._end(exc)
+            raise
+        return SQLiteExecutor(self._cur, self._raw._cache, self._raw.dialect)
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self._end(exc)
+
+    def _end(self, exc: BaseException | None) -> None:
+        """COMMIT (or ROLLBACK after ``exc``), give the connection back, release the guard; a
+        DBAPI error (``exc``, or met here) is raised typed."""
+        raw, conn, cur = self._raw, self._conn, self._cur
+        self._conn = self._cur = None
+        dbapi = raw._dbapi
+        failure = exc if isinstance(exc, dbapi.Error) else None  # type: ignore[union-attr]
+        try:
+            if cur is not None:
                 try:
-                    yield SQLiteExecutor(cur, self._cache, self.dialect)
-                except BaseException:
-                    if write and conn.in_transaction:
-                        cur.execute("ROLLBACK")
-                    raise
-                if write:
-                    cur.execute("COMMIT")
-            finally:
-                cur.close()
-        except self._dbapi.IntegrityError as exc:  # type: ignore[union-attr]
-            raise IntegrityError("sqlite", None, exc) from exc
-        except self._dbapi.Error as exc:  # type: ignore[union-attr]
-            if conn is not None and conn is not self._shared:
-                # a connection a statement failed on may be left mid-transaction: not reused
-                with contextlib.suppress(self._dbapi.Error):  # type: ignore[union-attr]
-                    conn.close()
-                conn = None
-            raise DBAPIError("sqlite", None, exc) from exc
-        finally:
+                    if self._write and conn.in_transaction:
+                        cur.execute("COMMIT" if exc is None else "ROLLBACK")
+                except dbapi.Error as e:  # type: ignore[union-attr]
+                    failure = failure or e
+                finally:
+                    cur.close()
             if conn is not None:
-                self._checkin(conn)
+                if failure is not None and conn is not raw._shared:
+                    # a connection a statement failed on may be left mid-transaction: not reused
+                    with contextlib.suppress(dbapi.Error):  # type: ignore[union-attr]
+                        conn.close()
+                else:
+                    raw._checkin(conn)
+        finally:
+            if self._guard is not None:
+                self._guard.release()
+        if failure is not None:
+            if isinstance(failure, dbapi.IntegrityError):  # type: ignore[union-attr]
+                raise IntegrityError("sqlite", None, failure) from failure
+            raise StoreError(f"metadata store sqlite failed: {str(failure).strip()}") from DBAPIError(
+                "sqlite", None, failure)
