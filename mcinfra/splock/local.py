@@ -187,6 +187,9 @@ class SPLock:
                     self._spare.append(entry)
 
     def _plan(self, writes: Iterable[LockKey], reads: Iterable[LockKey]) -> list[tuple[LockKey, bool]]:
+        if (not self.coarse and isinstance(writes, list | tuple) and isinstance(reads, list | tuple)
+                and len(writes) + len(reads) == 1):  # most calls: one key, nothing to order
+            return [(writes[0], True)] if writes else [(reads[0], False)]
         modes: dict[LockKey, bool] = {}
         for key in reads:
             modes.setdefault(self._canon(key), False)

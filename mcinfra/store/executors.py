@@ -14,9 +14,10 @@ import contextlib
 import os
 import weakref
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, DateTime, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import ClauseElement
 
@@ -48,6 +49,20 @@ class SAExecutor:
         self.conn.execute(stmt, params)
 
 
+def _iso(value: datetime) -> str:
+    return value.isoformat(" ")
+
+
+def _bind_processor(type_: Any, dialect: Any) -> Any:
+    """The column type's own bind processor; datetimes are written as ISO text with their zone
+    (``2026-11-26 17:31:05.896887+00:00``, what sqlite3's default adapter wrote before it was
+    deprecated), which the SQLite dialect's result processor reads back zone-aware."""
+    process = type_.bind_processor(dialect)
+    if process is None and isinstance(type_, DateTime):
+        return _iso
+    return process
+
+
 class _Sentinel:
     """Stands in for a caller's value while a statement's parameter plan is worked out."""
 
@@ -71,12 +86,14 @@ class _Prepared:
         self.compiled = compiled
         self.sql = compiled.string
         self.names = list(compiled.positiontup or [])
-        self.bind = {name: b.type.bind_processor(dialect) for name, b in compiled.binds.items()}
+        self.bind = {name: _bind_processor(b.type, dialect) for name, b in compiled.binds.items()}
         self._dynamic = any(compiled.binds[name].callable is not None for name in self.names)
         self._plans: dict[tuple[str, ...], list[tuple[str | None, Any, Any]]] = {}
         columns = getattr(stmt, "selected_columns", None) if getattr(stmt, "is_select", False) else None
-        self.result = [c.type.result_processor(dialect, None) for c in columns] if columns is not None else []
-        self._plain_rows = not any(self.result)
+        self.result = ([c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+                       if columns is not None else [])
+        #: (position, processor) of the result columns that have one
+        self._processed = [(i, p) for i, p in enumerate(self.result) if p is not None]
 
     def _plan(self, keys: tuple[str, ...]) -> list[tuple[str | None, Any, Any]] | None:
         if self._dynamic:
@@ -119,9 +136,12 @@ class _Prepared:
         return tuple(out)
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        if self._plain_rows:
+        if not self._processed:
             return tuple(raw)
-        return tuple(p(v) if p is not None else v for p, v in zip(self.result, raw, strict=True))
+        out = list(raw)
+        for i, process in self._processed:
+            out[i] = process(out[i])
+        return tuple(out)
 
 
 class SQLiteExecutor:
