@@ -9,13 +9,14 @@ with the ratio mcinfra / raw (target, issue 17: <= 3x).
 The raw work per call is what ``mcinfra/store/db.py`` runs for it:
 
 - create: read the VPC row; write transaction 1: insert the pending row + its reference to the
-  VPC; write transaction 2: finish the row (CSP id, state 'ready'); one history row.
-- get: read the row; one history row.
+  VPC; write transaction 2: finish the row (CSP id, state 'ready') + the call's history row.
+- get: read the row; one history row, buffered (written ``HISTORY_FLUSH_AT`` at a time, or with
+  the next write transaction).
 - delete: read the row; read its referrers; write transaction 1: read the row by id + mark it
-  'deleting'; write transaction 2: delete the row + its references; one history row.
+  'deleting'; write transaction 2: delete the row + its references + the call's history row.
 
-History rows are buffered and written ``HISTORY_FLUSH_AT`` at a time in one transaction, as the
-store does (``Store.record_call``).
+(``Store.record_call``, ``Store._logged_write``: a call's record is buffered and written with
+the next row change, or ``HISTORY_FLUSH_AT`` at a time.)
 
     python bench/overhead_bench.py [--n 2000] [--rounds 3]
 """
@@ -73,13 +74,20 @@ class RawStore:
                      "created_at, extra) VALUES ('bench', 'vpc', '', 'vpc', 'vpc-1', 'vpc', 'ready', NULL, ?, '{}')",
                      (_ts(),))])
 
-    def write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+    INSERT_CALL = ("INSERT INTO call_history (at, connection, provider, operation, kind, name, duration_ms, ok, "
+                   "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+    def write(self, statements: list[tuple[str, tuple[Any, ...]]], *, history: bool = False) -> list[int]:
+        """One write transaction (``history``: with the buffered history rows)."""
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         ids = []
         for sql, params in statements:
             cur.execute(sql, params)
             ids.append(cur.lastrowid)
+        if history and self.calls:
+            rows, self.calls = self.calls, []
+            cur.executemany(self.INSERT_CALL, rows)
         cur.execute("COMMIT")
         return ids
 
@@ -96,8 +104,7 @@ class RawStore:
         if rows:
             cur = self.db.cursor()
             cur.execute("BEGIN IMMEDIATE")
-            cur.executemany("INSERT INTO call_history (at, connection, provider, operation, kind, name, "
-                            "duration_ms, ok, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            cur.executemany(self.INSERT_CALL, rows)
             cur.execute("COMMIT")
 
     GET = ("SELECT id, connection, kind, owner, name_id, system_id, csp_name, state, zone, created_at, extra "
@@ -114,9 +121,9 @@ class RawStore:
             ("INSERT INTO iid_refs (connection, from_kind, from_name, to_kind, to_name) VALUES (?, ?, ?, ?, ?)",
              ("bench", "security_group", name, "vpc", "vpc")),
         ])
+        self.history("security_group.create", name)  # the CSP call's record, written with the finish
         self.write([("UPDATE iids SET system_id = ?, state = 'ready', zone = coalesce(?, iids.zone), extra = ? "
-                     "WHERE iids.id = ?", (f"sg-{i:016x}", None, extra, row_id))])
-        self.history("security_group.create", name)
+                     "WHERE iids.id = ?", (f"sg-{i:016x}", None, extra, row_id))], history=True)
 
     def get(self, i: int) -> None:
         row = self.read(self.GET, ("bench", "security_group", "", f"sg-{i}"))[0]
@@ -133,10 +140,10 @@ class RawStore:
         cur.execute(self.GET.split(" WHERE ")[0] + " WHERE id = ?", (row[0],)).fetchone()
         cur.execute("UPDATE iids SET state = ? WHERE iids.id = ?", ("deleting", row[0]))
         cur.execute("COMMIT")
+        self.history("security_group.delete", name)  # the CSP call's record, written with the drop
         self.write([("DELETE FROM iids WHERE iids.id = ?", (row[0],)),
                     ("DELETE FROM iid_refs WHERE connection = ? AND from_kind = ? AND from_name = ?",
-                     ("bench", "security_group", name))])
-        self.history("security_group.delete", name)
+                     ("bench", "security_group", name))], history=True)
 
 
 def run_raw(raw: RawStore, n: int) -> dict[str, float]:
