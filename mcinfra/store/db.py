@@ -592,9 +592,13 @@ class Store:
         with self._calls_lock:
             rows, self._calls = self._calls, []
         try:
+            # on SQLite the rows are made ready before the write lock: its holders keep it short
+            ready = self._raw.positional(_INSERT_CALL, rows) if rows and self._raw is not None else None
             with self._prepared_tx(write=True) as tx:
                 yield tx
-                if rows:
+                if ready is not None:
+                    tx.run_positional(*ready)  # type: ignore[attr-defined]
+                elif rows:
                     tx.run(_INSERT_CALL, rows)
         except BaseException:
             if rows:

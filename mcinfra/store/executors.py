@@ -153,14 +153,7 @@ class SQLiteExecutor:
         self._dialect = dialect
 
     def _prep(self, stmt: Any, params: dict[str, Any]) -> _Prepared:
-        keys = tuple(sorted(params)) if getattr(stmt, "is_insert", False) else None
-        # keyed on the statement itself (not its id(), which a new statement could reuse once the
-        # old one is gone); the hot path runs module-level statements, so the cache stays small
-        key = (stmt, keys)
-        prep = self._cache.get(key)
-        if prep is None:
-            prep = self._cache[key] = _Prepared(stmt, self._dialect, list(keys) if keys else None)
-        return prep
+        return _prepared(self._cache, self._dialect, stmt, params)
 
     def one(self, stmt: ClauseElement, params: dict[str, Any]) -> tuple[Any, ...] | None:
         prep = self._prep(stmt, params)
@@ -184,6 +177,21 @@ class SQLiteExecutor:
                 self.cur.execute(prep.sql, prep.params(rows[0]))
             else:
                 self.cur.executemany(prep.sql, [prep.params(r) for r in rows])
+
+    def run_positional(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Rows made ready by :meth:`SQLiteRaw.positional` (before the transaction began)."""
+        self.cur.executemany(sql, rows)
+
+
+def _prepared(cache: dict[Any, _Prepared], dialect: Any, stmt: Any, params: dict[str, Any]) -> _Prepared:
+    keys = tuple(sorted(params)) if getattr(stmt, "is_insert", False) else None
+    # keyed on the statement itself (not its id(), which a new statement could reuse once the
+    # old one is gone); the hot path runs module-level statements, so the cache stays small
+    key = (stmt, keys)
+    prep = cache.get(key)
+    if prep is None:
+        prep = cache[key] = _Prepared(stmt, dialect, list(keys) if keys else None)
+    return prep
 
 
 #: idle SQLite connections kept open for the next transaction (more are opened when threads need
@@ -212,6 +220,12 @@ class SQLiteRaw:
         ref = weakref.ref(self)
         # a forked child must not use its parent's connections (nor close them under it)
         os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s._forget())
+
+    def positional(self, stmt: Any, rows: list[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
+        """(SQL, positional rows) for ``stmt``: the Python work of a write done before the write
+        lock is taken (rows of one set of keys)."""
+        prep = _prepared(self._cache, self.dialect, stmt, rows[0])
+        return prep.sql, [prep.params(r) for r in rows]
 
     def _forget(self) -> None:
         self._idle = []
