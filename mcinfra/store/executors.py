@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, DateTime, Engine
@@ -89,6 +90,9 @@ class _Prepared:
         self.bind = {name: _bind_processor(b.type, dialect) for name, b in compiled.binds.items()}
         self._dynamic = any(compiled.binds[name].callable is not None for name in self.names)
         self._plans: dict[tuple[str, ...], list[tuple[str | None, Any, Any]]] = {}
+        #: plans with no literal: a C item getter, and the positions that have a processor
+        self._fast: dict[tuple[str, ...], tuple[Callable[[dict[str, Any]], tuple[Any, ...]],
+                                                list[tuple[int, Any]]]] = {}
         columns = getattr(stmt, "selected_columns", None) if getattr(stmt, "is_select", False) else None
         self.result = ([c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
                        if columns is not None else [])
@@ -114,9 +118,25 @@ class _Prepared:
         return plan
 
     def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        plan = self._plan(tuple(values))
+        keys = tuple(values)
+        fast = self._fast.get(keys)
+        if fast is not None:  # every position takes a caller value: picked in C, then processed
+            getter, processed = fast
+            if not processed:
+                return getter(values)  # type: ignore[no-any-return]
+            out = list(getter(values))
+            for i, process in processed:
+                if out[i] is not None:
+                    out[i] = process(out[i])
+            return tuple(out)
+        plan = self._plan(keys)
         if plan is None:
             return self._params_slow(values)
+        if plan and all(key is not None for key, _, _ in plan):
+            wanted = [key for key, _, _ in plan]
+            getter = itemgetter(*wanted) if len(wanted) > 1 else (lambda v, k=wanted[0]: (v[k],))
+            self._fast[keys] = (getter, [(i, p) for i, (_, _, p) in enumerate(plan) if p is not None])
+            return self.params(values)
         out = []
         for key, literal, process in plan:
             if key is None:
@@ -259,32 +279,32 @@ class SQLiteRaw:
         return _SQLiteTx(self, write, guard)
 
 
-class _SQLiteTx:
+class _SQLiteTx(SQLiteExecutor):
     """One hot-path transaction: a class rather than nested generators, since every store call
     of a manager passes here. A database failure leaves as :class:`StoreError`; a unique-key
     clash as SQLAlchemy's ``IntegrityError`` (the store turns it into AlreadyExists)."""
 
-    __slots__ = ("_conn", "_cur", "_guard", "_raw", "_write")
+    __slots__ = ("_conn", "_guard", "_raw", "_write")
 
     def __init__(self, raw: SQLiteRaw, write: bool, guard: Any) -> None:
+        super().__init__(None, raw._cache, raw.dialect)
         self._raw = raw
         self._write = write
         self._guard = guard
         self._conn: Any = None
-        self._cur: Any = None
 
     def __enter__(self) -> SQLiteExecutor:
         if self._guard is not None:
             self._guard.acquire()
         try:
             self._conn = self._raw._checkout()
-            self._cur = self._conn.cursor()
+            self.cur = self._conn.cursor()
             if self._write:
-                self._cur.execute("BEGIN IMMEDIATE")
+                self.cur.execute("BEGIN IMMEDIATE")
         except BaseException as exc:
             self._end(exc)
             raise
-        return SQLiteExecutor(self._cur, self._raw._cache, self._raw.dialect)
+        return self  # the transaction is its own executor
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self._end(exc)
@@ -292,8 +312,8 @@ class _SQLiteTx:
     def _end(self, exc: BaseException | None) -> None:
         """COMMIT (or ROLLBACK after ``exc``), give the connection back, release the guard; a
         DBAPI error (``exc``, or met here) is raised typed."""
-        raw, conn, cur = self._raw, self._conn, self._cur
-        self._conn = self._cur = None
+        raw, conn, cur = self._raw, self._conn, self.cur
+        self._conn = self.cur = None
         dbapi = raw._dbapi
         failure = exc if isinstance(exc, dbapi.Error) else None  # type: ignore[union-attr]
         try:
