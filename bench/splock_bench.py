@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,7 +27,11 @@ def run(coarse: bool, n: int, latency: float, url: str) -> float:
         setup.vpcs.create("vpc", cidr="10.0.0.0/16")
         setup.handlers.security_group.behaviour.latency = (latency, latency)  # latency for the measured calls only
         with ThreadPoolExecutor(max_workers=n) as pool:
-            list(pool.map(time.sleep, [0.01] * n))  # start the threads first: we time the locks, not spawning
+            # start all n threads first (we time the locks, not spawning): a barrier makes n
+            # threads exist at once, where n short sleeps could let a few threads serve them all
+            # and leave the timed run waiting for a busy thread
+            barrier = threading.Barrier(n)
+            list(pool.map(lambda _: barrier.wait(), range(n)))
             start = time.perf_counter()
             list(pool.map(lambda i: setup.security_groups.create(f"sg-{i}", vpc="vpc"), range(n)))
             wall = time.perf_counter() - start

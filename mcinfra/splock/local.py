@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mcinfra.core.errors import LockTimeout
 
 LockKey = tuple[str, str, str]  # (connection, kind, name)
+#: how many unused lock entries an SPLock keeps for reuse
+SPARE_ENTRIES = 256
 
 
 class LockBackend(Protocol):
@@ -45,25 +47,31 @@ class RWLock:
 
     def acquire(self, write: bool, timeout: float | None) -> bool:
         me = threading.get_ident()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None  # worked out only when the lock must be waited for
         with self._cond:
             if write:
-                self._writers_waiting += 1
-                try:
-                    while self._writer is not None or self._readers:
-                        if not self._wait(deadline):
-                            return False
-                finally:
-                    self._writers_waiting -= 1
+                if self._writer is not None or self._readers:
+                    deadline = None if timeout is None else time.monotonic() + timeout
+                    self._writers_waiting += 1
+                    try:
+                        while self._writer is not None or self._readers:
+                            if not self._wait(deadline):
+                                if self._readers_waiting:  # they may have waited for this writer only
+                                    self._cond.notify_all()
+                                return False
+                    finally:
+                        self._writers_waiting -= 1
                 self._writer = me
             else:
-                self._readers_waiting += 1
-                try:
-                    while self._writer is not None or self._writers_waiting:
-                        if not self._wait(deadline):
-                            return False
-                finally:
-                    self._readers_waiting -= 1
+                if self._writer is not None or self._writers_waiting:
+                    deadline = None if timeout is None else time.monotonic() + timeout
+                    self._readers_waiting += 1
+                    try:
+                        while self._writer is not None or self._writers_waiting:
+                            if not self._wait(deadline):
+                                return False
+                    finally:
+                        self._readers_waiting -= 1
                 self._readers[me] = self._readers.get(me, 0) + 1
             return True
 
@@ -85,7 +93,9 @@ class RWLock:
                     self._readers[me] = n
                 else:
                     self._readers.pop(me, None)
-            self._cond.notify_all()
+            # waiters count themselves under this lock before they wait: none counted, none to wake
+            if self._writers_waiting or self._readers_waiting:
+                self._cond.notify_all()
 
     def snapshot(self) -> tuple[str | None, list[int], int]:
         with self._cond:
@@ -118,6 +128,25 @@ class LockInfo:
         return f"{'/'.join(self.key)} {self.mode or '-'} holders={self.holders} waiters={self.waiters}"
 
 
+class _Holding:
+    """The locks of one ``SPLock.hold`` block (a class, not a generator: it is on every call's path)."""
+
+    __slots__ = ("_held", "_plan", "_splock", "_timeout")
+
+    def __init__(self, splock: SPLock, plan: list[tuple[LockKey, bool]], timeout: float | None) -> None:
+        self._splock = splock
+        self._plan = plan
+        self._timeout = timeout
+        self._held: list[tuple[LockKey, _Entry, bool]] = []
+
+    def __enter__(self) -> None:
+        self._held = self._splock._take(self._plan, self._timeout)
+
+    def __exit__(self, *exc: object) -> None:
+        held, self._held = self._held, []
+        self._splock._give_back(held)
+
+
 def _thread_name(ident: int) -> str:
     for t in threading.enumerate():
         if t.ident == ident:
@@ -136,12 +165,15 @@ class SPLock:
         self.backend = backend
         self._self_lock = threading.Lock()
         self._map: dict[LockKey, _Entry] = {}
+        #: entries whose refcount fell to 0, for reuse: a new one (a lock, a condition, a mutex)
+        #: costs more than the rest of taking a lock
+        self._spare: list[_Entry] = []
 
     def _ref(self, key: LockKey) -> _Entry:
         with self._self_lock:
             entry = self._map.get(key)
             if entry is None:
-                entry = self._map[key] = _Entry()
+                entry = self._map[key] = self._spare.pop() if self._spare else _Entry()
             entry.refcount += 1
             return entry
 
@@ -150,8 +182,14 @@ class SPLock:
             entry.refcount -= 1
             if entry.refcount == 0:
                 del self._map[key]
+                # nobody holds or waits for it (they would count): it is as good as new
+                if len(self._spare) < SPARE_ENTRIES:
+                    self._spare.append(entry)
 
     def _plan(self, writes: Iterable[LockKey], reads: Iterable[LockKey]) -> list[tuple[LockKey, bool]]:
+        if (not self.coarse and isinstance(writes, list | tuple) and isinstance(reads, list | tuple)
+                and len(writes) + len(reads) == 1):  # most calls: one key, nothing to order
+            return [(writes[0], True)] if writes else [(reads[0], False)]
         modes: dict[LockKey, bool] = {}
         for key in reads:
             modes.setdefault(self._canon(key), False)
@@ -164,16 +202,18 @@ class SPLock:
     def _canon(self, key: LockKey) -> LockKey:
         return (key[0], key[1], "*") if self.coarse else key
 
-    @contextmanager
     def hold(
         self, writes: Iterable[LockKey] = (), reads: Iterable[LockKey] = (), timeout: float | None = -1.0
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         """Hold write locks on ``writes`` and read locks on ``reads`` for the block."""
-        timeout = self.timeout if timeout == -1.0 else timeout
+        return _Holding(self, self._plan(writes, reads), self.timeout if timeout == -1.0 else timeout)
+
+    def _take(self, plan: list[tuple[LockKey, bool]], timeout: float | None
+              ) -> list[tuple[LockKey, _Entry, bool]]:
         deadline = None if timeout is None else time.monotonic() + timeout
         held: list[tuple[LockKey, _Entry, bool]] = []
         try:
-            for key, write in self._plan(writes, reads):
+            for key, write in plan:
                 entry = self._ref(key)
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 if not entry.lock.acquire(write, left):
@@ -188,13 +228,17 @@ class SPLock:
                         self._unref(key, entry)
                         raise
                 held.append((key, entry, write))
-            yield
-        finally:
-            for key, entry, write in reversed(held):
-                if self.backend is not None:
-                    self._remote_exit(entry)
-                entry.lock.release(write)
-                self._unref(key, entry)
+        except BaseException:
+            self._give_back(held)
+            raise
+        return held
+
+    def _give_back(self, held: list[tuple[LockKey, _Entry, bool]]) -> None:
+        for key, entry, write in reversed(held):
+            if self.backend is not None:
+                self._remote_exit(entry)
+            entry.lock.release(write)
+            self._unref(key, entry)
 
     def _remote_enter(self, key: LockKey, entry: _Entry, write: bool, timeout: float | None,
                       deadline: float | None) -> None:

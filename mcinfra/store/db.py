@@ -17,12 +17,13 @@ from __future__ import annotations
 import atexit
 import fcntl
 import functools
+import logging
 import os
 import re
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,7 @@ from mcinfra.store.executors import Executor, SAExecutor, SQLiteRaw
 from mcinfra.store.secrets import SecretBox, load_key
 from mcinfra.store.tables import CallRow, ConnectionRow, CredentialRow, IIDRow, RefRow, RegionRow, utcnow
 
+log = logging.getLogger("mcinfra.store")
 HOME_ENV = "MCINFRA_HOME"
 HISTORY_FLUSH_AT = 200
 #: PostgreSQL pool: steady connections, plus overflow for bursts of threads
@@ -169,7 +171,7 @@ class Store:
         try:
             self.engine = self._make_engine()
             self._migrate()
-            self._raw = SQLiteRaw(self.engine) if self.is_sqlite else None
+            self._raw = SQLiteRaw(self.engine, shared=self.is_memory) if self.is_sqlite else None
         except (OSError, DBAPIError, SATimeoutError, KeyError) as exc:
             raise StoreError(f"cannot open the metadata store {self!r}: {exc!r}") from exc
         if self.is_memory:
@@ -302,15 +304,16 @@ class Store:
             with conn.begin():
                 yield conn
 
-    @contextmanager
-    def _prepared_tx(self, write: bool = False) -> Iterator[Executor]:
+    def _prepared_tx(self, write: bool = False) -> AbstractContextManager[Executor]:
         """A transaction for the managers' per-call statements (see executors.py)."""
         if self._raw is None:
-            with self._tx(write) as conn:
-                yield SAExecutor(conn)
-            return
-        with self._typed_errors(), self._guard_for(write), self._raw.tx(write) as tx:
-            yield tx
+            return self._sa_prepared_tx(write)
+        return self._raw.tx(write, self._serial if (write or self.is_memory) else None)
+
+    @contextmanager
+    def _sa_prepared_tx(self, write: bool) -> Iterator[Executor]:
+        with self._tx(write) as conn:
+            yield SAExecutor(conn)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -321,6 +324,8 @@ class Store:
 
     def close(self) -> None:
         self.flush_history()
+        if self._raw is not None:
+            self._raw.close()
         self.engine.dispose()
 
     # ------------------------------------------------------------------ credentials / regions / connections
@@ -437,7 +442,7 @@ class Store:
         the same transaction (a new VPC's subnets), so a crash leaves all of them or none."""
         params = {"row_id": row_id, "system_id": system_id, "zone": zone}
         try:
-            with self._prepared_tx(write=True) as tx:
+            with self._logged_write() as tx:
                 if extra is None:
                     tx.run(_FINISH, params)
                 else:
@@ -491,7 +496,7 @@ class Store:
 
     def drop(self, row_id: int, record: IIDRecord | None = None) -> None:
         """Delete a row and the references it holds (and, for a VPC, its subnets)."""
-        with self._prepared_tx(write=True) as tx:
+        with self._logged_write() as tx:
             if record is None:
                 row = tx.one(_GET_IID_BY_ID, {"row_id": row_id})
                 if row is None:
@@ -564,19 +569,54 @@ class Store:
         tx.run(_DROP_REFS, {"connection": connection, "kind": kind, "name": name})
 
     # ------------------------------------------------------------------ call history
+    # Records are buffered in memory and reach the table (a) with the next row change that
+    # follows a CSP call (``finish``, ``drop``: ``_logged_write``), so the record of a create or
+    # delete is durable with the row it changed; (b) at once when the call failed; (c) every
+    # HISTORY_FLUSH_AT records, on ``history()``, ``close()`` and at exit. A kill -9 can lose only
+    # the records of calls that succeeded without changing a row (reads: get, list, status)
+    # since the last write, and the record of a call still in flight.
     def record_call(self, **row: Any) -> None:
         with self._calls_lock:
             self._calls.append(row)
-            full = len(self._calls) >= HISTORY_FLUSH_AT
-        if full:
-            self.flush_history()
+            due = len(self._calls) >= HISTORY_FLUSH_AT or not row.get("ok", True)
+        if due:
+            try:
+                self.flush_history()
+            except StoreError as exc:  # never fail the call being recorded: the records wait
+                log.warning("call history not written yet (%s); kept for the next write", exc)
+
+    @contextmanager
+    def _logged_write(self) -> Iterator[Executor]:
+        """A hot-path write transaction that also writes the buffered call records (put back
+        when the transaction fails)."""
+        with self._calls_lock:
+            rows, self._calls = self._calls, []
+        try:
+            # on SQLite the rows are made ready before the write lock: its holders keep it short
+            ready = self._raw.positional(_INSERT_CALL, rows) if rows and self._raw is not None else None
+            with self._prepared_tx(write=True) as tx:
+                yield tx
+                if ready is not None:
+                    tx.run_positional(*ready)  # type: ignore[attr-defined]
+                elif rows:
+                    tx.run(_INSERT_CALL, rows)
+        except BaseException:
+            if rows:
+                with self._calls_lock:
+                    self._calls[:0] = rows
+            raise
 
     def flush_history(self) -> None:
         with self._calls_lock:
             rows, self._calls = self._calls, []
         if rows:
-            with self._prepared_tx(write=True) as tx:
-                tx.run(_INSERT_CALL, rows)
+            try:
+                with self._prepared_tx(write=True) as tx:
+                    tx.run(_INSERT_CALL, rows)
+            except BaseException:
+                with self._calls_lock:  # kept for the next flush rather than lost
+                    self._calls[:0] = rows
+                raise
 
     def history(self, *, connection: str | None = None, kind: str | None = None, operation: str | None = None,
                 since: datetime | None = None, ok: bool | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -200,8 +200,13 @@ class ResourceManager(ABC, Generic[Info, Handler]):
     def _user_view(self, info: Info, name: str, known: dict[str, str] | None = None) -> Info:
         """Rewrite a driver info for the user: own IID with the user's name, references as names
         (``known``: system_id -> name pairs the caller already has, saving store reads)."""
+        return self._renamed(info, name)
+
+    @staticmethod
+    def _renamed(info: T, name: str, **fields: Any) -> T:
+        """``info`` with the user's name in its IID and ``fields`` replaced, in one copy."""
         iid = IID(name_id=name, system_id=info.iid.system_id)  # type: ignore[attr-defined]
-        return info.model_copy(update={"iid": iid})  # type: ignore[attr-defined]
+        return info.model_copy(update={"iid": iid, **fields})  # type: ignore[attr-defined]
 
     def _name_of(self, kind: str, system_ids: Iterable[str], known: dict[str, str] | None = None
                  ) -> Callable[[str], str]:

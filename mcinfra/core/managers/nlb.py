@@ -76,9 +76,8 @@ class NLBManager(ResourceManager[NLBInfo, NLBHandler]):
         return group.model_copy(update={"vms": [names(s) for s in group.vms]})
 
     def _user_view(self, info: NLBInfo, name: str, known: dict[str, str] | None = None) -> NLBInfo:
-        view = super()._user_view(info, name)
-        return view.model_copy(update={"vpc": self._name_of(Kind.VPC, [info.vpc], known)(info.vpc),
-                                       "vm_group": self._group_view(info.vm_group, known)})
+        return self._renamed(info, name, vpc=self._name_of(Kind.VPC, [info.vpc], known)(info.vpc),
+                             vm_group=self._group_view(info.vm_group, known))
 
     def _adopted_links(self, info: NLBInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         vpc = self._store.names_for(self._ctx.connection, Kind.VPC, [info.vpc]).get(info.vpc)

@@ -52,8 +52,7 @@ class SecurityGroupManager(ResourceManager[SecurityGroupInfo, SecurityGroupHandl
 
     def _user_view(self, info: SecurityGroupInfo, name: str, known: dict[str, str] | None = None
                    ) -> SecurityGroupInfo:
-        view = super()._user_view(info, name)
-        return view.model_copy(update={"vpc": self._name_of(Kind.VPC, [info.vpc], known)(info.vpc)})
+        return self._renamed(info, name, vpc=self._name_of(Kind.VPC, [info.vpc], known)(info.vpc))
 
     def add_rules(self, name: str, rules: list[SecurityRule]) -> SecurityGroupInfo:
         """Add rules; fails (AlreadyExists) without change if any is there already."""

@@ -122,14 +122,14 @@ class VMManager(ResourceManager[VMInfo, VMHandler]):
                                 rollback_on_failure=rollback_on_failure, cancel=cancel)
 
     def _user_view(self, info: VMInfo, name: str, known: dict[str, str] | None = None) -> VMInfo:
-        view = super()._user_view(info, name)
         sgs = self._name_of(Kind.SECURITY_GROUP, info.security_groups, known)
-        return view.model_copy(update={
-            "vpc": self._name_of(Kind.VPC, [info.vpc], known)(info.vpc),
-            "subnet": self._name_of(Kind.SUBNET, [info.subnet], known)(info.subnet),
-            "security_groups": [sgs(s) for s in info.security_groups],
-            "keypair": self._name_of(Kind.KEYPAIR, [info.keypair], known)(info.keypair),
-        })
+        return self._renamed(
+            info, name,
+            vpc=self._name_of(Kind.VPC, [info.vpc], known)(info.vpc),
+            subnet=self._name_of(Kind.SUBNET, [info.subnet], known)(info.subnet),
+            security_groups=[sgs(s) for s in info.security_groups],
+            keypair=self._name_of(Kind.KEYPAIR, [info.keypair], known)(info.keypair),
+        )
 
     def _adopted_links(self, info: VMInfo) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         c = self._ctx.connection

@@ -7,8 +7,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from mcinfra.core.errors import AlreadyExists, CloudError, InvalidRequest, NotFound
@@ -88,6 +87,36 @@ class MockClient:
         self.cloud = cloud_for(self.region, options.state_path, options.cloud_id)
 
 
+class _CloudCall:
+    """One mock call: latency (and for a change, ``op``: an injected fault) before the state is
+    taken; a lost reply after a change that was made. A class rather than a generator, since
+    every mock call passes here."""
+
+    __slots__ = ("_handler", "_op", "_tx")
+
+    def __init__(self, handler: MockHandler, op: str | None) -> None:
+        self._handler = handler
+        self._op = op
+        self._tx: Any = None
+
+    def __enter__(self) -> Data:
+        behaviour = self._handler.behaviour
+        behaviour.pause()
+        if self._op is not None:
+            behaviour.maybe_fail(self._op)
+        tx = self._handler.cloud.tx(write=self._op is not None)
+        data = tx.__enter__()
+        self._tx = tx
+        return data
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool | None:
+        tx, self._tx = self._tx, None
+        suppressed = tx.__exit__(exc_type, exc, tb)
+        if exc is None and self._op is not None:
+            self._handler.behaviour.maybe_lose_reply(self._op)  # only when the change was made
+        return suppressed  # type: ignore[no-any-return]
+
+
 class MockHandler:
     """Shared plumbing: latency before each call, faults before each change, the state tx."""
 
@@ -97,19 +126,11 @@ class MockHandler:
         self.behaviour = client.behaviour
         self.cloud = client.cloud
 
-    @contextmanager
-    def read(self) -> Iterator[Data]:
-        self.behaviour.pause()
-        with self.cloud.tx() as data:
-            yield data
+    def read(self) -> AbstractContextManager[Data]:
+        return _CloudCall(self, None)
 
-    @contextmanager
-    def write(self, op: str) -> Iterator[Data]:
-        self.behaviour.pause()
-        self.behaviour.maybe_fail(op)
-        with self.cloud.tx(write=True) as data:
-            yield data
-        self.behaviour.maybe_lose_reply(op)  # only reached when the change was made
+    def write(self, op: str) -> AbstractContextManager[Data]:
+        return _CloudCall(self, op)
 
     @staticmethod
     def record(data: Data, kind: str, system_id: str, label: str) -> dict[str, Any]:

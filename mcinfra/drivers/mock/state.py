@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,29 @@ def empty() -> Data:
     return {**{k: {} for k in KINDS}, "names": {k: {} for k in KINDS}, "ips": {"public_next": 0}}
 
 
+class _Locked:
+    """A memory cloud's state under its lock (a class, not a generator: every mock call takes it)."""
+
+    __slots__ = ("_cloud",)
+
+    def __init__(self, cloud: MemoryCloud) -> None:
+        self._cloud = cloud
+
+    def __enter__(self) -> Data:
+        self._cloud._lock.acquire()
+        return self._cloud._data
+
+    def __exit__(self, *exc: object) -> None:
+        self._cloud._lock.release()
+
+
 class MemoryCloud:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._data = empty()
 
-    @contextmanager
-    def tx(self, write: bool = False) -> Iterator[Data]:
-        with self._lock:
-            yield self._data
+    def tx(self, write: bool = False) -> AbstractContextManager[Data]:
+        return _Locked(self)
 
     def reset(self) -> None:
         with self._lock:
