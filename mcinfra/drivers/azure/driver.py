@@ -4,23 +4,20 @@
 from __future__ import annotations
 
 import importlib.metadata
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from mcinfra.core.handlers import (
     Capabilities,
     CloudDriver,
     DriverSession,
     ImageHandler,
-    KeyPairHandler,
     NameRules,
     NLBHandler,
-    RegionZoneHandler,
-    SecurityGroupHandler,
     SessionInfo,
-    SpecHandler,
     VMHandler,
-    VPCHandler,
 )
+from mcinfra.drivers.kit import ClientSession
 
 if TYPE_CHECKING:
     from mcinfra.drivers.azure.client import AzureClient
@@ -62,30 +59,25 @@ class AzureDriver(CloudDriver):
         return AzureSession(info, AzureClient(info, options))
 
 
-class AzureSession(DriverSession):
+class AzureSession(ClientSession):
+    """One Azure connection; images and VMs are kept per session (the VM handler resolves images
+    through the same handler, and the NLB handler through the VM handler)."""
+
+    HANDLERS: ClassVar[Mapping[str, str]] = {
+        "vpcs": "mcinfra.drivers.azure.vpc:AzureVPCHandler",
+        "security_groups": "mcinfra.drivers.azure.security_group:AzureSecurityGroupHandler",
+        "keypairs": "mcinfra.drivers.azure.keypair:AzureKeyPairHandler",
+        "region_zones": "mcinfra.drivers.azure.region_zone:AzureRegionZoneHandler",
+        "specs": "mcinfra.drivers.azure.spec:AzureSpecHandler",
+    }
+
     def __init__(self, info: SessionInfo, client: AzureClient) -> None:
-        super().__init__(info)
-        self.client = client
+        super().__init__(info, client)
         from mcinfra.drivers.azure.image import AzureImageHandler
         from mcinfra.drivers.azure.vm import AzureVMHandler
 
         self._images = AzureImageHandler(client)
         self._vms = AzureVMHandler(client, self._images)
-
-    def vpcs(self) -> VPCHandler:
-        from mcinfra.drivers.azure.vpc import AzureVPCHandler
-
-        return AzureVPCHandler(self.client)
-
-    def security_groups(self) -> SecurityGroupHandler:
-        from mcinfra.drivers.azure.security_group import AzureSecurityGroupHandler
-
-        return AzureSecurityGroupHandler(self.client)
-
-    def keypairs(self) -> KeyPairHandler:
-        from mcinfra.drivers.azure.keypair import AzureKeyPairHandler
-
-        return AzureKeyPairHandler(self.client)
 
     def vms(self) -> VMHandler:
         return self._vms
@@ -95,18 +87,6 @@ class AzureSession(DriverSession):
 
         return AzureNLBHandler(self.client, self._vms)
 
-    def region_zones(self) -> RegionZoneHandler:
-        from mcinfra.drivers.azure.region_zone import AzureRegionZoneHandler
-
-        return AzureRegionZoneHandler(self.client)
-
     def images(self) -> ImageHandler:
         return self._images
 
-    def specs(self) -> SpecHandler:
-        from mcinfra.drivers.azure.spec import AzureSpecHandler
-
-        return AzureSpecHandler(self.client)
-
-    def close(self) -> None:
-        self.client.close()

@@ -3,7 +3,8 @@ imported only by :meth:`GcpDriver.connect` (through the client), never here."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from mcinfra.core.handlers import (
     Capabilities,
@@ -12,12 +13,9 @@ from mcinfra.core.handlers import (
     KeyPairHandler,
     NameRules,
     NLBHandler,
-    RegionZoneHandler,
-    SecurityGroupHandler,
     SessionInfo,
-    SpecHandler,
-    VPCHandler,
 )
+from mcinfra.drivers.kit import ClientSession
 
 if TYPE_CHECKING:
     from mcinfra.drivers.gcp.client import GcpClient
@@ -26,28 +24,24 @@ if TYPE_CHECKING:
     from mcinfra.drivers.gcp.vm import GcpVMHandler
 
 
-class GcpSession(DriverSession):
+class GcpSession(ClientSession):
     """One GCP connection: its client and its handlers (images and VMs kept: they cache zones)."""
 
+    HANDLERS: ClassVar[Mapping[str, str]] = {
+        "vpcs": "mcinfra.drivers.gcp.vpc:GcpVPCHandler",
+        "security_groups": "mcinfra.drivers.gcp.security_group:GcpSecurityGroupHandler",
+        "region_zones": "mcinfra.drivers.gcp.region_zone:GcpRegionZoneHandler",
+        "specs": "mcinfra.drivers.gcp.spec:GcpSpecHandler",
+    }
+
     def __init__(self, info: SessionInfo, options: GcpOptions, client: GcpClient) -> None:
-        super().__init__(info)
+        super().__init__(info, client)
         from mcinfra.drivers.gcp.image import GcpImageHandler
         from mcinfra.drivers.gcp.vm import GcpVMHandler
 
         self.options = options
-        self.client = client
         self._images = GcpImageHandler(client)
         self._vms = GcpVMHandler(client, self._images)
-
-    def vpcs(self) -> VPCHandler:
-        from mcinfra.drivers.gcp.vpc import GcpVPCHandler
-
-        return GcpVPCHandler(self.client)
-
-    def security_groups(self) -> SecurityGroupHandler:
-        from mcinfra.drivers.gcp.security_group import GcpSecurityGroupHandler
-
-        return GcpSecurityGroupHandler(self.client)
 
     def keypairs(self) -> KeyPairHandler:
         from mcinfra.drivers.gcp.keypair import GcpKeyPairHandler
@@ -62,21 +56,8 @@ class GcpSession(DriverSession):
 
         return GcpNLBHandler(self.client, self._vms)
 
-    def region_zones(self) -> RegionZoneHandler:
-        from mcinfra.drivers.gcp.region_zone import GcpRegionZoneHandler
-
-        return GcpRegionZoneHandler(self.client)
-
     def images(self) -> GcpImageHandler:
         return self._images
-
-    def specs(self) -> SpecHandler:
-        from mcinfra.drivers.gcp.spec import GcpSpecHandler
-
-        return GcpSpecHandler(self.client)
-
-    def close(self) -> None:
-        self.client.close()
 
 
 class GcpDriver(CloudDriver):
