@@ -146,18 +146,24 @@ def test_cancel_token_stops_new_items_and_leaves_no_pending_row(cloud: TestCloud
 
 def test_cancel_from_another_thread_with_an_event(cloud: TestCloud) -> None:
     event = threading.Event()
-    started = threading.Event()
+    # both workers are inside a start when the batch is cancelled: exactly those two finish
+    both_running = threading.Barrier(3, timeout=10)
     original = cloud.connection.handlers.vm.start
 
     def slow_start(req: Any) -> Any:
-        started.set()
-        assert event.wait(10)  # held until the batch is cancelled
+        if not event.is_set():
+            both_running.wait()
+            assert event.wait(10)  # held until the batch is cancelled
         return original(req)
 
+    def cancel_when_both_run() -> None:
+        both_running.wait()
+        event.set()
+
     cloud.connection.handlers.vm.start = slow_start  # type: ignore[method-assign]
-    threading.Thread(target=lambda: started.wait(10) and event.set(), daemon=True).start()
+    threading.Thread(target=cancel_when_both_run, daemon=True).start()
     result = cloud.vms.start_many(vm_reqs(20), concurrency=2, cancel=event)
-    assert 1 <= len(result.ok) <= 2 and len(result.cancelled_items) == 20 - len(result.ok)
+    assert len(result.ok) == 2 and len(result.cancelled_items) == 18
     assert stored(cloud) == {i.name for i in result.ok}
     no_unsettled_rows(cloud)
 
